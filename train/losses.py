@@ -1,0 +1,111 @@
+"""The hybrid loss of Eq. 1-7: content, Gram style, total variation and temporal terms.
+
+Feature maps are (N, C, H, W) VGG activations; frames are (N, 3, H, W) RGB in [0, 1];
+flows and confidences follow vst.train.warp ((N, 2, H, W) pixels, (N, 1, H, W) in [0, 1]).
+"""
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .warp import warp
+
+CONTENT_LAYER = "relu4_2"
+STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_2", "relu4_2")
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """alpha, beta, gamma, lambda of Eq. 1-2 for vst's relative terms (HybridLoss); the
+    paper's 1, 10, 1e-3, 1e4 belong to its own scaling (README, "Loss scaling")."""
+    content: float = 1.0
+    style: float = 0.5
+    tv: float = 0.05
+    temporal: float = 100.0
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Eq. 3: mean squared feature difference, averaged over the batch."""
+    return (features - target).pow(2).mean()
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """Eq. 4: (N, C, H, W) -> (N, C, C), normalized by H * W. Computed in float32 because
+    the sums of products overflow float16 under autocast."""
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w).float()
+    return flat @ flat.transpose(1, 2) / (h * w)
+
+
+def style_loss(gram: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """Eq. 5: squared Frobenius distance / C^2, averaged over the batch."""
+    c = gram.shape[-1]
+    return (gram - target_gram).pow(2).sum(dim=(-2, -1)).mean() / c**2
+
+
+def tv_loss(frames: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Eq. 6 with eta = 1, averaged over pixels and batch so gamma does not depend on the
+    frame size. eps keeps the gradient of the square root finite on flat regions."""
+    dx = frames[..., :-1, 1:] - frames[..., :-1, :-1]
+    dy = frames[..., 1:, :-1] - frames[..., :-1, :-1]
+    return (dx.pow(2) + dy.pow(2)).sum(dim=1).add(eps).sqrt().mean()
+
+
+def temporal_loss(cur: torch.Tensor, prev: torch.Tensor, flow: torch.Tensor,
+                  confidence: torch.Tensor) -> torch.Tensor:
+    """Eq. 7: confidence-masked MSE between frame t and frame t-1 warped onto it by the
+    backward flow (t -> t-1). Pixels whose flow leaves the frame get confidence 0."""
+    warped, inside = warp(prev, flow)
+    return (confidence * inside * (cur - warped).pow(2)).mean()
+
+
+class LossTerms(NamedTuple):
+    total: torch.Tensor
+    content: torch.Tensor
+    style: torch.Tensor
+    tv: torch.Tensor
+    temporal: torch.Tensor
+
+
+class HybridLoss(nn.Module):
+    """Eq. 1 over a batch of frame pairs: the spatial loss of both frames plus the weighted
+    temporal loss.
+
+    Content and style terms are made relative: Eq. 3 is divided by the mean squared target
+    feature and each layer's Eq. 5 by the style Gram's own ||G||^2 / C^2. Raw, relu4_2's
+    Eq. 5 outweighs relu1_2's by ~300x and every term's scale depends on the VGG weights'
+    preprocessing (Caffe 0..255 vs torchvision's standardized input); relative terms weigh
+    the four layers alike and keep one set of weights valid for every VGG file.
+    """
+
+    def __init__(self, vgg: nn.Module, style_image: torch.Tensor, weights: LossWeights):
+        super().__init__()
+        self.vgg, self.weights = vgg, weights
+        with torch.no_grad():
+            features = vgg(style_image)
+        for name in STYLE_LAYERS:
+            gram = gram_matrix(features[name])
+            self.register_buffer(f"gram_{name}", gram)
+            self.register_buffer(f"style_energy_{name}", style_loss(gram, torch.zeros_like(gram)))
+
+    def spatial(self, inputs: torch.Tensor, outputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Content, style and TV terms of Eq. 2, each averaged over the frames given."""
+        with torch.no_grad():
+            target = self.vgg(inputs)[CONTENT_LAYER]
+        features = self.vgg(outputs)
+        content = content_loss(features[CONTENT_LAYER], target) / target.float().pow(2).mean()
+        style = sum(style_loss(gram_matrix(features[name]), getattr(self, f"gram_{name}"))
+                    / getattr(self, f"style_energy_{name}") for name in STYLE_LAYERS)
+        return content, style, tv_loss(outputs)
+
+    def forward(self, prev: torch.Tensor, cur: torch.Tensor, out_prev: torch.Tensor,
+                out_cur: torch.Tensor, flow: torch.Tensor, confidence: torch.Tensor) -> LossTerms:
+        # both frames in one VGG pass; x2 turns the per-frame mean into Eq. 1's sum over t-1, t
+        content, style, tv = (2 * term for term in
+                              self.spatial(torch.cat((prev, cur)), torch.cat((out_prev, out_cur))))
+        temporal = (temporal_loss(out_cur, out_prev, flow, confidence)
+                    if self.weights.temporal else torch.zeros((), device=cur.device))
+        w = self.weights
+        total = w.content * content + w.style * style + w.tv * tv + w.temporal * temporal
+        return LossTerms(total, content, style, tv, temporal)

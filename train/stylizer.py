@@ -1,0 +1,68 @@
+"""The stylizing network of Table 1: 353-Res48 and its Johnson-sized variant 353-Res128.
+
+Input and output follow vst.train.convention: (N, 3, H, W) RGB in [0, 1]. Any H x W works:
+the frame is padded up to a multiple of 4 (the two stride-2 convs), and to at least 8 so the
+quarter-size feature maps stay 2x2 or larger, then cropped back.
+"""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+# residual width -> channels of the three encoder convs (Table 1; Res128 as Johnson et al.)
+CHANNELS = {48: (16, 32, 48), 128: (32, 64, 128)}
+UPSAMPLERS = ("deconv", "resize")
+
+
+def conv_block(cin: int, cout: int, stride: int = 1, relu: bool = True) -> nn.Sequential:
+    layers = [nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3, stride),
+              nn.InstanceNorm2d(cout, affine=True)]
+    return nn.Sequential(*layers, nn.ReLU(inplace=True)) if relu else nn.Sequential(*layers)
+
+
+def up_block(cin: int, cout: int, upsample: str) -> nn.Sequential:
+    """x2 upsampling: the paper's transposed conv, or nearest resize + conv, which avoids
+    the checkerboard artifacts of strided transposed convs (Odena et al. 2016)."""
+    if upsample == "deconv":
+        up = [nn.ConvTranspose2d(cin, cout, 3, stride=2, padding=1, output_padding=1)]
+    else:
+        up = [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
+              nn.Conv2d(cin, cout, 3)]
+    return nn.Sequential(*up, nn.InstanceNorm2d(cout, affine=True), nn.ReLU(inplace=True))
+
+
+def padded_size(n: int) -> int:
+    return max(8, n + -n % 4)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(conv_block(channels, channels),
+                                  conv_block(channels, channels, relu=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Stylizer(nn.Module):
+    def __init__(self, width: int = 48, upsample: str = "deconv"):
+        super().__init__()
+        if width not in CHANNELS:
+            raise ValueError(f"width must be one of {sorted(CHANNELS)}, got {width}")
+        if upsample not in UPSAMPLERS:
+            raise ValueError(f"upsample must be one of {UPSAMPLERS}, got {upsample!r}")
+        self.width, self.upsample = width, upsample
+        c1, c2, c3 = CHANNELS[width]
+        self.body = nn.Sequential(
+            conv_block(3, c1), conv_block(c1, c2, stride=2), conv_block(c2, c3, stride=2),
+            *[ResidualBlock(c3) for _ in range(5)],
+            up_block(c3, c2, upsample), up_block(c2, c1, upsample),
+            nn.ReflectionPad2d(1), nn.Conv2d(c1, 3, 3),
+        )
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        h, w = frames.shape[-2:]
+        # replicate, not reflect: reflection needs pad < size, which tiny frames break
+        padded = F.pad(frames, (0, padded_size(w) - w, 0, padded_size(h) - h), mode="replicate")
+        out = torch.tanh(self.body(padded))[..., :h, :w]
+        return (out + 1) / 2  # tanh's [-1, 1] onto the frame range [0, 1]

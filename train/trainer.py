@@ -1,0 +1,120 @@
+"""Two-frame synergic training (section 4.1): each iteration stylizes both frames of a batch
+of consecutive pairs, and the hybrid loss of Eq. 1 updates the stylizer."""
+import csv
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .checkpoint import Checkpoint
+from .config import TrainConfig
+from .convention import frames_to_tensor, tensor_to_frames
+from .errors import InputError
+from .images import read_image, write_image
+from .losses import HybridLoss, LossTerms
+from .pairs import training_pairs
+from .stylizer import Stylizer
+from .vgg import load_vgg
+
+LOG_COLUMNS = ("iteration", "seconds") + LossTerms._fields
+
+
+def select_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device cuda: no CUDA device is available to PyTorch")
+    return torch.device(name)
+
+
+def resume_state(cfg: TrainConfig, stylizer: Stylizer) -> dict:
+    """The 'training' record of the checkpoint at cfg.out, its weights loaded into stylizer."""
+    ckpt = Checkpoint.load(cfg.out)
+    found = (ckpt.stylizer.width, ckpt.stylizer.upsample)
+    if found != (cfg.width, cfg.upsample):
+        raise InputError(f"{cfg.out}: checkpoint is width {found[0]}/{found[1]}, "
+                         f"not the requested {cfg.width}/{cfg.upsample}")
+    stylizer.load_state_dict(ckpt.stylizer.state_dict())
+    return ckpt.training
+
+
+def write_preview(path: Path, stylizer: Stylizer, frame: torch.Tensor) -> None:
+    """Input and stylized output side by side, to watch training without other tools."""
+    was_training = stylizer.training
+    stylizer.eval()
+    with torch.no_grad():
+        out = stylizer(frame)
+    stylizer.train(was_training)
+    write_image(path, np.concatenate(tensor_to_frames(torch.cat((frame, out)).cpu()), axis=1))
+
+
+def train(cfg: TrainConfig) -> Checkpoint:
+    device = select_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    cuda = device.type == "cuda"
+    if cfg.resume and not cfg.out.is_file():
+        raise InputError(f"--resume: {cfg.out} does not exist yet")
+    style = frames_to_tensor(read_image(cfg.style, cfg.style_size or max(cfg.size))).to(device)
+    vgg = load_vgg(cfg.vgg).to(device)
+    pairs = training_pairs(list(cfg.data), cfg.size, cfg.flow, cfg.long_term, cfg.cache_dir,
+                           cfg.max_pairs_per_video, cfg.seed)
+    memory_format = torch.channels_last if cuda else torch.contiguous_format
+    stylizer = Stylizer(cfg.width, cfg.upsample).to(device, memory_format=memory_format)
+    loss_fn = HybridLoss(vgg.to(memory_format=memory_format), style, cfg.weights).to(device)
+    optimizer = torch.optim.Adam(stylizer.parameters(), lr=cfg.lr)
+    training = resume_state(cfg, stylizer) if cfg.resume else {}
+    if training:
+        optimizer.load_state_dict(training["optimizer"])
+    start = training.get("iteration", 0)
+
+    loader = DataLoader(pairs, batch_size=cfg.batch_size, shuffle=True,
+                        drop_last=len(pairs) >= cfg.batch_size, num_workers=4 if cuda else 0,
+                        pin_memory=cuda, persistent_workers=cuda,
+                        generator=torch.Generator().manual_seed(cfg.seed + start))
+    batches = itertools.chain.from_iterable(itertools.repeat(loader))
+    preview_frame = pairs[0].cur[None].to(device)
+
+    def checkpoint(iteration: int) -> Checkpoint:
+        ckpt = Checkpoint(stylizer, cfg.style.stem, cfg.as_record(), {
+            "iteration": iteration, "optimizer": optimizer.state_dict(), "vgg": vgg.source})
+        ckpt.save(cfg.out)
+        write_preview(cfg.out.with_suffix(".preview.jpg"), stylizer, preview_frame)
+        return ckpt
+
+    new_log = not (cfg.resume and cfg.log_path.is_file())
+    with open(cfg.log_path, "w" if new_log else "a", newline="") as log_file:
+        log = csv.writer(log_file)
+        if new_log:
+            log.writerow(LOG_COLUMNS)
+        stylizer.train()
+        began, done = time.monotonic(), start
+        bar = tqdm(total=cfg.iters, initial=start, desc="train", unit="it", dynamic_ncols=True)
+        try:
+            for iteration in range(start + 1, cfg.iters + 1):
+                batch = [t.to(device, non_blocking=True) for t in next(batches)]
+                prev, cur, flow, confidence = batch
+                # bf16 keeps float32's range, so no gradient scaler is needed
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+                    out = stylizer(torch.cat((prev, cur)).contiguous(memory_format=memory_format))
+                    out_prev, out_cur = out.float().chunk(2)
+                    terms = loss_fn(prev, cur, out_prev, out_cur, flow, confidence)
+                optimizer.zero_grad(set_to_none=True)
+                terms.total.backward()
+                optimizer.step()
+                done = iteration
+                values = [t.item() for t in terms]
+                log.writerow([iteration, f"{time.monotonic() - began:.2f}"] + [f"{v:.6g}" for v in values])
+                bar.set_postfix({k: f"{v:.3g}" for k, v in zip(LossTerms._fields, values)}, refresh=False)
+                bar.update()
+                if done % cfg.checkpoint_every == 0:
+                    checkpoint(done)
+        except KeyboardInterrupt:
+            checkpoint(done)  # an interrupted run can go on with --resume
+            raise
+        finally:
+            bar.close()
+    return checkpoint(done)
