@@ -29,7 +29,8 @@ def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
     """uint8 RGB (H, W, 3) or (N, H, W, 3) -> float32 (N, 3, H, W) in [0, 1]."""
     if frames.ndim == 3:
         frames = frames[None]
-    return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div_(255.0)
+    # torch.tensor copies, so read-only (memory-mapped) arrays are fine
+    return torch.tensor(frames).permute(0, 3, 1, 2).float().div_(255.0)
 
 
 def tensor_to_frames(tensor: torch.Tensor) -> np.ndarray:

