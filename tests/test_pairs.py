@@ -79,7 +79,7 @@ def test_real_photo_pair(shared_data):
 
 def test_unreadable_photo(tmp_path):
     (tmp_path / "notes.jpg").write_text("not an image")
-    with pytest.raises(InputError, match="notes.jpg: cannot read as an image"):
+    with pytest.raises(InputError, match="notes.jpg: cannot read this image"):
         PhotoPairs([tmp_path / "notes.jpg"], SIZE)
 
 

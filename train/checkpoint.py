@@ -10,7 +10,6 @@ A checkpoint is a torch.save'd dict:
   vst_version   the version that wrote it
   training      {"iteration", "optimizer", "loss_weights", "vgg"} for --resume
 """
-import os
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,6 +18,7 @@ import torch
 
 from .convention import FRAMES
 from .errors import InputError
+from .files import write_atomically
 from .stylizer import Stylizer
 
 FORMAT = "vst-stylizer"
@@ -51,13 +51,7 @@ class Checkpoint:
             "vst_version": self.vst_version,
             "training": self.training,
         }
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            torch.save(record, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomically(path, lambda file: torch.save(record, file))
 
     @classmethod
     def load(cls, path: Path) -> "Checkpoint":

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .files import write_atomically
 
 
 def read_image(path: Path, longest: int | None = None) -> np.ndarray:
@@ -23,8 +24,10 @@ def read_image(path: Path, longest: int | None = None) -> np.ndarray:
 
 
 def write_image(path: Path, image: np.ndarray) -> None:
-    """Write a uint8 RGB (H, W, 3) image; the format follows the suffix."""
+    """Write a uint8 RGB (H, W, 3) image atomically; the format follows the suffix."""
     import cv2
 
-    if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
-        raise InputError(f"{path}: cannot write this image")
+    ok, encoded = cv2.imencode(Path(path).suffix, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise InputError(f"{path}: cannot encode an image of this type")
+    write_atomically(path, lambda file: file.write(encoded.tobytes()))

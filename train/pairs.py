@@ -11,10 +11,9 @@ Files are written under a temporary name and renamed, so an interrupted run leav
 half file and the next run resumes where it stopped.
 """
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 import av
 import numpy as np
@@ -24,6 +23,7 @@ from tqdm import tqdm
 
 from .convention import frames_to_tensor
 from .errors import InputError
+from .files import write_atomically
 from .flow import check_flow_method, compute_flow, confidence_mask
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg",
@@ -71,7 +71,7 @@ class FramePairs(Dataset):
             frames = video_dir / "frames.npy"
             if not frames.exists():
                 video_dir.mkdir(parents=True, exist_ok=True)
-                _save_atomically(frames, lambda file: _write_frames(file, Path(video), size))
+                write_atomically(frames, lambda file: _write_frames(file, Path(video), size))
             count = len(np.load(frames, mmap_mode="r"))
             self.pairs += [_CachedPair(frames, video_dir / flow / f"t{t:06d}-g{gap}.npz", t, gap)
                            for t, gap in _select_pairs(count, long_term, max_pairs_per_video)]
@@ -86,7 +86,7 @@ class FramePairs(Dataset):
         forward = compute_flow(prev, cur, self.method)
         confidence = confidence_mask(backward, forward)
         pair.flow.parent.mkdir(exist_ok=True)
-        _save_atomically(pair.flow, lambda file: np.savez(
+        write_atomically(pair.flow, lambda file: np.savez(
             file, backward=backward.astype(np.float16), confidence=confidence.astype(np.uint8)))
 
     def __len__(self) -> int:
@@ -147,16 +147,6 @@ def _select_pairs(count: int, long_term: bool, limit: int | None) -> list[tuple[
         # floor of a spacing >= 1 never picks the same pair twice
         pairs = [pairs[i] for i in np.linspace(0, len(pairs), limit, endpoint=False).astype(int)]
     return pairs
-
-
-def _save_atomically(path: Path, write: Callable) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            write(file)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _write_frames(file, video: Path, size: tuple[int, int]) -> None:

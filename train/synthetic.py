@@ -14,6 +14,7 @@ from torch.utils.data import Dataset
 
 from .errors import InputError
 from .flow import require_cv2
+from .images import read_image
 from .pairs import FramePair
 
 
@@ -44,7 +45,7 @@ class PhotoPairs(Dataset):
         self.photos = [Path(photo) for photo in photos]
         for photo in self.photos:
             if not cv2.haveImageReader(str(photo)):  # checks the header only, so it is fast
-                raise InputError(f"{photo}: cannot read as an image")
+                raise InputError(f"{photo}: cannot read this image")
         self.size = size
         self.seed = seed
         self.motion = motion
@@ -80,14 +81,12 @@ def _to_chw(array: np.ndarray) -> torch.Tensor:
 def _load_covering(path: Path, width: int, height: int) -> np.ndarray:
     """float32 RGB (h, w, 3) in [0, 1], the photo scaled so that h >= height and w >= width."""
     cv2 = require_cv2()
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise InputError(f"{path}: cannot read as an image")
-    scale = max(width / bgr.shape[1], height / bgr.shape[0])
-    size = (max(width, round(bgr.shape[1] * scale)), max(height, round(bgr.shape[0] * scale)))
+    rgb = read_image(path)
+    scale = max(width / rgb.shape[1], height / rgb.shape[0])
+    size = (max(width, round(rgb.shape[1] * scale)), max(height, round(rgb.shape[0] * scale)))
     # linear, not cubic, when enlarging: cubic overshoots out of [0, 1]
-    resized = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    return cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    resized = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return resized.astype(np.float32) / 255.0
 
 
 def _random_flow(rng: np.random.Generator, width: int, height: int, motion: Motion) -> np.ndarray:

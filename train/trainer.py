@@ -110,6 +110,7 @@ def train(cfg: TrainConfig) -> Checkpoint:
                 done = iteration
                 values = [t.item() for t in terms]
                 log.writerow([iteration, f"{time.monotonic() - began:.2f}"] + [f"{v:.6g}" for v in values])
+                log_file.flush()  # so the CSV can be followed while training runs
                 bar.set_postfix({k: f"{v:.3g}" for k, v in zip(LossTerms._fields, values)}, refresh=False)
                 bar.update()
                 if done % cfg.checkpoint_every == 0:
