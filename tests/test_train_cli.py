@@ -81,6 +81,7 @@ def test_refusals(data, capsys, tmp_path):
     refuse(capsys, train_args(data, "--iters", "1", "--flow", "farneback"), "'farneback' is not one of")
     refuse(capsys, train_args(data, "--iters", "1", "--size", "64by48"), "is not WIDTHxHEIGHT")
     refuse(capsys, train_args(data, "--iters", "1", "--resume"), "does not exist yet")
+    refuse(capsys, train_args(data, "--iters", "1", "--out", str(tmp_path / "no" / "m.pt")), "output folder does not exist")
 
     one = tmp_path / "one"
     one.mkdir()

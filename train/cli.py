@@ -1,4 +1,5 @@
 """`vst-train`: train a stylizer for one style image on folders of videos and photos."""
+import os
 import sys
 from pathlib import Path
 
@@ -81,8 +82,11 @@ def command(style, data, out, width, content_weight, style_weight, tv_weight, te
                       **extra, **options)
     if not cfg.style.is_file():
         raise InputError(f"{cfg.style}: no such style image")
-    if not cfg.out.parent.is_dir():
-        raise InputError(f"{cfg.out.parent}: output folder does not exist")
+    for folder in {cfg.out.parent, cfg.log_path.parent}:
+        if not folder.is_dir():
+            raise InputError(f"{folder}: output folder does not exist")
+        if not os.access(folder, os.W_OK):
+            raise InputError(f"{folder}: output folder is not writable")
     ckpt = train(cfg)
     click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
 

@@ -116,7 +116,8 @@ def train(cfg: TrainConfig) -> Checkpoint:
                 if done % cfg.checkpoint_every == 0:
                     checkpoint(done)
         except KeyboardInterrupt:
-            checkpoint(done)  # an interrupted run can go on with --resume
+            checkpoint(done)
+            tqdm.write(f"saved {cfg.out} at iteration {done}; continue with --resume")
             raise
         finally:
             bar.close()
