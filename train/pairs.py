@@ -27,7 +27,8 @@ from .files import write_atomically
 from .flow import check_flow_method, compute_flow, confidence_mask
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg",
-                              ".wmv", ".flv"})
+                              ".wmv", ".flv", ".ts", ".m2ts", ".mts", ".3gp", ".ogv", ".mxf",
+                              ".nut", ".y4m"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".tif", ".tiff", ".webp"})
 CACHE_VERSION = 1  # bump when decoding or flow storage changes, so old caches are not reused
 
