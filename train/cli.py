@@ -1,42 +1,14 @@
 """`vst-train`: train a stylizer for one style image on folders of videos and photos."""
-import os
-import sys
 from pathlib import Path
 
 import click
 
+from .command import parse_resolution, require_writable_folder, run_command
 from .errors import InputError
 from .losses import LossWeights
 from .stylizer import CHANNELS, UPSAMPLERS
 
 DEFAULTS = LossWeights()
-
-
-def parse_size(ctx, param, value: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in value.lower().split("x"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not WIDTHxHEIGHT, e.g. 640x360") from None
-    if width < 1 or height < 1:
-        raise click.BadParameter(f"{value!r} must be positive")
-    return width, height
-
-
-def run_command(command: click.Command, argv: list[str] | None = None) -> None:
-    """Run a click command so that every failure is one line on stderr and a non-zero exit:
-    2 for bad input, 130 for Ctrl-C. Tracebacks are for bugs only."""
-    name = command.name
-    try:
-        command.main(args=argv, prog_name=name, standalone_mode=False)
-    except (KeyboardInterrupt, click.Abort):
-        click.echo(f"{name}: interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        click.echo(f"{name}: error: {exc.format_message()}", err=True)
-        sys.exit(2)
-    except InputError as exc:
-        click.echo(f"{name}: error: {exc}", err=True)
-        sys.exit(2)
 
 
 @click.command("vst-train")
@@ -48,7 +20,7 @@ def run_command(command: click.Command, argv: list[str] | None = None) -> None:
               help="Residual width: 48 = 353-Res48, 128 = 353-Res128.")
 @click.option("--upsample", type=click.Choice(UPSAMPLERS), default="deconv", show_default=True,
               help="deconv as the paper, or resize+conv against checkerboard artifacts.")
-@click.option("--size", default="640x360", show_default=True, callback=parse_size,
+@click.option("--size", default="640x360", show_default=True, callback=parse_resolution,
               help="Training frame WIDTHxHEIGHT.")
 @click.option("--style-size", type=click.IntRange(16), help="Style image's longer side [default: the frame's].")
 @click.option("--iters", type=click.IntRange(1), default=80_000, show_default=True)
@@ -82,11 +54,8 @@ def command(style, data, out, width, content_weight, style_weight, tv_weight, te
                       **extra, **options)
     if not cfg.style.is_file():
         raise InputError(f"{cfg.style}: no such style image")
-    for folder in {cfg.out.parent, cfg.log_path.parent}:
-        if not folder.is_dir():
-            raise InputError(f"{folder}: output folder does not exist")
-        if not os.access(folder, os.W_OK):
-            raise InputError(f"{folder}: output folder is not writable")
+    for path in (cfg.out, cfg.log_path):
+        require_writable_folder(path)
     ckpt = train(cfg)
     click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
 

@@ -1,0 +1,146 @@
+"""`vst-export`: a trained stylizer -> NAME.onnx (+ NAME.fp16.onnx) -> NAME.plan.
+
+Exit status: 0 done, 1 a check failed (nothing written for that artifact), 2 bad input,
+3 TensorRT / pycuda / GPU missing (the ONNX files are written), 130 Ctrl-C.
+"""
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import click
+
+from vst.train.checkpoint import Checkpoint
+from vst.train.command import parse_resolution, require_writable_folder, run_command
+from vst.train.errors import CommandError, InputError
+from vst.train.files import write_atomically
+from vst.train.shipped import shipped_checkpoint
+from vst.train.stylizer import Stylizer
+
+from .gpu_stack import MissingGpuStack
+from .metadata import ArtifactMetadata, plan_metadata_path
+from .onnx_export import (FP16_MIN_PSNR, OPSET, PARITY_SIZES, PARITY_TOLERANCE, OnnxRunner,
+                          export_onnx, parity_error, psnr, read_onnx_metadata, reference_frame)
+from .tensorrt_plan import PlanSettings, ShapeProfile, build_plan
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """The files of one export, named after NAME.onnx."""
+    onnx: Path
+
+    @classmethod
+    def beside(cls, onnx_path: Path) -> "Artifacts":
+        name = onnx_path.name.removesuffix(".onnx").removesuffix(".fp16")
+        return cls(onnx_path.with_name(f"{name}.onnx"))
+
+    @property
+    def fp16_onnx(self) -> Path:
+        return self.onnx.with_suffix(".fp16.onnx")
+
+    @property
+    def plan(self) -> Path:
+        return self.onnx.with_suffix(".plan")
+
+
+def write_onnx(stylizer: Stylizer, path: Path, metadata: ArtifactMetadata) -> None:
+    model = export_onnx(stylizer, metadata)
+    error = parity_error(stylizer, OnnxRunner(model))
+    sizes = ", ".join(f"{w}x{h}" for h, w in PARITY_SIZES)
+    if error > PARITY_TOLERANCE:
+        raise CommandError(f"{path}: ONNX Runtime differs from PyTorch by {error}/255 "
+                           f"(tolerance {PARITY_TOLERANCE}); not written")
+    write_atomically(path, lambda file: file.write(model))
+    click.echo(f"{path}: opset {metadata.opset}, dynamic batch/height/width, uint8 NHWC RGB; "
+               f"max abs error vs PyTorch at {sizes}: {error}/255")
+
+
+def write_fp16_onnx(stylizer: Stylizer, path: Path, fp32: Path, metadata: ArtifactMetadata) -> None:
+    model = export_onnx(stylizer, metadata)
+    frame = reference_frame()
+    quality = psnr(OnnxRunner(model)(frame), OnnxRunner(fp32)(frame))
+    if quality < FP16_MIN_PSNR:
+        raise CommandError(f"{path}: FP16 output is {quality:.1f} dB from FP32 (minimum "
+                           f"{FP16_MIN_PSNR:.0f}); not written")
+    write_atomically(path, lambda file: file.write(model))
+    click.echo(f"{path}: FP16, instance norm in FP32; PSNR vs FP32 on a real "
+               f"{frame.shape[2]}x{frame.shape[1]} frame (ONNX Runtime CPU): {quality:.1f} dB")
+
+
+def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
+    """Build the plan from the FP16 ONNX (or, on TensorRT 10, an FP32 one), then run it
+    on the GPU against the FP32 ONNX; a plan that fails the check is removed."""
+    from vst.engine.trt_runner import TrtRunner
+
+    source = artifacts.fp16_onnx if artifacts.fp16_onnx.is_file() else artifacts.onnx
+    try:
+        record = build_plan(source, artifacts.plan, read_onnx_metadata(source), settings)
+    except MissingGpuStack as exc:
+        raise MissingGpuStack(f"no TensorRT plan built: {exc}. The ONNX files are written; on a "
+                              f"GPU machine with TensorRT run: vst-export --from {artifacts.onnx} --fp16") from None
+    frame = reference_frame(size=settings.profile.opt[::-1])
+    runner = TrtRunner(artifacts.plan)
+    try:
+        got = runner(frame)
+    finally:
+        runner.close()
+    reference = artifacts.onnx if artifacts.onnx.is_file() else source
+    quality = psnr(got, OnnxRunner(reference)(frame))
+    if quality < FP16_MIN_PSNR:
+        artifacts.plan.unlink()
+        plan_metadata_path(artifacts.plan).unlink()
+        raise CommandError(f"{artifacts.plan}: TensorRT output is {quality:.1f} dB from {reference.name} "
+                           f"(minimum {FP16_MIN_PSNR:.0f}); plan removed")
+    click.echo(f"{artifacts.plan}: TensorRT {record.tensorrt_version} on {record.gpu_name} "
+               f"({record.compute_capability}), profile {settings.profile.describe()}; "
+               f"PSNR vs {reference.name} at {frame.shape[2]}x{frame.shape[1]}: {quality:.1f} dB")
+
+
+@click.command("vst-export")
+@click.argument("checkpoint", required=False, type=click.Path(path_type=Path))
+@click.option("--style", help="A shipped style instead of a checkpoint.")
+@click.option("--from", "from_onnx", type=click.Path(path_type=Path),
+              help="Build the plan from NAME.onnx written earlier (no PyTorch export).")
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="ONNX file to write [default: NAME.onnx here]; NAME.fp16.onnx, NAME.plan beside it.")
+@click.option("--fp16", is_flag=True, help="Also NAME.fp16.onnx and the FP16 TensorRT plan.")
+@click.option("--onnx-only", is_flag=True, help="Stop after the ONNX files.")
+@click.option("--opset", type=click.IntRange(17, 23), default=OPSET, show_default=True)
+@click.option("--min-res", default="256x256", show_default=True, callback=parse_resolution)
+@click.option("--opt-res", default="1024x436", show_default=True, callback=parse_resolution)
+@click.option("--max-res", default="1920x1088", show_default=True, callback=parse_resolution)
+@click.option("--workspace", type=click.FloatRange(0.125), default=4.0, show_default=True,
+              help="TensorRT builder workspace, GiB.")
+@click.option("--opt-level", type=click.IntRange(0, 5), default=3, show_default=True,
+              help="TensorRT builder optimization level.")
+@click.option("--timing-cache", type=click.Path(path_type=Path),
+              help="TensorRT timing cache, reused across builds [default: one per GPU under ~/.cache/vst].")
+def command(checkpoint, style, from_onnx, out, fp16, onnx_only, opset, min_res, opt_res, max_res,
+            workspace, opt_level, timing_cache):
+    """Export a stylizer to ONNX and an FP16 TensorRT plan."""
+    if sum(x is not None for x in (checkpoint, style, from_onnx)) != 1:
+        raise InputError("give exactly one of CHECKPOINT, --style NAME or --from NAME.onnx")
+    settings = PlanSettings(ShapeProfile(min_res, opt_res, max_res), int(workspace * (1 << 30)),
+                            opt_level, timing_cache)
+    if from_onnx is not None:
+        if not from_onnx.is_file():
+            raise InputError(f"{from_onnx}: no such file")
+        if not fp16 or onnx_only:
+            raise InputError("--from builds a TensorRT plan: add --fp16 (and drop --onnx-only)")
+        read_onnx_metadata(from_onnx)  # refuse foreign files before TensorRT is touched
+        artifacts = Artifacts.beside(from_onnx)
+    else:
+        path = shipped_checkpoint(style) if style else checkpoint
+        ckpt = Checkpoint.load(path)
+        artifacts = Artifacts.beside(out or Path(f"{path.stem}.onnx"))
+        require_writable_folder(artifacts.onnx)
+        metadata = ArtifactMetadata(ckpt.style, ckpt.stylizer.width, ckpt.stylizer.upsample, "fp32", opset)
+        write_onnx(ckpt.stylizer, artifacts.onnx, metadata)
+        if fp16:
+            write_fp16_onnx(ckpt.stylizer, artifacts.fp16_onnx, artifacts.onnx,
+                            replace(metadata, precision="fp16"))
+    if fp16 and not onnx_only:
+        require_writable_folder(artifacts.plan)
+        write_plan(artifacts, settings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(command, argv)

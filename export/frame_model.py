@@ -1,0 +1,58 @@
+"""The stylizer as the engine runs it: uint8 frames in, uint8 frames out.
+
+`FrameModel` takes what decoders hand out and encoders take — uint8 (N, H, W, 3) RGB in
+[0, 255], NHWC — and does the cast, scaling and transposes inside the graph, so the host
+moves 1 byte per channel instead of 4 and does no per-pixel work.
+"""
+import copy
+
+import torch
+from torch import nn
+
+from vst.train.stylizer import Stylizer
+
+INPUT_NAME, OUTPUT_NAME = "frames", "stylized"
+FRAME_IO = {"layout": "NHWC", "channels": "RGB", "dtype": "uint8", "range": [0, 255],
+            "input": INPUT_NAME, "output": OUTPUT_NAME}
+
+
+class FrameModel(nn.Module):
+    def __init__(self, stylizer: Stylizer, compute_dtype: torch.dtype = torch.float32):
+        super().__init__()
+        self.stylizer, self.compute_dtype = stylizer, compute_dtype
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        # TensorRT accepts uint8 only straight into or out of a Cast (NVIDIA/TensorRT#3985),
+        # so the casts sit at the very ends, outside the transposes.
+        x = frames.to(self.compute_dtype).permute(0, 3, 1, 2) / 255
+        y = self.stylizer(x) * 255
+        return y.round().clamp(0, 255).permute(0, 2, 3, 1).to(torch.uint8)
+
+
+class Float32InstanceNorm(nn.Module):
+    """Instance norm computed in FP32 inside an FP16 network: its mean and variance over
+    H x W overflow or lose precision in FP16 on large frames (NVIDIA/TensorRT#2691)."""
+
+    def __init__(self, norm: nn.InstanceNorm2d):
+        super().__init__()
+        self.norm = norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.float()).to(x.dtype)
+
+
+def frame_model(stylizer: Stylizer, precision: str) -> FrameModel:
+    """A FrameModel in "fp32" or "fp16" (FP16 weights and activations, FP32 instance norm),
+    built on a copy so the caller's stylizer is untouched."""
+    stylizer = copy.deepcopy(stylizer).eval()
+    if precision == "fp32":
+        return FrameModel(stylizer)
+    for module in list(stylizer.modules()):
+        for name, child in module.named_children():
+            if isinstance(child, nn.InstanceNorm2d):
+                setattr(module, name, Float32InstanceNorm(child))
+    stylizer.half()
+    for module in stylizer.modules():
+        if isinstance(module, Float32InstanceNorm):
+            module.norm.float()
+    return FrameModel(stylizer, torch.float16)
