@@ -66,9 +66,7 @@ class TrtRunner:
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         _, height, width, _ = frames.shape
-        if not self.profile.contains(width, height):
-            raise InputError(f"frame {width}x{height} is outside the plan's profile "
-                             f"{self.profile.describe()}; rebuild it with vst-export --min-res/--max-res")
+        self.profile.require(width, height)
         if frames.shape != self.shape:
             self._allocate(frames.shape)
         np.copyto(self.inputs.host, frames)

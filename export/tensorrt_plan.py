@@ -36,8 +36,11 @@ class ShapeProfile:
         """(min, opt, max) shapes of the NHWC uint8 input, one frame per call."""
         return [(1, h, w, 3) for w, h in (self.min, self.opt, self.max)]
 
-    def contains(self, width: int, height: int) -> bool:
-        return self.min[0] <= width <= self.max[0] and self.min[1] <= height <= self.max[1]
+    def require(self, width: int, height: int) -> None:
+        """Refuse a frame size the plan was not built for (TensorRT would fail mid-video)."""
+        if not (self.min[0] <= width <= self.max[0] and self.min[1] <= height <= self.max[1]):
+            raise InputError(f"frame {width}x{height} is outside the plan's profile {self.describe()}; "
+                             "rebuild it with vst-export --min-res/--max-res, or scale the video")
 
     def describe(self) -> str:
         return " ... ".join(f"{w}x{h}" for w, h in (self.min, self.opt, self.max))
