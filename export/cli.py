@@ -74,8 +74,8 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
     try:
         record = build_plan(source, artifacts.plan, read_onnx_metadata(source), settings)
     except MissingGpuStack as exc:
-        raise MissingGpuStack(f"no TensorRT plan built: {exc}. The ONNX files are written; on a "
-                              f"GPU machine with TensorRT run: vst-export --from {artifacts.onnx} --fp16") from None
+        raise MissingGpuStack(f"no TensorRT plan built: {exc}; to build it on a GPU machine "
+                              f"with TensorRT: vst-export --from {artifacts.onnx} --fp16") from None
     frame = reference_frame(size=settings.profile.opt[::-1])
     runner = TrtRunner(artifacts.plan)
     try:

@@ -126,7 +126,7 @@ def test_fp16_without_tensorrt_writes_onnx_then_exits_3(exported, capsys, tmp_pa
     root, _ = exported
     code, err = run_export(capsys, [str(root / "texture.pt"), "-o", str(tmp_path / "t.onnx"), "--fp16"])
     assert code == 3 and err.count("\n") == 1, err
-    assert "TensorRT is not installed" in err and f"vst-export --from {tmp_path / 't.onnx'} --fp16" in err
+    assert "no TensorRT plan built: TensorRT is not installed" in err and f"vst-export --from {tmp_path / 't.onnx'} --fp16" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.fp16.onnx", "t.onnx"]
 
 
