@@ -26,7 +26,9 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": "10"}
-        for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+        for index, frame in enumerate(frames):
+            picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            picture.pts = index  # in the stream's time base, 1/fps; without it every pts is 0
+            container.mux(stream.encode(picture))
         container.mux(stream.encode())
     return path
