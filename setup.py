@@ -37,6 +37,7 @@ setup(
         "console_scripts": [
             "vst-train=vst.train.cli:main",
             "vst-export=vst.export.cli:main",
+            "vst-run=vst.engine.cli:main",
         ],
     },
 )
