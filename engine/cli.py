@@ -20,7 +20,7 @@ def default_output(video: str, style: str) -> Path:
     return Path(f"{'camera' if video.startswith('/dev/') else 'stream'}.{style}.mp4")
 
 
-def side_by_side(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
     return np.concatenate([source, stylized], axis=1)
 
 
@@ -71,7 +71,7 @@ def command(video, engine, style, list_styles, out, codec, crf, preset, height, 
             total = min(filter(None, (info.frames, max_frames)), default=None)
             with tqdm(total=total, unit="frame", desc=backend.name, dynamic_ncols=True) as bar:
                 times = run_pipeline(reader, backend.stylize, writer.write_frame, writer.write_audio,
-                                     side_by_side if side_by_side else None, max_frames, bar.update)
+                                     input_beside_output if side_by_side else None, max_frames, bar.update)
             writer.close()
             writer = None
             if times.frames == 0:
@@ -94,9 +94,9 @@ def command(video, engine, style, list_styles, out, codec, crf, preset, height, 
     if reader.error:
         raise InputError(f"{video}: decoding stopped after {reader.decoded} frames ({reader.error}); "
                          f"{out} has the frames that decoded")
-    if info.frames and max_frames is None and times.frames < info.frames:
-        raise InputError(f"{video}: truncated: {times.frames} of the {info.frames} frames its header "
-                         f"announces decoded; {out} has those")
+    if max_frames is None and info.is_truncated(times.frames):
+        raise InputError(f"{video}: truncated: {times.frames} of the {info.expected_frames} frames its "
+                         f"header announces decoded; {out} has those")
 
 
 def main(argv: list[str] | None = None) -> None:

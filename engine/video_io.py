@@ -26,6 +26,18 @@ class VideoInfo:
     rotation: int            # display rotation, degrees counter-clockwise
     audio: str | None        # audio codec name, None without audio
 
+    @property
+    def expected_frames(self) -> int | None:
+        """What the header promises: its frame count, else duration x fps."""
+        if self.frames:
+            return self.frames
+        return round(self.duration * self.fps) if self.duration else None
+
+    def is_truncated(self, decoded: int) -> bool:
+        # headers round (an avi may announce 13 frames and hold 12): only a real shortfall counts
+        expected = self.expected_frames
+        return expected is not None and decoded + max(2, 0.02 * expected) < expected
+
 
 @dataclass
 class Frame:
@@ -50,6 +62,29 @@ def open_source(source: str):
         container.close()
         raise InputError(f"{source}: has no video stream")
     return container
+
+
+class Timestamps:
+    """Monotonic presentation timestamps from what decoders report. Containers without real
+    pts (avi with B-frames) give scrambled ones; like FFmpeg's best-effort timestamp, trust
+    pts or dts, whichever has gone backwards less often, and never let time go backwards."""
+
+    def __init__(self):
+        self.faulty_pts = self.faulty_dts = 0
+        self.last_pts = self.last_dts = self.last = None
+
+    def __call__(self, pts: int | None, dts: int | None) -> int | None:
+        if dts is not None:
+            self.faulty_dts += self.last_dts is not None and dts <= self.last_dts
+            self.last_dts = dts
+        if pts is not None:
+            self.faulty_pts += self.last_pts is not None and pts <= self.last_pts
+            self.last_pts = pts
+        best = pts if pts is not None and (self.faulty_pts <= self.faulty_dts or dts is None) else dts
+        if best is not None and self.last is not None and best <= self.last:
+            best = self.last + 1
+        self.last = best if best is not None else self.last
+        return best
 
 
 class VideoReader:
@@ -79,6 +114,7 @@ class VideoReader:
 
     def __iter__(self) -> Iterator[Frame | av.Packet]:
         streams = [self.video] + ([self.audio] if self.audio else [])
+        timestamps = Timestamps()
         try:
             for packet in self.container.demux(*streams):
                 if packet.stream is self.audio:
@@ -90,7 +126,7 @@ class VideoReader:
                         self.rotation = frame.rotation
                     self.decoded += 1
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
-                    yield Frame(pixels, frame.pts, frame.time_base)
+                    yield Frame(pixels, timestamps(frame.pts, frame.dts), frame.time_base)
         except av.FFmpegError as exc:
             self.error = str(exc).splitlines()[0]
 

@@ -19,16 +19,30 @@ def make_texture(height: int, width: int, seed: int = 0) -> np.ndarray:
     return (image[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
-def write_video(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
-    """Encode uint8 RGB (H, W, 3) frames as near-lossless H.264."""
+def write_video(path: Path, frames: list[np.ndarray], fps: int = 10, codec: str = "libx264",
+                audio: str | None = None) -> Path:
+    """Encode uint8 RGB (H, W, 3) frames (near-lossless for x264), optionally with a tone
+    encoded by the `audio` codec (aac, libopus, mp3...) lasting as long as the video."""
     height, width = frames[0].shape[:2]
+    even = width % 2 == 0 and height % 2 == 0
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "10"}
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p" if even or codec != "libx264" else "yuv444p"
+        stream.options = {"crf": "10"} if codec == "libx264" else {}
+        sound = container.add_stream(audio, rate=48000, layout="mono") if audio else None
         for index, frame in enumerate(frames):
             picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             picture.pts = index  # in the stream's time base, 1/fps; without it every pts is 0
             container.mux(stream.encode(picture))
         container.mux(stream.encode())
+        if sound is not None:
+            samples = 48000 * len(frames) // fps
+            tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 48000)).astype(np.float32)
+            chunk = sound.frame_size or 1024
+            for start in range(0, samples, chunk):
+                piece = av.AudioFrame.from_ndarray(tone[None, start:start + chunk], format="fltp", layout="mono")
+                piece.sample_rate, piece.pts = 48000, start
+                container.mux(sound.encode(piece))
+            container.mux(sound.encode())
     return path

@@ -1,0 +1,210 @@
+"""vst-run on generated clips (and real ones from ../shared/data): frame count, fps, duration
+and audio survive through the PyTorch and ONNX Runtime backends; every bad input gets one
+line, exit 2 and no output file; Ctrl-C leaves nothing behind."""
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from vst.engine import cli
+from vst.engine.backends import Backend
+from vst.train.checkpoint import Checkpoint
+from vst.train.stylizer import Stylizer
+
+from media import make_texture, write_video
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "bigbuckbunny.mp4"
+
+
+def probe(path: Path) -> dict:
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        decoded = list(container.decode(video=0))
+        frames = [f.to_ndarray(format="rgb24") for f in decoded]
+        return {"frames": len(frames), "times": [float(f.time) for f in decoded],
+                "size": (video.width, video.height),
+                "duration": container.duration / av.time_base, "pixels": np.stack(frames),
+                "audio": [s.codec_context.name for s in container.streams.audio]}
+
+
+def clip(folder: Path, name: str, codec="libx264", audio="aac", size=(48, 64), count=12) -> Path:
+    frames = [np.roll(make_texture(*size, seed=1), 2 * t, axis=1) for t in range(count)]
+    return write_video(folder / name, frames, fps=10, codec=codec, audio=audio)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("engine") / "texture.pt"
+    Checkpoint(Stylizer(48), "texture").save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def onnx_model(checkpoint) -> Path:
+    pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
+    from vst.export.metadata import ArtifactMetadata
+    from vst.export.onnx_export import export_onnx
+
+    path = checkpoint.with_suffix(".onnx")
+    path.write_bytes(export_onnx(Checkpoint.load(checkpoint).stylizer,
+                                 ArtifactMetadata("texture", 48, "deconv", "fp32", 20)))
+    return path
+
+
+def run(capsys, argv) -> tuple[int, str, str]:
+    capsys.readouterr()
+    try:
+        cli.main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_same_timing(source: Path, output: Path) -> dict:
+    a, b = probe(source), probe(output)
+    # every frame at its input time: frame rate, variable rate and gaps all survive
+    assert b["frames"] == a["frames"] and b["times"] == pytest.approx(a["times"], abs=1e-3)
+    assert b["duration"] == pytest.approx(a["duration"], abs=0.05)
+    return b
+
+
+@pytest.mark.parametrize("engine", ["checkpoint", "onnx_model"])
+def test_backends_keep_frames_fps_duration_and_audio(engine, request, tmp_path, capsys):
+    source = clip(tmp_path, "in.mp4")
+    code, out, err = run(capsys, [source, "--engine", request.getfixturevalue(engine), "-o", tmp_path / "out.mp4"])
+    assert code == 0, err
+    result = assert_same_timing(source, tmp_path / "out.mp4")
+    assert result["audio"] == ["aac"] and result["size"] == (64, 48)
+    assert np.abs(result["pixels"].astype(int) - probe(source)["pixels"]).mean() > 5
+    assert "12 frames 64x48 at 10 fps, audio copied (aac)" in out and "stylize" in out
+
+
+def test_onnx_and_pytorch_backends_agree(checkpoint, onnx_model, tmp_path, capsys):
+    source = clip(tmp_path, "in.mp4", audio=None)
+    for engine in (checkpoint, onnx_model):
+        assert run(capsys, [source, "--engine", engine, "--crf", "0", "-o", tmp_path / f"{engine.suffix[1:]}.mp4"])[0] == 0
+    a, b = probe(tmp_path / "pt.mp4")["pixels"], probe(tmp_path / "onnx.mp4")["pixels"]
+    assert np.abs(a.astype(int) - b).mean() < 1.0
+
+
+def test_side_by_side_no_audio_height_and_max_frames(checkpoint, tmp_path, capsys):
+    source = clip(tmp_path, "in.mp4")
+    assert run(capsys, [source, "--engine", checkpoint, "--side-by-side", "--no-audio", "-o", tmp_path / "sbs.mp4"])[0] == 0
+    result = probe(tmp_path / "sbs.mp4")
+    assert result["size"] == (128, 48) and result["audio"] == []
+    assert np.abs(result["pixels"][:, :, :64].astype(int) - probe(source)["pixels"]).mean() < 3  # left = input
+    assert run(capsys, [source, "--engine", checkpoint, "--height", "24", "--max-frames", "5", "-o", tmp_path / "s.mp4"])[0] == 0
+    result = probe(tmp_path / "s.mp4")
+    assert result["size"] == (32, 24) and result["frames"] == 5
+
+
+@pytest.mark.parametrize("name,codec,audio,size", [
+    ("in.webm", "libvpx-vp9", "libopus", (48, 64)),
+    ("in.avi", "mpeg4", "mp3", (48, 64)),
+    ("odd.mp4", "libx264", None, (29, 37)),
+])
+def test_containers_and_odd_sizes(name, codec, audio, size, checkpoint, tmp_path, capsys):
+    source = clip(tmp_path, name, codec=codec, audio=audio, size=size)
+    code, _, err = run(capsys, [source, "--engine", checkpoint])
+    assert code == 0, err
+    output = tmp_path / f"{source.stem}.texture.mp4"  # the default name
+    result = assert_same_timing(source, output)
+    assert result["size"] == (size[1], size[0]) and len(result["audio"]) == (audio is not None)
+
+
+def test_real_clips(shared_data, checkpoint, tmp_path, capsys):
+    for video in ["opencv_tutorial/vtest.avi", "decord/flipping_a_pancake.mkv"]:
+        code, out, err = run(capsys, [shared_data / "videos" / video, "--engine", checkpoint,
+                                      "--height", "96", "--max-frames", "8", "-o", tmp_path / "o.mp4"])
+        assert code == 0, err
+        assert probe(tmp_path / "o.mp4")["frames"] == 8
+
+
+def test_the_shipped_sample_through_the_shipped_style(tmp_path, capsys):
+    code, out, err = run(capsys, [SAMPLE, "--style", "candy", "--max-frames", "10", "-o", tmp_path / "o.mp4"])
+    assert code == 0, err
+    result = probe(tmp_path / "o.mp4")
+    assert result["frames"] == 10 and result["audio"] == ["aac"] and result["size"] == (480, 270)
+
+
+def refused(capsys, argv, message, tmp_path):
+    code, _, err = run(capsys, argv)
+    assert code == 2 and message in err.strip().splitlines()[-1], err
+    assert not [p for p in tmp_path.rglob("*") if p.suffix in (".part",) or p.name.startswith(".")]
+
+
+def test_bad_input(checkpoint, tmp_path, capsys):
+    source = clip(tmp_path, "in.mp4")
+    (tmp_path / "notes.mp4").write_text("not a video")
+    data = (tmp_path / "in.mp4").read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[:len(data) // 2])
+    with av.open(str(tmp_path / "empty.mp4"), "w") as container:  # header, no frames
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height = 64, 48
+        container.start_encoding()
+    mkv = clip(tmp_path, "in.mkv", audio=None).read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(mkv[:len(mkv) * 6 // 10])  # first cluster incomplete
+    run_args = ["--engine", checkpoint]
+    refused(capsys, [tmp_path / "missing.mp4", *run_args], "no such file", tmp_path)
+    refused(capsys, [tmp_path / "notes.mp4", *run_args], "not a readable video", tmp_path)
+    refused(capsys, [tmp_path / "cut.mp4", *run_args], "not a readable video", tmp_path)
+    refused(capsys, [tmp_path / "empty.mp4", *run_args], "has no video stream", tmp_path)
+    refused(capsys, [tmp_path / "cut.mkv", *run_args, "-o", tmp_path / "e.mp4"], "no frame could be decoded", tmp_path)
+    assert not (tmp_path / "e.mp4").exists()
+    refused(capsys, [source, *run_args, "-o", tmp_path / "no" / "o.mp4"], "output folder does not exist", tmp_path)
+    refused(capsys, [source, *run_args, "-o", tmp_path / "o.gif"], "unknown container", tmp_path)
+    refused(capsys, [source, *run_args, "-o", source], "would overwrite the input", tmp_path)
+    refused(capsys, [source, "--style", "nope"], "no shipped style 'nope'", tmp_path)
+    refused(capsys, [source], "give one of --engine FILE or --style NAME", tmp_path)
+    refused(capsys, [source, "--engine", tmp_path / "notes.mp4"], "unknown engine type", tmp_path)
+    refused(capsys, [source, *run_args, "--codec", "no-such-codec"], "codec 'no-such-codec' is not available", tmp_path)
+
+
+def test_truncated_video_keeps_what_decodes_and_says_so(checkpoint, tmp_path, capsys):
+    frames = [make_texture(48, 64, seed=t) for t in range(12)]  # frames of similar size
+    data = write_video(tmp_path / "in.mkv", frames, fps=10).read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(data[:len(data) * 6 // 10])
+    code, _, err = run(capsys, [tmp_path / "cut.mkv", "--engine", checkpoint, "-o", tmp_path / "o.mp4"])
+    assert code == 2 and "truncated" in err.strip().splitlines()[-1], err
+    assert 0 < probe(tmp_path / "o.mp4")["frames"] < 12
+
+
+def test_ctrl_c_leaves_no_output(monkeypatch, tmp_path, capsys):
+    calls = []
+
+    def interrupt(frames):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return frames
+
+    monkeypatch.setattr("vst.engine.backends.open_backend",
+                        lambda engine, style: Backend("stand-in", "x", interrupt))
+    source = clip(tmp_path, "in.mp4")
+    code, _, err = run(capsys, [source, "--style", "x", "-o", tmp_path / "o.mp4"])
+    assert code == 130 and "interrupted" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_plan_without_tensorrt_exits_3(tmp_path, capsys):
+    try:
+        import tensorrt  # noqa: F401
+        pytest.skip("TensorRT is installed here")
+    except ImportError:
+        pass
+    source = clip(tmp_path, "in.mp4")
+    (tmp_path / "x.plan").write_bytes(b"plan")
+    (tmp_path / "x.plan.json").write_text('{"style": "x", "width": 48, "upsample": "deconv", '
+                                         '"precision": "fp16", "opset": 20}')
+    code, _, err = run(capsys, [source, "--engine", tmp_path / "x.plan"])
+    assert code == 3 and "TensorRT is not installed" in err
+
+
+def test_list_styles(capsys):
+    code, out, _ = run(capsys, ["--list-styles"])
+    assert code == 0 and "candy" in out.split()
