@@ -34,9 +34,13 @@ class TorchStylizer:
 
 @dataclass
 class Backend:
+    """submit(frames) starts a frame, collect(what submit returned) gives its output; up to
+    `depth` frames may be in flight. Synchronous backends compute in submit (depth 1)."""
     name: str                                   # "TensorRT", "ONNX Runtime (CPU)", ...
     style: str
-    stylize: Callable[[np.ndarray], np.ndarray]
+    submit: Callable[[np.ndarray], object]
+    collect: Callable[[object], np.ndarray] = lambda result: result
+    depth: int = 1
     close: Callable[[], None] = lambda: None
 
 
@@ -64,7 +68,8 @@ def tensorrt_backend(path: Path) -> Backend:
     from .trt_runner import TrtRunner
 
     runner = TrtRunner(path)
-    return Backend("TensorRT", runner.metadata.style, runner, runner.close)
+    return Backend("TensorRT", runner.metadata.style, runner.submit, runner.collect, runner.depth,
+                   runner.close)
 
 
 BACKENDS = {".plan": tensorrt_backend, ".onnx": onnx_backend, ".pt": torch_backend}

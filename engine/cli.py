@@ -70,7 +70,8 @@ def command(video, engine, style, list_styles, out, codec, crf, preset, height, 
                                  info.width * (2 if side_by_side else 1), codec, crf, preset, reader.audio)
             total = min(filter(None, (info.frames, max_frames)), default=None)
             with tqdm(total=total, unit="frame", desc=backend.name, dynamic_ncols=True) as bar:
-                times = run_pipeline(reader, backend.stylize, writer.write_frame, writer.write_audio,
+                times = run_pipeline(reader, backend.submit, writer.write_frame, writer.write_audio,
+                                     backend.collect, backend.depth,
                                      input_beside_output if side_by_side else None, max_frames, bar.update)
             writer.close()
             writer = None

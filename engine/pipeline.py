@@ -8,6 +8,7 @@ container order, so the output interleaves as the input did.
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -50,12 +51,16 @@ class _Stage:
             self.error = exc
 
 
-def run_pipeline(items: Iterable, stylize: Callable[[np.ndarray], np.ndarray],
+def run_pipeline(items: Iterable, submit: Callable[[np.ndarray], object],
                  write_frame: Callable[[np.ndarray, Frame], None], write_audio: Callable,
+                 collect: Callable[[object], np.ndarray] = lambda result: result, depth: int = 1,
                  compose: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
                  max_frames: int | None = None, on_frame: Callable[[], None] = lambda: None) -> StageTimes:
     """Stylize every Frame of `items` (uint8 (H, W, 3) RGB) and write it; pass anything else
-    (audio packets) to write_audio. compose(input, output) builds the written frame."""
+    (audio packets) to write_audio, in the same order. submit(frames (1, H, W, 3)) starts a
+    frame and collect(its result) finishes it; up to `depth` frames are in flight (a
+    synchronous stylizer: submit returns the output, collect is the identity, depth 1).
+    compose(input, output) builds the written frame."""
     times = StageTimes()
     decoded, stylized = queue.Queue(QUEUE_FRAMES), queue.Queue(QUEUE_FRAMES)
     stop = threading.Event()
@@ -101,21 +106,38 @@ def run_pipeline(items: Iterable, stylize: Callable[[np.ndarray], np.ndarray],
     wall = time.perf_counter()
     for worker in workers:
         worker.thread.start()
-    try:
-        while True:
-            item = _get(decoded, workers)
-            if item is _END:
-                break
-            if isinstance(item, Frame):
+    in_flight = deque()  # (result or None for audio, item) in container order
+
+    def finish(keep_frames: int) -> bool:
+        """Write out entries, oldest first, until at most keep_frames frames are in flight."""
+        while in_flight and (sum(r is not None for r, _ in in_flight) > keep_frames or in_flight[0][0] is None):
+            result, item = in_flight.popleft()
+            if result is not None:
                 start = time.perf_counter()
-                output = stylize(item.pixels[None])[0]
+                output = collect(result)[0]
                 times.stylize += time.perf_counter() - start
                 times.frames += 1
                 item = (compose(item.pixels, output) if compose else output, item)
                 on_frame()
             if not put(stylized, item):
+                return False
+        return True
+
+    try:
+        while True:
+            item = _get(decoded, workers)
+            if item is _END:
+                break
+            result = None
+            if isinstance(item, Frame):
+                start = time.perf_counter()
+                result = submit(item.pixels[None])
+                times.stylize += time.perf_counter() - start
+            in_flight.append((result, item))
+            if not finish(keep_frames=depth - 1):
                 break
             _raise_from(workers)
+        finish(keep_frames=0)
         put(stylized, _END)
         while workers[1].thread.is_alive():
             workers[1].thread.join(0.1)

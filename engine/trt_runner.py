@@ -1,8 +1,10 @@
 """A TensorRT plan run through pycuda: uint8 (1, H, W, 3) RGB frames in, same out.
 
-Device buffers and pinned host buffers are allocated once per frame size; every frame is one
-async host->device copy, `execute_async_v3` and an async device->host copy on one non-default
-stream. The primary CUDA context is used (not pycuda.autoinit's private one) so TensorRT,
+Two slots of pinned host and device buffers, allocated once per frame size. `submit` queues a
+frame on one non-default stream (async host->device copy, `execute_async_v3`, async
+device->host copy, an event) and returns at once; `collect` waits for that event. With two
+frames in flight, the host fills one slot and reads the other while the GPU works, so the
+GPU need not wait for Python between frames. The primary CUDA context is used (not pycuda.autoinit's private one) so TensorRT,
 PyTorch and pycuda share memory and streams; it is pushed on the thread that builds the
 runner, which must be the thread that calls it.
 """
@@ -18,6 +20,9 @@ from vst.export.tensorrt_plan import ShapeProfile
 from vst.train.errors import InputError
 
 
+SLOTS = 2
+
+
 @dataclass
 class HostDeviceBuffer:
     host: np.ndarray   # pinned, so the copies are truly asynchronous
@@ -29,7 +34,16 @@ class HostDeviceBuffer:
         return cls(host, cuda.mem_alloc(host.nbytes))
 
 
+@dataclass
+class Slot:
+    inputs: HostDeviceBuffer
+    outputs: HostDeviceBuffer
+    done: object       # pycuda Event recorded after the device->host copy
+
+
 class TrtRunner:
+    depth = SLOTS  # frames a caller may have submitted and not yet collected
+
     def __init__(self, plan: Path):
         plan = Path(plan)
         if not plan.is_file():
@@ -52,33 +66,48 @@ class TrtRunner:
         self.context = self.engine.create_execution_context()
         self.stream = cuda.Stream()  # TensorRT adds synchronization on the default stream
         self.shape = None
-        self.inputs = self.outputs = None
+        self.slots: list[Slot] = []
+        self.turn = 0
 
     def _allocate(self, shape: tuple) -> None:
+        self.stream.synchronize()  # frames still in flight use the old buffers
         if not self.context.set_input_shape(INPUT_NAME, shape):
             raise InputError(f"TensorRT rejects input shape {shape}")
         out_shape = tuple(self.context.get_tensor_shape(OUTPUT_NAME))
-        self.inputs = HostDeviceBuffer.allocate(self.cuda, shape, np.uint8)
-        self.outputs = HostDeviceBuffer.allocate(self.cuda, out_shape, np.uint8)
-        self.context.set_tensor_address(INPUT_NAME, int(self.inputs.device))
-        self.context.set_tensor_address(OUTPUT_NAME, int(self.outputs.device))
+        self.slots = [Slot(HostDeviceBuffer.allocate(self.cuda, shape, np.uint8),
+                           HostDeviceBuffer.allocate(self.cuda, out_shape, np.uint8), self.cuda.Event())
+                      for _ in range(SLOTS)]
         self.shape = shape
 
-    def __call__(self, frames: np.ndarray) -> np.ndarray:
+    def submit(self, frames: np.ndarray) -> Slot:
+        """Queue a frame; the caller collects at most `depth` frames later (a slot is reused)."""
         _, height, width, _ = frames.shape
         self.profile.require(width, height)
         if frames.shape != self.shape:
             self._allocate(frames.shape)
-        np.copyto(self.inputs.host, frames)
-        self.cuda.memcpy_htod_async(self.inputs.device, self.inputs.host, self.stream)
+        slot = self.slots[self.turn]
+        self.turn = (self.turn + 1) % SLOTS
+        np.copyto(slot.inputs.host, frames)
+        self.cuda.memcpy_htod_async(slot.inputs.device, slot.inputs.host, self.stream)
+        # one context, one stream: addresses are per enqueue, so each frame uses its own slot
+        self.context.set_tensor_address(INPUT_NAME, int(slot.inputs.device))
+        self.context.set_tensor_address(OUTPUT_NAME, int(slot.outputs.device))
         if not self.context.execute_async_v3(self.stream.handle):
             raise RuntimeError("TensorRT execution failed (see its log above)")
-        self.cuda.memcpy_dtoh_async(self.outputs.host, self.outputs.device, self.stream)
-        self.stream.synchronize()
-        return self.outputs.host.copy()
+        self.cuda.memcpy_dtoh_async(slot.outputs.host, slot.outputs.device, self.stream)
+        slot.done.record(self.stream)
+        return slot
+
+    def collect(self, slot: Slot) -> np.ndarray:
+        slot.done.synchronize()
+        return slot.outputs.host.copy()
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        return self.collect(self.submit(frames))
 
     def close(self) -> None:
         """Free CUDA objects while the context is current, then release the context."""
-        self.inputs = self.outputs = self.context = self.engine = self.stream = None
+        self.slots = []
+        self.context = self.engine = self.stream = None
         self.cuda_context.pop()
         self.cuda_context.detach()

@@ -130,6 +130,13 @@ class FakeCudaDriver:
         def synchronize(self):
             pass
 
+    class Event:
+        def record(self, stream):
+            pass
+
+        def synchronize(self):
+            pass
+
     def init(self):
         pass
 

@@ -208,3 +208,28 @@ def test_plan_without_tensorrt_exits_3(tmp_path, capsys):
 def test_list_styles(capsys):
     code, out, _ = run(capsys, ["--list-styles"])
     assert code == 0 and "candy" in out.split()
+
+
+def test_pipeline_keeps_container_order_with_two_frames_in_flight():
+    from fractions import Fraction
+
+    from vst.engine.pipeline import run_pipeline
+    from vst.engine.video_io import Frame
+
+    frames = [Frame(np.full((2, 2, 3), i, np.uint8), i, Fraction(1, 10)) for i in range(4)]
+    items = [frames[0], "audio0", frames[1], frames[2], "audio1", frames[3]]
+    events, written = [], []
+
+    def submit(x):
+        events.append(("submit", int(x[0, 0, 0, 0])))
+        return x + 1
+
+    def collect(result):
+        events.append(("collect", int(result[0, 0, 0, 0]) - 1))
+        return result
+
+    times = run_pipeline(items, submit, lambda pixels, f: written.append((f.pts, int(pixels[0, 0, 0]))),
+                         written.append, collect=collect, depth=2)
+    assert written == [(0, 1), "audio0", (1, 2), (2, 3), "audio1", (3, 4)]
+    assert events[:4] == [("submit", 0), ("submit", 1), ("collect", 0), ("submit", 2)]  # overlap
+    assert times.frames == 4
