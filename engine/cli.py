@@ -8,6 +8,7 @@ import numpy as np
 
 from vst.train.command import require_writable_folder, run_command
 from vst.train.errors import InputError
+from vst.train.files import temporary_sibling
 from vst.train.shipped import shipped_styles
 
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi"}
@@ -64,7 +65,7 @@ def command(video, engine, style, list_styles, out, codec, crf, preset, height, 
         if Path(video).exists() and out.resolve() == Path(video).resolve():
             raise InputError(f"{out}: would overwrite the input")
         info = reader.info
-        temporary = out.with_name(f".{out.name}.{os.getpid()}.part")
+        temporary = temporary_sibling(out)
         try:
             writer = VideoWriter(temporary, CONTAINERS[out.suffix.lower()], info,
                                  info.width * (2 if side_by_side else 1), codec, crf, preset, reader.audio)

@@ -107,16 +107,19 @@ def run_pipeline(items: Iterable, submit: Callable[[np.ndarray], object],
     for worker in workers:
         worker.thread.start()
     in_flight = deque()  # (result or None for audio, item) in container order
+    submitted = 0         # frames in in_flight
 
     def finish(keep_frames: int) -> bool:
         """Write out entries, oldest first, until at most keep_frames frames are in flight."""
-        while in_flight and (sum(r is not None for r, _ in in_flight) > keep_frames or in_flight[0][0] is None):
+        nonlocal submitted
+        while in_flight and (submitted > keep_frames or in_flight[0][0] is None):
             result, item = in_flight.popleft()
             if result is not None:
                 start = time.perf_counter()
                 output = collect(result)[0]
                 times.stylize += time.perf_counter() - start
                 times.frames += 1
+                submitted -= 1
                 item = (compose(item.pixels, output) if compose else output, item)
                 on_frame()
             if not put(stylized, item):
@@ -133,6 +136,7 @@ def run_pipeline(items: Iterable, submit: Callable[[np.ndarray], object],
                 start = time.perf_counter()
                 result = submit(item.pixels[None])
                 times.stylize += time.perf_counter() - start
+                submitted += 1
             in_flight.append((result, item))
             if not finish(keep_frames=depth - 1):
                 break

@@ -53,7 +53,7 @@ class TrtRunner:
         gpu = GpuFacts.of_device(cuda)
         self.warning = self.metadata.check_plan_runs_here(plan, trt.__version__, gpu.name,
                                                           gpu.compute_capability)
-        self.profile = ShapeProfile(**{k: tuple(v) for k, v in self.metadata.profile.items()})
+        self.profile = ShapeProfile.from_record(self.metadata.profile)
         self.cuda = cuda
         self.cuda_context = cuda.Device(0).retain_primary_context()
         self.cuda_context.push()

@@ -87,10 +87,22 @@ class Timestamps:
         return best
 
 
+def display_rotation(path: str) -> int:
+    """The display rotation of a video file. FFmpeg reports it on decoded frames only, and the
+    writer needs it before its header, so a second handle decodes one frame at start-up."""
+    if not Path(path).is_file():
+        return 0  # cameras and streams cannot be opened twice; they carry no rotation anyway
+    try:
+        with av.open(path) as container:
+            return next(container.decode(video=0)).rotation
+    except (av.FFmpegError, StopIteration):
+        return 0  # the main reader reports what is wrong with the file
+
+
 class VideoReader:
     def __init__(self, source: str, height: int | None = None, audio: bool = True):
-        self.source = source
         self.container = open_source(source)
+        self.rotation = display_rotation(source)
         self.video = self.container.streams.video[0]
         self.video.thread_type = "AUTO"  # frame-threaded decoding
         self.audio = self.container.streams.audio[0] if audio and self.container.streams.audio else None
@@ -101,7 +113,6 @@ class VideoReader:
         self.width = width
         self.decoded = 0
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
-        self.rotation = 0
 
     @property
     def info(self) -> VideoInfo:
@@ -122,8 +133,6 @@ class VideoReader:
                         yield packet
                     continue
                 for frame in packet.decode():
-                    if self.decoded == 0:
-                        self.rotation = frame.rotation
                     self.decoded += 1
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
                     yield Frame(pixels, timestamps(frame.pts, frame.dts), frame.time_base)

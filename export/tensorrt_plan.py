@@ -48,6 +48,10 @@ class ShapeProfile:
     def as_record(self) -> dict:
         return {"min": list(self.min), "opt": list(self.opt), "max": list(self.max)}
 
+    @classmethod
+    def from_record(cls, record: dict) -> "ShapeProfile":
+        return cls(**{key: tuple(value) for key, value in record.items()})
+
 
 @dataclass(frozen=True)
 class PlanSettings:

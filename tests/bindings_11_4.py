@@ -6,6 +6,7 @@ enum member that 11.4 does not have raises AttributeError, calling a method retu
 object of the class its signature names. It computes nothing — no engine is built or run —
 so tests use it to check that vst's TensorRT calls exist in 11.4, never for results.
 """
+import importlib.util
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,6 +30,10 @@ OVERLOADS = {("Builder", "build_serialized_network"): "IHostMemory",
              ("Runtime", "deserialize_cuda_engine"): "ICudaEngine",
              ("ICudaEngine", "create_execution_context"): "IExecutionContext",
              ("IExecutionContext", "set_input_shape"): "bool"}
+
+
+def tensorrt_installed() -> bool:
+    return importlib.util.find_spec("tensorrt") is not None
 
 
 def read_api(api_file: Path) -> dict[str, dict[str, str]]:

@@ -13,6 +13,7 @@ from vst.engine.backends import Backend
 from vst.train.checkpoint import Checkpoint
 from vst.train.stylizer import Stylizer
 
+from bindings_11_4 import tensorrt_installed
 from media import make_texture, write_video
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "bigbuckbunny.mp4"
@@ -117,6 +118,14 @@ def test_containers_and_odd_sizes(name, codec, audio, size, checkpoint, tmp_path
     assert result["size"] == (size[1], size[0]) and len(result["audio"]) == (audio is not None)
 
 
+def test_display_rotation_is_kept(checkpoint, tmp_path, capsys):
+    frames = [make_texture(48, 64, seed=t) for t in range(3)]
+    source = write_video(tmp_path / "phone.mp4", frames, rotation=90)
+    assert run(capsys, [source, "--engine", checkpoint, "-o", tmp_path / "o.mp4"])[0] == 0
+    with av.open(str(tmp_path / "o.mp4")) as container:
+        assert next(container.decode(video=0)).rotation == 90
+
+
 def test_real_clips(shared_data, checkpoint, tmp_path, capsys):
     for video in ["opencv_tutorial/vtest.avi", "decord/flipping_a_pancake.mkv"]:
         code, out, err = run(capsys, [shared_data / "videos" / video, "--engine", checkpoint,
@@ -191,12 +200,8 @@ def test_ctrl_c_leaves_no_output(monkeypatch, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
 
 
+@pytest.mark.skipif(tensorrt_installed(), reason="TensorRT is installed here")
 def test_plan_without_tensorrt_exits_3(tmp_path, capsys):
-    try:
-        import tensorrt  # noqa: F401
-        pytest.skip("TensorRT is installed here")
-    except ImportError:
-        pass
     source = clip(tmp_path, "in.mp4")
     (tmp_path / "x.plan").write_bytes(b"plan")
     (tmp_path / "x.plan.json").write_text('{"style": "x", "width": 48, "upsample": "deconv", '

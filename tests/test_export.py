@@ -9,13 +9,13 @@ import torch
 
 from vst.export.cli import main
 from vst.export.frame_model import Float32InstanceNorm, frame_model
-from vst.export.metadata import ArtifactMetadata, read_plan_metadata, write_plan_metadata
+from vst.export.metadata import read_plan_metadata, write_plan_metadata
 from vst.export.tensorrt_plan import PlanSettings, ShapeProfile
 from vst.train.checkpoint import Checkpoint
 from vst.train.errors import InputError
 from vst.train.stylizer import Stylizer
 
-from bindings_11_4 import FakeCudaDriver, tensorrt_11_4
+from bindings_11_4 import FakeCudaDriver, tensorrt_11_4, tensorrt_installed
 
 onnx = pytest.importorskip("onnx", reason="pip install 'vst[export]'")
 pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
@@ -23,14 +23,6 @@ from vst.export.onnx_export import (OnnxRunner, parity_error, psnr, read_onnx_me
                                     reference_frame)
 
 API_FILE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "tensorrt-11.4-api.txt"
-
-
-def has_tensorrt() -> bool:
-    try:
-        import tensorrt  # noqa: F401
-        return True
-    except ImportError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +113,7 @@ def run_export(capsys, argv):
     return (exit_info.value.code or 0), err
 
 
-@pytest.mark.skipif(has_tensorrt(), reason="TensorRT is installed here")
+@pytest.mark.skipif(tensorrt_installed(), reason="TensorRT is installed here")
 def test_fp16_without_tensorrt_writes_onnx_then_exits_3(exported, capsys, tmp_path):
     root, _ = exported
     code, err = run_export(capsys, [str(root / "texture.pt"), "-o", str(tmp_path / "t.onnx"), "--fp16"])

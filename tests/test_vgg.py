@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vst.train.errors import InputError
-from vst.train.vgg import CAFFE, CONV_NAMES, TORCHVISION, VGGFeatures, load_vgg
+from vst.train.vgg import CAFFE, TORCHVISION, VGGFeatures, load_vgg
 
 PHOTO = Path("/work/shared/data/photos/misc/chicago.jpg")
 # torchvision's `features` index of each conv we keep, in CONV_NAMES order

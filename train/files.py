@@ -4,10 +4,16 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 
+def temporary_sibling(path: Path) -> Path:
+    """Where `path` is written before it is renamed into place: hidden, same folder (so the
+    rename is atomic), unique per process."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
 def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Call write(file) on a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = temporary_sibling(path)
     try:
         with open(temporary, "wb") as file:
             write(file)
