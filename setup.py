@@ -1,11 +1,12 @@
 """vst: real-time neural style transfer for video (Huang et al., CVPR 2017).
 
 The top-level folders are installed as subpackages of `vst` (vst.train, vst.export,
-vst.engine, vst.benchmarks) so that nothing generic lands in site-packages.
+vst.engine, vst.benchmarks, and the sample media as vst.samples) so that nothing generic
+lands in site-packages.
 """
 from setuptools import setup
 
-SUBPACKAGES = ["train", "export", "engine", "benchmarks"]
+SUBPACKAGES = ["train", "export", "engine", "benchmarks", "samples"]
 
 setup(
     name="vst",
@@ -17,7 +18,8 @@ setup(
     python_requires=">=3.10",
     packages=[f"vst.{name}" for name in SUBPACKAGES],
     package_dir={f"vst.{name}": name for name in SUBPACKAGES},
-    package_data={"vst.train": ["models/*.pt"], "vst.export": ["reference_frame.jpg"]},
+    package_data={"vst.train": ["models/*.pt"], "vst.export": ["reference_frame.jpg"],
+                  "vst.samples": ["*.mp4", "*.jpg"]},
     install_requires=[
         "torch>=2.1",  # install torch==2.13.0 first on CPU machines (README): pip then keeps it
         "numpy>=1.24",
@@ -32,12 +34,14 @@ setup(
         "export": ["onnx>=1.16", "onnxscript>=0.3", "onnxruntime>=1.18"],
         "dev": ["pytest>=7", "h5py>=3"],
         "gpu": ["pycuda>=2022.1"],
+        "bench": ["matplotlib>=3.7"],  # vst-bench --plot
     },
     entry_points={
         "console_scripts": [
             "vst-train=vst.train.cli:main",
             "vst-export=vst.export.cli:main",
             "vst-run=vst.engine.cli:main",
+            "vst-bench=vst.benchmarks.cli:main",
         ],
     },
 )

@@ -1,1 +1,2 @@
-"""vst.benchmarks: timing and temporal-error evaluation (issues 5, 6; not built yet)."""
+"""vst.benchmarks: `vst-bench`, per-frame timing of the stylizers on every backend and of the
+whole decode -> stylize -> encode pipeline."""

@@ -3,7 +3,7 @@
 
   NAME.plan  TensorRT through pycuda (NVIDIA GPU)
   NAME.onnx  ONNX Runtime, CUDA provider when present, else CPU
-  NAME.pt    PyTorch, CUDA in FP16 when present, else CPU in FP32
+  NAME.pt    PyTorch: CUDA in FP16, else CPU in BF16 where it has BF16 instructions, else FP32
   --style    a shipped checkpoint through PyTorch
 """
 from dataclasses import dataclass
@@ -12,24 +12,60 @@ from typing import Callable
 
 import numpy as np
 import torch
+from torch import nn
 
 from vst.export.frame_model import frame_model
+from vst.export.onnx_export import psnr, reference_frame
 from vst.train.checkpoint import Checkpoint
 from vst.train.errors import InputError
 from vst.train.shipped import shipped_checkpoint
+from vst.train.stylizer import Stylizer
+
+from .cpu import has_native_bf16
+
+
+BF16_MIN_PSNR = 40.0  # dB on the 0-255 scale, BF16 vs FP32 output on a real frame
+
+
+def native_precision(device: torch.device) -> str:
+    if device.type == "cuda":
+        return "fp16"
+    return "bf16" if has_native_bf16() else "fp32"
 
 
 class TorchStylizer:
-    def __init__(self, checkpoint: Checkpoint, device: str):
+    """PyTorch on one device in the fastest precision it computes natively: FP16 on CUDA,
+    BF16 (autocast, channels_last) on a CPU with BF16 instructions, else FP32. BF16 must pass
+    a precision gate on a real frame first, else it falls back to FP32 and says so in
+    `notice`."""
+
+    def __init__(self, stylizer: Stylizer, device: str, precision: str | None = None):
         self.device = torch.device(device)
-        cuda = self.device.type == "cuda"
-        self.model = frame_model(checkpoint.stylizer, "fp16" if cuda else "fp32").to(self.device)
-        if cuda:
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.precision = precision or native_precision(self.device)
+        self.model = self._build(stylizer)
+        self.notice = self._gate(stylizer) if self.precision == "bf16" else None
+
+    def _build(self, stylizer: Stylizer) -> nn.Module:
+        model = frame_model(stylizer, "fp16" if self.precision == "fp16" else "fp32").to(self.device)
+        return model if self.precision == "fp32" else model.to(memory_format=torch.channels_last)
+
+    def _gate(self, stylizer: Stylizer) -> str | None:
+        frame = reference_frame()
+        fp32 = TorchStylizer(stylizer, "cpu", "fp32")
+        quality = psnr(self(frame), fp32(frame))
+        if quality >= BF16_MIN_PSNR:
+            return None
+        self.precision, self.model = "fp32", fp32.model
+        return f"BF16 output is {quality:.1f} dB from FP32 (< {BF16_MIN_PSNR:g} dB): running in FP32"
+
+    @property
+    def label(self) -> str:
+        return f"PyTorch ({self.device.type.upper()}, {self.precision.upper()})"
 
     @torch.inference_mode()
     def __call__(self, frames: np.ndarray) -> np.ndarray:
-        return self.model(torch.from_numpy(frames).to(self.device)).cpu().numpy()
+        with torch.autocast("cpu", torch.bfloat16, enabled=self.precision == "bf16"):
+            return self.model(torch.from_numpy(frames).to(self.device)).cpu().numpy()
 
 
 @dataclass
@@ -42,13 +78,13 @@ class Backend:
     collect: Callable[[object], np.ndarray] = lambda result: result
     depth: int = 1
     close: Callable[[], None] = lambda: None
+    notice: str | None = None                   # one line for the user, e.g. a precision fallback
 
 
 def torch_backend(path: Path) -> Backend:
     checkpoint = Checkpoint.load(path)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    label = "PyTorch (CUDA, FP16)" if device == "cuda" else "PyTorch (CPU, FP32)"
-    return Backend(label, checkpoint.style, TorchStylizer(checkpoint, device))
+    stylizer = TorchStylizer(checkpoint.stylizer, "cuda" if torch.cuda.is_available() else "cpu")
+    return Backend(stylizer.label, checkpoint.style, stylizer, notice=stylizer.notice)
 
 
 def onnx_backend(path: Path) -> Backend:
@@ -69,7 +105,7 @@ def tensorrt_backend(path: Path) -> Backend:
 
     runner = TrtRunner(path)
     return Backend("TensorRT", runner.metadata.style, runner.submit, runner.collect, runner.depth,
-                   runner.close)
+                   runner.close, runner.warning)
 
 
 BACKENDS = {".plan": tensorrt_backend, ".onnx": onnx_backend, ".pt": torch_backend}

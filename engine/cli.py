@@ -1,28 +1,12 @@
 """`vst-run`: stylize a video (file, stream URL or camera) into a new one, keeping its frame
 rate, timestamps, rotation and audio."""
-import os
 from pathlib import Path
 
 import click
-import numpy as np
 
-from vst.train.command import require_writable_folder, run_command
+from vst.train.command import run_command
 from vst.train.errors import InputError
-from vst.train.files import temporary_sibling
 from vst.train.shipped import shipped_styles
-
-CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi"}
-
-
-def default_output(video: str, style: str) -> Path:
-    path = Path(video)
-    if path.is_file():
-        return path.with_name(f"{path.stem}.{style}.mp4")
-    return Path(f"{'camera' if video.startswith('/dev/') else 'stream'}.{style}.mp4")
-
-
-def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-    return np.concatenate([source, stylized], axis=1)
 
 
 @click.command("vst-run")
@@ -41,11 +25,8 @@ def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
 def command(video, engine, style, list_styles, out, codec, crf, preset, height, max_frames,
             side_by_side, no_audio):
     """Stylize VIDEO frame by frame: decode -> stylize -> encode, pipelined."""
-    from tqdm import tqdm
-
     from .backends import open_backend
-    from .pipeline import run_pipeline
-    from .video_io import VideoReader, VideoWriter
+    from .job import VideoJob, stylize_video
 
     if list_styles:
         click.echo("\n".join(shipped_styles()))
@@ -54,51 +35,27 @@ def command(video, engine, style, list_styles, out, codec, crf, preset, height, 
         raise InputError("give a VIDEO: a file, a stream URL or a camera (/dev/video0)")
     if (engine is None) == (style is None):
         raise InputError("give one of --engine FILE or --style NAME (--list-styles shows them)")
+    job = VideoJob(video, out, codec, crf, preset, height, max_frames, side_by_side, not no_audio)
     backend = open_backend(engine, style)
-    reader = writer = None
+    if backend.notice:
+        click.echo(f"vst-run: {backend.notice}", err=True)
     try:
-        reader = VideoReader(video, height, audio=not no_audio)
-        out = out or default_output(video, backend.style)
-        if out.suffix.lower() not in CONTAINERS:
-            raise InputError(f"{out}: unknown container; use one of {' '.join(CONTAINERS)}")
-        require_writable_folder(out)
-        if Path(video).exists() and out.resolve() == Path(video).resolve():
-            raise InputError(f"{out}: would overwrite the input")
-        info = reader.info
-        temporary = temporary_sibling(out)
-        try:
-            writer = VideoWriter(temporary, CONTAINERS[out.suffix.lower()], info,
-                                 info.width * (2 if side_by_side else 1), codec, crf, preset, reader.audio)
-            total = min(filter(None, (info.frames, max_frames)), default=None)
-            with tqdm(total=total, unit="frame", desc=backend.name, dynamic_ncols=True) as bar:
-                times = run_pipeline(reader, backend.submit, writer.write_frame, writer.write_audio,
-                                     backend.collect, backend.depth,
-                                     input_beside_output if side_by_side else None, max_frames, bar.update)
-            writer.close()
-            writer = None
-            if times.frames == 0:
-                raise InputError(f"{video}: no frame could be decoded")
-            os.replace(temporary, out)
-        finally:
-            if writer is not None:
-                writer.abandon()
-            temporary.unlink(missing_ok=True)
+        result = stylize_video(job, backend)
     finally:
         backend.close()
-        if reader is not None:
-            reader.close()
 
-    audio = f", audio copied ({info.audio})" if info.audio and not no_audio else ", no audio"
-    click.echo(f"{out}: {times.frames} frames {info.width * (2 if side_by_side else 1)}x{info.height} "
-               f"at {float(info.fps):g} fps{audio}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
+    info, times = result.info, result.times
+    audio = f", audio copied ({info.audio})" if info.audio and job.audio else ", no audio"
+    click.echo(f"{result.out}: {times.frames} frames {result.width}x{info.height} at {float(info.fps):g} fps"
+               f"{audio}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
                f"decode {times.throughput('decode'):.0f} fps, stylize {times.throughput('stylize'):.1f} fps "
                f"({backend.name}), encode {times.throughput('encode'):.0f} fps")
-    if reader.error:
-        raise InputError(f"{video}: decoding stopped after {reader.decoded} frames ({reader.error}); "
-                         f"{out} has the frames that decoded")
+    if result.decode_error:
+        raise InputError(f"{video}: decoding stopped after {times.frames} frames ({result.decode_error}); "
+                         f"{result.out} has the frames that decoded")
     if max_frames is None and info.is_truncated(times.frames):
         raise InputError(f"{video}: truncated: {times.frames} of the {info.expected_frames} frames its "
-                         f"header announces decoded; {out} has those")
+                         f"header announces decoded; {result.out} has those")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -81,6 +81,13 @@ class TrtRunner:
 
     def submit(self, frames: np.ndarray) -> Slot:
         """Queue a frame; the caller collects at most `depth` frames later (a slot is reused)."""
+        slot = self.upload(frames)
+        self.execute(slot)
+        self.download(slot)
+        return slot
+
+    def upload(self, frames: np.ndarray) -> Slot:
+        """Copy a frame into the next slot's pinned buffer and queue its host->device copy."""
         _, height, width, _ = frames.shape
         self.profile.require(width, height)
         if frames.shape != self.shape:
@@ -89,14 +96,20 @@ class TrtRunner:
         self.turn = (self.turn + 1) % SLOTS
         np.copyto(slot.inputs.host, frames)
         self.cuda.memcpy_htod_async(slot.inputs.device, slot.inputs.host, self.stream)
+        return slot
+
+    def execute(self, slot: Slot) -> None:
+        """Queue the network on a slot's device buffers."""
         # one context, one stream: addresses are per enqueue, so each frame uses its own slot
         self.context.set_tensor_address(INPUT_NAME, int(slot.inputs.device))
         self.context.set_tensor_address(OUTPUT_NAME, int(slot.outputs.device))
         if not self.context.execute_async_v3(self.stream.handle):
             raise RuntimeError("TensorRT execution failed (see its log above)")
+
+    def download(self, slot: Slot) -> None:
+        """Queue a slot's device->host copy and mark its end."""
         self.cuda.memcpy_dtoh_async(slot.outputs.host, slot.outputs.device, self.stream)
         slot.done.record(self.stream)
-        return slot
 
     def collect(self, slot: Slot) -> np.ndarray:
         slot.done.synchronize()

@@ -1,0 +1,130 @@
+"""`vst-bench`: per-frame timing of Res48 vs Res128 on every backend here (stylize only), or
+one video through vst-run's whole pipeline (--video)."""
+import sys
+from pathlib import Path
+
+import click
+
+from vst.samples import SAMPLE_CLIP
+from vst.train.command import parse_resolution, require_writable_folder, run_command
+from vst.train.errors import CommandError, InputError
+
+from .runners import BACKENDS
+
+BACKEND_KEYS = [b.key for b in BACKENDS]
+
+
+def parse_list(choices: list[str]):
+    def parse(ctx, param, value: str | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        items = tuple(v.strip() for v in value.split(",") if v.strip())
+        unknown = [v for v in items if v not in choices]
+        if unknown or not items:
+            raise click.BadParameter(f"{value!r}: choose from {','.join(choices)}")
+        return items
+    return parse
+
+
+@click.command("vst-bench")
+@click.option("--res", default="1024x436", show_default=True, callback=parse_resolution,
+              help="Frame size for stylize-only timing (the paper's is 1024x436).")
+@click.option("--backends", callback=parse_list(BACKEND_KEYS),
+              help=f"Comma-separated, from {','.join(BACKEND_KEYS)} [default: all; those that cannot run here say why].")
+@click.option("--models", default="48,128", show_default=True, callback=parse_list(["48", "128"]),
+              help="Residual widths: 353-Res48, 353-Res128.")
+@click.option("--frames", type=click.IntRange(1), help="Timed frames per figure [default: 5 on CPU, 50 on GPU].")
+@click.option("--warmup", type=click.IntRange(0), help="Untimed frames first [default: 2 on CPU, 10 on GPU].")
+@click.option("--clip", type=click.Path(path_type=Path), default=SAMPLE_CLIP,
+              help="Video whose first frames, resized to --res, are the input [default: the sample clip].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
+@click.option("--video", help="End to end: run this video through vst-run's pipeline.")
+@click.option("--engine", type=click.Path(path_type=Path), help="With --video: NAME.plan, NAME.onnx or NAME.pt.")
+@click.option("--style", help="With --video: a shipped style (PyTorch).")
+@click.option("--height", type=click.IntRange(8), help="With --video: scale frames to this height.")
+@click.option("--max-frames", type=click.IntRange(1), help="With --video: stop after N frames.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
+@click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
+def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, height, max_frames,
+            json_path, plot):
+    """Time the stylizers: Res48 vs Res128 per frame on each backend (default), or a whole
+    video end to end (--video with --engine or --style)."""
+    from .machine import machine_facts
+
+    for path in filter(None, (json_path, plot)):
+        require_writable_folder(path)
+    if video is None and (engine or style or height or max_frames):
+        raise InputError("--engine, --style, --height and --max-frames go with --video")
+    if video is not None and plot:
+        raise InputError("--plot charts the stylize-only timing; drop --video for it")
+    if plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise InputError("--plot needs matplotlib: pip install 'vst[bench]'") from None
+    command_line = ["vst-bench", *sys.argv[1:]]
+    if video is not None:
+        bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, json_path, command_line)
+    else:
+        bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_path, plot, command_line)
+
+
+def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_path, plot, command_line):
+    from . import report
+    from .machine import machine_facts, measure_peak
+    from .stylize_only import StylizeBench, bench_stylize, log
+
+    settings = StylizeBench(*res, Path(clip), backends or tuple(BACKEND_KEYS),
+                            tuple(int(m) for m in models), frames, warmup, seed)
+    machine = machine_facts()
+    results = bench_stylize(settings)
+    ran = [r for r in results.results if r.with_copies]
+    log("measuring the machine's peaks")
+    peaks = {device: measure_peak(device) for device in ("cpu", "cuda")
+             if device == "cpu" or any(r.backend.device == device for r in ran)}
+    click.echo(f"Stylize only, {res[0]}x{res[1]}: real frames of {Path(clip).name} resized; random weights "
+               f"(seed {seed}; time does not depend on them); median [p10-p90] over the timed frames\n"
+               f"machine: {machine.describe()}\n{report.peaks_line(peaks)}\n")
+    click.echo(report.stylize_table(results) + "\n")
+    if ran:
+        click.echo(report.floor_table(results, peaks))
+    if json_path:
+        report.write_json(json_path, report.stylize_record(results, machine, peaks, command_line))
+    if plot and ran:
+        report.write_plot(plot, results, machine)
+    if not ran:
+        raise CommandError("none of the chosen backends can run here (reasons in the table)")
+
+
+def bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, json_path, command_line):
+    import torch
+
+    from vst.engine.backends import open_backend
+
+    from . import report
+    from .end_to_end import VideoBench, bench_video
+    from .machine import machine_facts
+
+    if (engine is None) == (style is None):
+        raise InputError("--video needs one of --engine FILE or --style NAME")
+    gpu = torch.cuda.is_available()
+    settings = VideoBench(video, height, max_frames, frames or (50 if gpu else 5),
+                          warmup if warmup is not None else (10 if gpu else 2))
+    backend = open_backend(engine, style)
+    if backend.notice:
+        click.echo(f"vst-bench: {backend.notice}", err=True)
+    try:
+        results = bench_video(settings, backend)
+    finally:
+        backend.close()
+    machine = machine_facts()
+    click.echo(f"End to end: {video} through vst-run's pipeline (decode -> stylize -> encode, "
+               f"libx264 CRF 18, audio copied); stylize-only = the same backend on the video's first "
+               f"frames alone, median of {settings.frames}\nmachine: {machine.describe()}\n")
+    click.echo(report.video_table(results))
+    if json_path:
+        report.write_json(json_path, report.video_record(results, machine, command_line))
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(command, argv)

@@ -1,0 +1,134 @@
+"""vst-bench's output: Markdown tables on screen (they paste into the README as they are),
+one JSON record with every figure and the machine, and an optional bar chart."""
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from vst.train.files import write_atomically
+
+from .end_to_end import VideoResults
+from .machine import MachineFacts, Peak
+from .stylize_only import PAPER_K80, StylizeResults, floor
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def stylize_table(results: StylizeResults) -> str:
+    models = results.settings.models
+    ratio = models == (48, 128)  # the paper's comparison
+    columns = ["backend", "timing", *(f"Res{m} ms/frame" for m in models),
+               *(["Res128/Res48"] if ratio else []), *(f"Res{m} fps" for m in models), "PSNR vs FP32, dB"]
+    lines = [_row(columns), _row(["---"] * len(columns))]
+    if ratio:
+        k80 = (PAPER_K80["Res48_ms"], PAPER_K80["Res128_ms"])
+        lines.append(_row([PAPER_K80["device"], "1024x436", *k80, f"{k80[1] / k80[0]:.2f}",
+                           *(f"{1000 / ms:.1f}" for ms in k80), ""]))
+    for backend in dict.fromkeys(r.backend for r in results.results):
+        per_model = [results.result(backend.key, m) for m in models]
+        reason = next((r.not_run for r in per_model if r.not_run), None)
+        if reason:
+            lines.append(_row([backend.label, f"could not run: {reason}",
+                               *[""] * (len(columns) - 2)]))
+            continue
+        psnr = " / ".join(f"{r.psnr_db:.1f}" for r in per_model)
+        timings = [("host clock", "with_copies")] if backend.device == "cpu" else [
+            ("with copies, host clock", "with_copies"), ("compute only, device events", "compute_only")]
+        for timing, field in timings:
+            stats = [getattr(r, field) for r in per_model]
+            lines.append(_row([backend.label, timing, *(s.describe() for s in stats),
+                               *([f"{stats[1].median_ms / stats[0].median_ms:.2f}"] if ratio else []),
+                               *(f"{s.fps:.1f}" for s in stats), psnr]))
+    return "\n".join(lines)
+
+
+def floor_table(results: StylizeResults, peaks: dict[str, Peak]) -> str:
+    lines = [_row(["model", "GFLOP/frame", "min MB/frame", "layer-by-layer MB/frame", "fastest backend",
+                   "its GFLOP/s", "measured peak GFLOP/s", "fraction of peak", "floor ms (min / layer bytes)"]),
+             _row(["---"] * 9)]
+    for model in results.settings.models:
+        cost, best = results.costs[model], floor(results, peaks, model)
+        if best is None:
+            continue
+        precision = best["precision"]
+        lines.append(_row([
+            f"Res{model}", f"{cost.flops / 1e9:.2f}", f"{cost.min_bytes(precision) / 1e6:.2f}",
+            f"{cost.layer_bytes(precision) / 1e6:.0f}", f"{best['backend']} ({precision.upper()})",
+            f"{best['flops_per_s'] / 1e9:.0f}", f"{best['peak_flops_per_s'] / 1e9:.0f}",
+            f"{best['fraction_of_peak']:.0%}", f"{best['floor_ms']:.1f} / {best['layer_floor_ms']:.1f}"]))
+    return "\n".join(lines)
+
+
+def video_table(results: VideoResults) -> str:
+    record = results.as_record()
+    stages = record["stage_fps"]
+    return "\n".join([
+        _row(["video", "frame", "backend", "end-to-end fps", "stylize-only fps", "efficiency",
+              "decode fps", "stylize fps (in pipeline)", "encode fps"]),
+        _row(["---"] * 9),
+        _row([Path(results.settings.video).name, "x".join(map(str, record["frame"])), results.backend,
+              f"{results.end_to_end_fps:.1f}", f"{results.stylize_only.fps:.1f}", f"{results.efficiency:.2f}",
+              f"{stages['decode']:.0f}", f"{stages['stylize']:.1f}", f"{stages['encode']:.0f}"])])
+
+
+def peaks_line(peaks: dict[str, Peak]) -> str:
+    parts = [f"{peak.device}: " + ", ".join(f"{p.upper()} {f / 1e9:.0f} GFLOP/s" for p, f in peak.flops.items())
+             + f", {peak.bandwidth / 1e9:.0f} GB/s" for peak in peaks.values()]
+    return f"measured peaks ({next(iter(peaks.values())).how}): " + "; ".join(parts)
+
+
+def stylize_record(results: StylizeResults, machine: MachineFacts, peaks: dict[str, Peak],
+                   command: list[str]) -> dict:
+    settings = asdict(results.settings)
+    settings["clip"] = str(settings["clip"])
+    settings["weights"] = f"random (torch seed {results.settings.seed}); time does not depend on them"
+    return {"tool": "vst-bench", "mode": "stylize-only", "command": command,
+            "machine": machine.as_record(), "peaks": {d: p.as_record() for d, p in peaks.items()},
+            "settings": settings, "paper": PAPER_K80,
+            "models": [cost.as_record() for cost in results.costs.values()],
+            "results": [r.as_record() for r in results.results],
+            "floor": [f for m in results.settings.models if (f := floor(results, peaks, m))]}
+
+
+def video_record(results: VideoResults, machine: MachineFacts, command: list[str]) -> dict:
+    return {"tool": "vst-bench", "mode": "end-to-end", "command": command,
+            "machine": machine.as_record(), "settings": asdict(results.settings),
+            "results": [results.as_record()]}
+
+
+def write_json(path: Path, record: dict) -> None:
+    write_atomically(path, lambda file: file.write(json.dumps(record, indent=2).encode()))
+
+
+def write_plot(path: Path, results: StylizeResults, machine: MachineFacts) -> None:
+    """Grouped bars: ms/frame per backend (with copies) for each model, after the paper's K80
+    when the resolution is the paper's."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+
+    models = results.settings.models
+    settings = results.settings
+    rows = []
+    if [settings.width, settings.height] == PAPER_K80["frame"]:
+        rows.append((PAPER_K80["device"], [PAPER_K80.get(f"Res{m}_ms") for m in models]))
+    for backend in dict.fromkeys(r.backend for r in results.results):
+        stats = [results.result(backend.key, m).with_copies for m in models]
+        if any(stats):
+            rows.append((backend.label, [s.median_ms if s else None for s in stats]))
+    figure, axes = plt.subplots(figsize=(1.6 * len(rows) + 3, 4.5))
+    width = 0.8 / len(models)
+    for i, model in enumerate(models):
+        xs = [j + (i - (len(models) - 1) / 2) * width for j in range(len(rows))]
+        heights = [values[i] or 0 for _, values in rows]
+        bars = axes.bar(xs, heights, width, label=f"Res{model}")
+        axes.bar_label(bars, labels=[f"{h:.0f}" if h else "" for h in heights], fontsize=7)
+    axes.set_xticks(range(len(rows)), [label for label, _ in rows], rotation=20, ha="right", fontsize=8)
+    axes.set_ylabel("ms per frame, median (host frame in -> out)")
+    axes.set_title(f"vst-bench {settings.width}x{settings.height} on {machine.gpu or machine.cpu}", fontsize=9)
+    axes.legend()
+    figure.tight_layout()
+    write_atomically(path, lambda file: figure.savefig(file, format="png", dpi=120))
+    plt.close(figure)

@@ -1,0 +1,227 @@
+"""The backends vst-bench times, each opened on a stylizer built in memory.
+
+A Runner takes uint8 (1, H, W, 3) RGB frames in host memory (export.frame_model.FRAME_IO):
+  output(frames)        the stylized frame in host memory, for the precision check
+  with_copies(frames)   seconds by the host clock from a host frame in to a host frame out
+  compute_only(frames)  GPU backends: seconds by device events of the network alone on a
+                        frame already on the device (None on CPU, where nothing is copied)
+"""
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from vst.engine.backends import TorchStylizer
+from vst.engine.cpu import has_native_bf16
+from vst.export.frame_model import INPUT_NAME, OUTPUT_NAME, frame_model
+from vst.export.gpu_stack import MissingGpuStack, import_cuda_driver, import_tensorrt
+from vst.export.metadata import ArtifactMetadata
+from vst.export.onnx_export import OPSET, OnnxRunner, export_onnx
+from vst.train.stylizer import Stylizer
+
+
+class BenchModel:
+    """A stylizer and its ONNX exports, made once and shared by the backends that need them."""
+
+    def __init__(self, stylizer: Stylizer, style: str = "random"):
+        self.stylizer, self.style = stylizer, style
+
+    def metadata(self, precision: str) -> ArtifactMetadata:
+        return ArtifactMetadata(self.style, self.stylizer.width, self.stylizer.upsample, precision, OPSET)
+
+    @cached_property
+    def onnx_fp32(self) -> bytes:
+        return export_onnx(self.stylizer, self.metadata("fp32"))
+
+    @cached_property
+    def onnx_fp16(self) -> bytes:
+        return export_onnx(self.stylizer, self.metadata("fp16"))
+
+
+class Runner:
+    compute_only: Callable[[np.ndarray], float] | None = None
+
+    def output(self, frames: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def with_copies(self, frames: np.ndarray) -> float:
+        start = time.perf_counter()
+        self.output(frames)
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        pass
+
+
+class HostRunner(Runner):
+    """A CPU backend: any callable from host frames to host frames."""
+
+    def __init__(self, stylize: Callable[[np.ndarray], np.ndarray]):
+        self.output = stylize
+
+
+class TorchCudaRunner(Runner):
+    """FP16, channels_last, the whole network replayed as one CUDA graph per frame size
+    (no per-layer launch cost from Python)."""
+
+    def __init__(self, stylizer: Stylizer):
+        torch.backends.cudnn.benchmark = True  # one frame size: tuning once pays off
+        self.model = frame_model(stylizer, "fp16").cuda().to(memory_format=torch.channels_last)
+        self.shape = None
+        self.start, self.end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
+
+    def _capture(self, shape: tuple) -> None:
+        self.device_in = torch.empty(shape, dtype=torch.uint8, device="cuda")
+        self.host_in = torch.empty(shape, dtype=torch.uint8, pin_memory=True)
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side), torch.no_grad():
+            for _ in range(3):  # cuDNN picks its algorithms before capture, not during it
+                self.model(self.device_in)
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph), torch.no_grad():
+            self.device_out = self.model(self.device_in)
+        self.host_out = torch.empty(self.device_out.shape, dtype=torch.uint8, pin_memory=True)
+        self.shape = shape
+
+    def output(self, frames: np.ndarray) -> np.ndarray:
+        if frames.shape != self.shape:
+            self._capture(frames.shape)
+        self.host_in.numpy()[...] = frames
+        self.device_in.copy_(self.host_in, non_blocking=True)
+        self.graph.replay()
+        self.host_out.copy_(self.device_out, non_blocking=True)
+        torch.cuda.current_stream().synchronize()
+        return self.host_out.numpy().copy()
+
+    def compute_only(self, frames: np.ndarray) -> float:
+        if frames.shape != self.shape:
+            self._capture(frames.shape)
+        self.device_in.copy_(torch.from_numpy(frames))
+        self.start.record()
+        self.graph.replay()
+        self.end.record()
+        self.end.synchronize()
+        return self.start.elapsed_time(self.end) / 1000
+
+
+class OrtCudaRunner(Runner):
+    """ONNX Runtime's CUDA provider on the FP16 graph; compute only binds device buffers."""
+
+    def __init__(self, onnx: bytes):
+        import onnxruntime as ort
+
+        self.ort = ort
+        self.session = OnnxRunner(onnx, ["CUDAExecutionProvider"]).session
+
+    def output(self, frames: np.ndarray) -> np.ndarray:
+        return self.session.run([OUTPUT_NAME], {INPUT_NAME: frames})[0]
+
+    def compute_only(self, frames: np.ndarray) -> float:
+        binding = self.session.io_binding()
+        binding.bind_ortvalue_input(INPUT_NAME, self.ort.OrtValue.ortvalue_from_numpy(frames, "cuda", 0))
+        binding.bind_output(OUTPUT_NAME, "cuda")
+        start = time.perf_counter()
+        self.session.run_with_iobinding(binding)  # returns once the CUDA stream is done
+        return time.perf_counter() - start
+
+
+class TrtBenchRunner(Runner):
+    """A plan built here for exactly this frame size from the FP16 ONNX, run by the engine's
+    TrtRunner; compute only is timed by CUDA events around execute_async_v3."""
+
+    def __init__(self, model: BenchModel, width: int, height: int):
+        from vst.engine.trt_runner import TrtRunner
+        from vst.export.tensorrt_plan import PlanSettings, ShapeProfile, build_plan
+
+        self.folder = tempfile.TemporaryDirectory(prefix="vst-bench-")
+        onnx, plan = Path(self.folder.name) / "bench.fp16.onnx", Path(self.folder.name) / "bench.plan"
+        onnx.write_bytes(model.onnx_fp16)
+        size = (width, height)
+        build_plan(onnx, plan, model.metadata("fp16"), PlanSettings(ShapeProfile(size, size, size)))
+        self.runner = TrtRunner(plan)
+        self.start, self.end = self.runner.cuda.Event(), self.runner.cuda.Event()
+
+    def output(self, frames: np.ndarray) -> np.ndarray:
+        return self.runner(frames)
+
+    def compute_only(self, frames: np.ndarray) -> float:
+        slot = self.runner.upload(frames)
+        self.start.record(self.runner.stream)
+        self.runner.execute(slot)
+        self.end.record(self.runner.stream)
+        self.end.synchronize()
+        return self.start.time_till(self.end) / 1000
+
+    def close(self) -> None:
+        self.runner.close()
+        self.folder.cleanup()
+
+
+def _onnxruntime_missing(provider: str) -> str | None:
+    try:
+        import onnxruntime as ort
+        import onnxscript  # noqa: F401 - the exporter needs it
+    except ImportError as exc:
+        return f"{exc.name} is not installed (pip install 'vst[export]')"
+    if provider not in ort.get_available_providers():
+        return f"onnxruntime {ort.__version__} has no {provider} here"
+    return None
+
+
+def _cuda_missing() -> str | None:
+    return None if torch.cuda.is_available() else "no CUDA GPU visible to PyTorch"
+
+
+def _tensorrt_missing() -> str | None:
+    try:
+        import_tensorrt()
+        import_cuda_driver()
+    except MissingGpuStack as exc:
+        return str(exc)
+    return _onnxruntime_missing("CPUExecutionProvider")  # the ONNX export needs onnxscript
+
+
+def _bf16_missing() -> str | None:
+    return None if has_native_bf16() else "this CPU has no BF16 instructions (AVX512-BF16 or AMX)"
+
+
+def _torch_cpu(precision: str) -> Callable[[BenchModel, int, int], Runner]:
+    def open_runner(model: BenchModel, width: int, height: int) -> Runner:
+        stylizer = TorchStylizer(model.stylizer, "cpu", precision)
+        if stylizer.notice:
+            raise RuntimeError(stylizer.notice)
+        return HostRunner(stylizer)
+    return open_runner
+
+
+@dataclass(frozen=True)
+class BenchBackend:
+    key: str                                            # the name --backends takes
+    label: str
+    device: str                                         # "cpu" | "cuda"
+    precision: str                                      # "fp32" | "fp16" | "bf16"
+    missing: Callable[[], str | None]                   # why it cannot run here; None if it can
+    open: Callable[[BenchModel, int, int], Runner]      # (model, width, height)
+
+
+BACKENDS = [
+    BenchBackend("tensorrt", "TensorRT FP16 plan", "cuda", "fp16", _tensorrt_missing, TrtBenchRunner),
+    BenchBackend("torch-cuda", "PyTorch CUDA FP16, channels_last, CUDA graph", "cuda", "fp16", _cuda_missing,
+                 lambda model, width, height: TorchCudaRunner(model.stylizer)),
+    BenchBackend("ort-cuda", "ONNX Runtime CUDA FP16", "cuda", "fp16",
+                 lambda: _onnxruntime_missing("CUDAExecutionProvider"),
+                 lambda model, width, height: OrtCudaRunner(model.onnx_fp16)),
+    BenchBackend("ort-cpu", "ONNX Runtime CPU FP32", "cpu", "fp32",
+                 lambda: _onnxruntime_missing("CPUExecutionProvider"),
+                 lambda model, width, height: HostRunner(OnnxRunner(model.onnx_fp32))),
+    BenchBackend("torch-cpu-bf16", "PyTorch CPU BF16, channels_last", "cpu", "bf16", _bf16_missing,
+                 _torch_cpu("bf16")),
+    BenchBackend("torch-cpu", "PyTorch CPU FP32", "cpu", "fp32", lambda: None, _torch_cpu("fp32")),
+]

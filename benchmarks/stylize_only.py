@@ -1,0 +1,135 @@
+"""Stylize-only timing: Res48 and Res128 on each backend, on real frames at one resolution,
+with the precision of each backend's output and how far the best one is from the floor."""
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vst.export.onnx_export import psnr
+from vst.train.errors import CommandError
+from vst.train.stylizer import Stylizer
+
+from .cost import ModelCost, model_cost
+from .inputs import clip_frames
+from .machine import Peak
+from .runners import BACKENDS, BenchBackend, BenchModel, TorchStylizer
+from .timing import Stats, time_frames
+
+# §4.5.2 of the paper: per 1024x436 frame on a Tesla K80
+PAPER_K80 = {"device": "Tesla K80 (paper, §4.5.2)", "frame": [1024, 436], "Res48_ms": 41.0, "Res128_ms": 98.0}
+DEFAULT_FRAMES = {"cpu": 5, "cuda": 50}
+DEFAULT_WARMUP = {"cpu": 2, "cuda": 10}
+
+
+@dataclass(frozen=True)
+class StylizeBench:
+    width: int
+    height: int
+    clip: Path
+    backends: tuple[str, ...] = tuple(b.key for b in BACKENDS)
+    models: tuple[int, ...] = (48, 128)
+    frames: int | None = None      # timed frames; None: DEFAULT_FRAMES for the backend's device
+    warmup: int | None = None
+    seed: int = 0                  # random weights: time does not depend on their values
+
+    def timed_frames(self, device: str) -> int:
+        return self.frames if self.frames is not None else DEFAULT_FRAMES[device]
+
+    def warmup_frames(self, device: str) -> int:
+        return self.warmup if self.warmup is not None else DEFAULT_WARMUP[device]
+
+
+@dataclass
+class BackendResult:
+    backend: BenchBackend
+    model: int                              # 48 | 128
+    with_copies: Stats | None = None        # host clock, host frame in -> host frame out
+    compute_only: Stats | None = None       # device events, GPU backends only
+    psnr_db: float | None = None            # output vs PyTorch CPU FP32, 0-255 scale
+    warmup: int | None = None               # untimed frames before each figure
+    not_run: str | None = None              # why there are no figures
+
+    @property
+    def best(self) -> Stats | None:
+        """The network's own time: compute only where copies exist, else the host figure."""
+        return self.compute_only or self.with_copies
+
+    def as_record(self) -> dict:
+        return {"backend": self.backend.key, "label": self.backend.label, "device": self.backend.device,
+                "precision": self.backend.precision, "model": f"Res{self.model}",
+                "with_copies": self.with_copies and self.with_copies.as_record(),
+                "compute_only": self.compute_only and self.compute_only.as_record(),
+                "psnr_vs_fp32_db": self.psnr_db, "warmup": self.warmup, "not_run": self.not_run}
+
+
+@dataclass
+class StylizeResults:
+    settings: StylizeBench
+    costs: dict[int, ModelCost] = field(default_factory=dict)
+    results: list[BackendResult] = field(default_factory=list)
+
+    def result(self, key: str, model: int) -> BackendResult:
+        return next(r for r in self.results if r.backend.key == key and r.model == model)
+
+    def fastest(self, model: int) -> BackendResult | None:
+        timed = [r for r in self.results if r.model == model and r.best]
+        return min(timed, key=lambda r: r.best.median_ms, default=None)
+
+
+def log(message: str) -> None:
+    print(f"vst-bench: {message}", file=sys.stderr, flush=True)
+
+
+def bench_backend(backend: BenchBackend, model: BenchModel, frames: list[np.ndarray],
+                  reference: np.ndarray, settings: StylizeBench) -> BackendResult:
+    result = BackendResult(backend, model.stylizer.width)
+    result.not_run = backend.missing()
+    if result.not_run:
+        return result
+    log(f"Res{result.model} on {backend.label}")
+    try:
+        runner = backend.open(model, settings.width, settings.height)
+    except (CommandError, RuntimeError) as exc:  # e.g. a plan that will not build
+        result.not_run = f"could not open: {exc}"
+        return result
+    try:
+        count, result.warmup = settings.timed_frames(backend.device), settings.warmup_frames(backend.device)
+        result.psnr_db = psnr(runner.output(frames[0]), reference)
+        result.with_copies = time_frames(runner.with_copies, frames, result.warmup, count)
+        if runner.compute_only is not None:
+            result.compute_only = time_frames(runner.compute_only, frames, result.warmup, count)
+    finally:
+        runner.close()
+    return result
+
+
+def bench_stylize(settings: StylizeBench) -> StylizeResults:
+    frames = clip_frames(settings.clip, settings.width, settings.height)
+    chosen = [b for b in BACKENDS if b.key in settings.backends]
+    out = StylizeResults(settings)
+    for width in settings.models:
+        torch.manual_seed(settings.seed)
+        model = BenchModel(Stylizer(width).eval())
+        out.costs[width] = model_cost(model.stylizer, settings.width, settings.height)
+        reference = TorchStylizer(model.stylizer, "cpu", "fp32")(frames[0])
+        out.results += [bench_backend(b, model, frames, reference, settings) for b in chosen]
+    return out
+
+
+def floor(results: StylizeResults, peaks: dict[str, Peak], model: int) -> dict | None:
+    """How far the fastest backend is from the machine's limit on this model: its FLOP/s as
+    a fraction of the measured peak in its precision, and the time the peaks allow."""
+    best = results.fastest(model)
+    if best is None:
+        return None
+    cost, peak, precision = results.costs[model], peaks[best.backend.device], best.backend.precision
+    peak_flops = peak.flops[precision]
+    seconds = best.best.median_ms / 1000
+    compute_s = cost.flops / peak_flops
+    return {"model": f"Res{model}", "backend": best.backend.key, "precision": precision,
+            "median_ms": best.best.median_ms, "flops_per_s": cost.flops / seconds,
+            "peak_flops_per_s": peak_flops, "fraction_of_peak": cost.flops / seconds / peak_flops,
+            "floor_ms": 1000 * max(compute_s, cost.min_bytes(precision) / peak.bandwidth),
+            "layer_floor_ms": 1000 * max(compute_s, cost.layer_bytes(precision) / peak.bandwidth)}

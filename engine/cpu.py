@@ -1,0 +1,41 @@
+"""What the host CPU is and which number formats it computes natively."""
+import os
+import platform
+from functools import cache
+from pathlib import Path
+
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 flags for native BF16 dot products
+
+
+@cache
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields of /proc/cpuinfo; empty where there is none (not Linux)."""
+    path = Path("/proc/cpuinfo")
+    if not path.exists():
+        return {}
+    fields = {}
+    for line in path.read_text(errors="replace").splitlines():
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def cpu_model() -> str:
+    return _cpuinfo().get("model name") or platform.processor() or platform.machine()
+
+
+def cpu_flags() -> set[str]:
+    return set(_cpuinfo().get("flags", "").split())
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (a container's limit, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def has_native_bf16() -> bool:
+    # oneDNN also accepts BF16 on CPUs without these instructions by converting to FP32,
+    # which keeps BF16's rounding without its speed
+    return any(flag in cpu_flags() for flag in BF16_FLAGS)

@@ -1,0 +1,90 @@
+"""One video through a backend into a new file: what `vst-run` does, and what `vst-bench
+--video` times."""
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vst.train.command import require_writable_folder
+from vst.train.errors import InputError
+from vst.train.files import temporary_sibling
+
+from .backends import Backend
+from .pipeline import StageTimes, run_pipeline
+from .video_io import VideoInfo, VideoReader, VideoWriter
+
+CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi"}
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    video: str                       # a file, a stream URL or a camera (/dev/video0)
+    out: Path | None = None          # None: default_output(video, style)
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "medium"
+    height: int | None = None        # scale frames to this height before stylizing
+    max_frames: int | None = None
+    side_by_side: bool = False       # write input | output
+    audio: bool = True
+
+
+@dataclass
+class JobResult:
+    out: Path
+    info: VideoInfo                  # of the input, after scaling
+    width: int                       # of the written frames
+    times: StageTimes
+    decode_error: str | None         # why decoding stopped early, if it did
+
+
+def default_output(video: str, style: str) -> Path:
+    path = Path(video)
+    if path.is_file():
+        return path.with_name(f"{path.stem}.{style}.mp4")
+    return Path(f"{'camera' if video.startswith('/dev/') else 'stream'}.{style}.mp4")
+
+
+def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    return np.concatenate([source, stylized], axis=1)
+
+
+def stylize_video(job: VideoJob, backend: Backend, progress: bool = True) -> JobResult:
+    """Decode -> stylize -> encode into a temporary file renamed to the output on success;
+    on any error or Ctrl-C nothing is left behind."""
+    from tqdm import tqdm
+
+    reader = VideoReader(job.video, job.height, audio=job.audio)
+    try:
+        out = job.out or default_output(job.video, backend.style)
+        if out.suffix.lower() not in CONTAINERS:
+            raise InputError(f"{out}: unknown container; use one of {' '.join(CONTAINERS)}")
+        require_writable_folder(out)
+        if Path(job.video).exists() and out.resolve() == Path(job.video).resolve():
+            raise InputError(f"{out}: would overwrite the input")
+        info = reader.info
+        width = info.width * (2 if job.side_by_side else 1)
+        temporary, writer = temporary_sibling(out), None
+        try:
+            writer = VideoWriter(temporary, CONTAINERS[out.suffix.lower()], info, width, job.codec,
+                                 job.crf, job.preset, reader.audio)
+            total = min(filter(None, (info.frames, job.max_frames)), default=None)
+            with tqdm(total=total, unit="frame", desc=backend.name, dynamic_ncols=True,
+                      disable=not progress) as bar:
+                times = run_pipeline(reader, backend.submit, writer.write_frame, writer.write_audio,
+                                     backend.collect, backend.depth,
+                                     input_beside_output if job.side_by_side else None,
+                                     job.max_frames, bar.update)
+            writer.close()
+            writer = None
+            if times.frames == 0:
+                raise InputError(f"{job.video}: no frame could be decoded")
+            os.replace(temporary, out)
+        finally:
+            if writer is not None:
+                writer.abandon()
+            temporary.unlink(missing_ok=True)
+    finally:
+        reader.close()
+    return JobResult(out, info, width, times, reader.error)
