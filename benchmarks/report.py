@@ -32,7 +32,7 @@ def stylize_table(results: StylizeResults) -> str:
             lines.append(_row([backend.label, f"could not run: {reason}",
                                *[""] * (len(columns) - 2)]))
             continue
-        psnr = " / ".join(f"{r.psnr_db:.1f}" for r in per_model)
+        psnr = " / ".join("identical" if r.psnr_db == float("inf") else f"{r.psnr_db:.1f}" for r in per_model)
         timings = [("host clock", "with_copies")] if backend.device == "cpu" else [
             ("with copies, host clock", "with_copies"), ("compute only, device events", "compute_only")]
         for timing, field in timings:
@@ -98,7 +98,8 @@ def video_record(results: VideoResults, machine: MachineFacts, command: list[str
 
 
 def write_json(path: Path, record: dict) -> None:
-    write_atomically(path, lambda file: file.write(json.dumps(record, indent=2).encode()))
+    text = json.dumps(record, indent=2, allow_nan=False)  # strict JSON: other tools read it
+    write_atomically(path, lambda file: file.write(text.encode()))
 
 
 def write_plot(path: Path, results: StylizeResults, machine: MachineFacts) -> None:

@@ -61,7 +61,9 @@ class BackendResult:
                 "precision": self.backend.precision, "model": f"Res{self.model}",
                 "with_copies": self.with_copies and self.with_copies.as_record(),
                 "compute_only": self.compute_only and self.compute_only.as_record(),
-                "psnr_vs_fp32_db": self.psnr_db, "warmup": self.warmup, "not_run": self.not_run}
+                # JSON has no infinity: identical outputs are a flag
+                "psnr_vs_fp32_db": None if self.psnr_db == float("inf") else self.psnr_db,
+                "identical_to_fp32": self.psnr_db == float("inf"), "warmup": self.warmup, "not_run": self.not_run}
 
 
 @dataclass

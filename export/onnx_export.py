@@ -116,4 +116,4 @@ def parity_error(stylizer: Stylizer, runner: OnnxRunner, sizes=PARITY_SIZES) -> 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio of two uint8 images, in dB (inf when identical)."""
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))

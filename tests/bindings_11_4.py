@@ -142,6 +142,9 @@ class FakeCudaDriver:
         def synchronize(self):
             pass
 
+        def time_till(self, end):
+            return 0.0  # milliseconds; nothing ran
+
     def init(self):
         pass
 

@@ -1,11 +1,15 @@
-"""Shared fixtures: the optional real-data folder and a smooth random texture."""
+"""Shared fixtures: the optional real-data folder, a smooth random texture, and the
+TensorRT 11.4 / pycuda stand-ins in place of the real imports."""
 from pathlib import Path
 
 import pytest
 
+from bindings_11_4 import FakeCudaDriver, tensorrt_11_4
 from media import make_texture
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_DATA = SHARED / "data"
+TENSORRT_API = SHARED / "docs" / "tensorrt-11.4-api.txt"
 
 
 @pytest.fixture
@@ -19,3 +23,15 @@ def shared_data() -> Path:
 @pytest.fixture
 def texture():
     return make_texture
+
+
+@pytest.fixture
+def tensorrt_11_4_names(monkeypatch):
+    """TensorRT 11.4's names (bindings_11_4) and FakeCudaDriver wherever vst imports them."""
+    if not TENSORRT_API.is_file():
+        pytest.skip(f"TensorRT 11.4 API list not present at {TENSORRT_API}")
+    trt, cuda = tensorrt_11_4(TENSORRT_API), FakeCudaDriver()
+    for module in ("vst.export.tensorrt_plan", "vst.engine.trt_runner", "vst.benchmarks.runners"):
+        monkeypatch.setattr(f"{module}.import_tensorrt", lambda: trt)
+        monkeypatch.setattr(f"{module}.import_cuda_driver", lambda: cuda)
+    return trt

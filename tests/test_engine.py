@@ -14,6 +14,7 @@ from vst.train.checkpoint import Checkpoint
 from vst.train.stylizer import Stylizer
 
 from bindings_11_4 import tensorrt_installed
+from invoke import invoke
 from media import make_texture, write_video
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "bigbuckbunny.mp4"
@@ -56,14 +57,7 @@ def onnx_model(checkpoint) -> Path:
 
 
 def run(capsys, argv) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        cli.main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return invoke(cli.main, capsys, argv)
 
 
 def assert_same_timing(source: Path, output: Path) -> dict:
@@ -238,3 +232,24 @@ def test_pipeline_keeps_container_order_with_two_frames_in_flight():
     assert written == [(0, 1), "audio0", (1, 2), (2, 3), "audio1", (3, 4)]
     assert events[:4] == [("submit", 0), ("submit", 1), ("collect", 0), ("submit", 2)]  # overlap
     assert times.frames == 4
+
+
+def test_cpu_bf16_precision_gate(checkpoint, monkeypatch, tmp_path, capsys):
+    from vst.engine.backends import TorchStylizer, native_precision
+    from vst.export.onnx_export import reference_frame
+
+    stylizer = Checkpoint.load(checkpoint).stylizer
+    bf16 = TorchStylizer(stylizer, "cpu", "bf16")
+    assert (bf16.precision, bf16.notice, bf16.label) == ("bf16", None, "PyTorch (CPU, BF16)")
+
+    monkeypatch.setattr("vst.engine.backends.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
+    fallback = TorchStylizer(stylizer, "cpu", "bf16")
+    assert fallback.precision == "fp32" and "running in FP32" in fallback.notice
+    frame = reference_frame((64, 96))
+    assert np.array_equal(fallback(frame), TorchStylizer(stylizer, "cpu", "fp32")(frame))
+
+    monkeypatch.setattr("vst.engine.backends.has_native_bf16", lambda: True)
+    code, out, err = run(capsys, [clip(tmp_path, "in.mp4"), "--engine", checkpoint, "-o", tmp_path / "o.mp4"])
+    assert code == 0 and "running in FP32" in err and "PyTorch (CPU, FP32)" in out
+    monkeypatch.setattr("vst.engine.backends.has_native_bf16", lambda: False)
+    assert native_precision(torch.device("cpu")) == "fp32"

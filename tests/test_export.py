@@ -15,15 +15,12 @@ from vst.train.checkpoint import Checkpoint
 from vst.train.errors import InputError
 from vst.train.stylizer import Stylizer
 
-from bindings_11_4 import FakeCudaDriver, tensorrt_11_4, tensorrt_installed
+from bindings_11_4 import FakeCudaDriver, tensorrt_installed
 
 onnx = pytest.importorskip("onnx", reason="pip install 'vst[export]'")
 pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
 from vst.export.onnx_export import (OnnxRunner, parity_error, psnr, read_onnx_metadata,  # noqa: E402
                                     reference_frame)
-
-API_FILE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "tensorrt-11.4-api.txt"
-
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
@@ -151,17 +148,6 @@ def test_shape_outside_the_profile_is_refused():
     profile.require(1024, 436)
     with pytest.raises(InputError, match="frame 200x300 is outside the plan's profile 256x256 ... 1024x436 ... 1920x1088"):
         profile.require(200, 300)
-
-
-@pytest.fixture
-def tensorrt_11_4_names(monkeypatch):
-    if not API_FILE.is_file():
-        pytest.skip(f"TensorRT 11.4 API list not present at {API_FILE}")
-    trt, cuda = tensorrt_11_4(API_FILE), FakeCudaDriver()
-    for module in ("vst.export.tensorrt_plan", "vst.engine.trt_runner"):
-        monkeypatch.setattr(f"{module}.import_tensorrt", lambda: trt)
-        monkeypatch.setattr(f"{module}.import_cuda_driver", lambda: cuda)
-    return trt
 
 
 def test_tensorrt_calls_exist_in_the_11_4_bindings(exported, tensorrt_11_4_names, tmp_path):

@@ -1,0 +1,164 @@
+"""vst-bench at tiny sizes: the stylize-only and end-to-end modes write every figure to
+valid JSON, the FLOP count matches a hand count, backends that cannot run say why, and bad
+input gets one line. Timing values are never asserted, only their consistency."""
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from vst.benchmarks.cli import main
+from vst.benchmarks.cost import count_flops, model_cost
+from vst.benchmarks.timing import Stats, time_frames
+from vst.train.checkpoint import Checkpoint
+from vst.train.stylizer import Stylizer
+
+from bindings_11_4 import tensorrt_installed
+from invoke import invoke
+from media import make_texture, write_video
+
+
+def conv_flops(cin: int, cout: int, pixels: int) -> int:
+    """2 FLOPs per multiply-add of a 3x3 convolution producing (or, transposed, reading) `pixels`."""
+    return 2 * cin * cout * 9 * pixels
+
+
+def test_flop_counter_matches_hand_counts():
+    conv = nn.Conv2d(16, 32, 3, stride=2)
+    assert count_flops(conv, torch.rand(1, 16, 37, 50)) == conv_flops(16, 32, 18 * 24)  # 18x24 out
+    deconv = nn.ConvTranspose2d(48, 32, 3, stride=2, padding=1, output_padding=1)
+    assert count_flops(deconv, torch.rand(1, 48, 9, 11)) == conv_flops(48, 32, 9 * 11)
+
+    # 353-Res48 at the paper's 1024x436, layer by layer from Table 1
+    full, half, quarter = 1024 * 436, 512 * 218, 256 * 109
+    layers = [(3, 16, full), (16, 32, half), (32, 48, quarter), *[(48, 48, quarter)] * 10,
+              (48, 32, quarter), (32, 16, half), (16, 3, full)]  # deconvs counted on their inputs
+    cost = model_cost(Stylizer(48), 1024, 436)
+    assert cost.flops == sum(conv_flops(*layer) for layer in layers) == 15_944_122_368
+    assert cost.frame_bytes == 2 * 3 * full and cost.parameters == 246_963
+    assert cost.min_bytes("fp16") == cost.frame_bytes + 2 * 246_963 < cost.layer_bytes("fp16")
+    assert cost.min_bytes("fp32") - cost.frame_bytes == 2 * (cost.min_bytes("fp16") - cost.frame_bytes)
+
+
+def test_stats_and_warmup():
+    stats = Stats.of([0.001 * ms for ms in range(1, 11)])
+    assert (stats.frames, stats.median_ms, stats.p10_ms, stats.p90_ms) == pytest.approx((10, 5.5, 1.9, 9.1))
+    assert stats.fps == pytest.approx(1000 / 5.5)
+    seen = []
+    frames = [np.full((1, 2, 2, 3), i, np.uint8) for i in range(3)]
+    stats = time_frames(lambda f: seen.append(int(f[0, 0, 0, 0])) or 0.002, frames, warmup=2, count=4)
+    assert seen == [0, 1, 2, 0, 1, 2] and stats.frames == 4 and stats.median_ms == pytest.approx(2)
+
+
+def reject_non_json(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def result(record: dict, backend: str, model: str) -> dict:
+    return next(r for r in record["results"] if r["backend"] == backend and r["model"] == model)
+
+
+def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
+    backends = "torch-cpu,torch-cpu-bf16,ort-cpu,tensorrt"
+    argv = ["--res", "64x48", "--frames", "2", "--warmup", "1", "--backends", backends,
+            "--json", tmp_path / "bench.json"]
+    if importlib.util.find_spec("matplotlib"):
+        argv += ["--plot", tmp_path / "bench.png"]
+    code, out, err = invoke(main, capsys, argv)
+    assert code == 0, err
+    record = json.loads((tmp_path / "bench.json").read_text(), parse_constant=reject_non_json)
+
+    machine = record["machine"]
+    assert machine["cpu"] and machine["cores"] >= 1 and machine["libraries"]["torch"] == torch.__version__
+    assert record["peaks"]["cpu"]["flops"]["fp32"] > 0 and record["peaks"]["cpu"]["bandwidth"] > 0
+    assert (record["settings"]["width"], record["settings"]["height"]) == (64, 48)
+    assert "random" in record["settings"]["weights"] and record["paper"]["Res128_ms"] == 98.0
+    assert [m["model"] for m in record["models"]] == ["Res48", "Res128"]
+    assert record["models"][0]["flops"] == model_cost(Stylizer(48), 64, 48).flops
+
+    fp32 = result(record, "torch-cpu", "Res48")
+    timing = fp32["with_copies"]
+    assert timing["frames"] == 2 and timing["p10_ms"] <= timing["median_ms"] <= timing["p90_ms"]
+    assert timing["fps"] == pytest.approx(1000 / timing["median_ms"])
+    assert fp32["compute_only"] is None and fp32["identical_to_fp32"] and fp32["psnr_vs_fp32_db"] is None
+    assert fp32["warmup"] == 1 and fp32["not_run"] is None
+    for backend in ("ort-cpu", "torch-cpu-bf16"):
+        other = result(record, backend, "Res128")
+        assert other["not_run"] or other["identical_to_fp32"] or other["psnr_vs_fp32_db"] > 35
+    if not tensorrt_installed():
+        assert "TensorRT is not installed" in result(record, "tensorrt", "Res48")["not_run"]
+        assert "| TensorRT FP16 plan | could not run: TensorRT is not installed" in out
+
+    floor = {f["model"]: f for f in record["floor"]}
+    assert set(floor) == {"Res48", "Res128"}
+    assert 0 < floor["Res48"]["fraction_of_peak"] and floor["Res48"]["floor_ms"] > 0
+    assert "| Tesla K80 (paper, §4.5.2) | 1024x436 | 41.0 | 98.0 | 2.39 |" in out
+    assert "| Res48 | 0.11 |" in out  # GFLOP per 64x48 frame
+    if "--plot" in argv:
+        assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("bench") / "texture.pt"
+    Checkpoint(Stylizer(48), "texture").save(path)
+    return path
+
+
+def test_end_to_end_tiny(checkpoint, tmp_path, capsys):
+    frames = [np.roll(make_texture(48, 64, seed=1), 2 * t, axis=1) for t in range(12)]
+    video = write_video(tmp_path / "clip.mp4", frames, fps=10, audio="aac")
+    code, out, err = invoke(main, capsys, ["--video", video, "--engine", checkpoint, "--frames", "2",
+                                           "--warmup", "0", "--json", tmp_path / "e2e.json"])
+    assert code == 0, err
+    record = json.loads((tmp_path / "e2e.json").read_text(), parse_constant=reject_non_json)
+    assert record["mode"] == "end-to-end" and record["machine"]["cores"] >= 1
+    run = record["results"][0]
+    assert run["frames"] == 12 and run["frame"] == [64, 48] and run["backend"].startswith("PyTorch (CPU")
+    assert run["stylize_only"]["frames"] == 2 and set(run["stage_fps"]) == {"decode", "stylize", "encode"}
+    assert run["end_to_end_fps"] == pytest.approx(12 / run["wall_s"])
+    assert run["efficiency"] == pytest.approx(run["end_to_end_fps"] / run["stylize_only"]["fps"])
+    assert "| clip.mp4 | 64x48 |" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "e2e.json"]  # no video left
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--backends", "cuda"], "choose from tensorrt,torch-cuda"),
+    (["--res", "64"], "is not WIDTHxHEIGHT"),
+    (["--clip", "missing.mp4", "--res", "64x48"], "missing.mp4: no such file"),
+    (["--engine", "x.plan"], "--engine, --style, --height and --max-frames go with --video"),
+    (["--video", "x.mp4"], "--video needs one of --engine FILE or --style NAME"),
+    (["--video", "x.mp4", "--style", "candy", "--plot", "x.png"], "--plot charts the stylize-only timing"),
+    (["--json", "no/such/folder/x.json"], "output folder does not exist"),
+])
+def test_bad_input_is_one_line_exit_2(argv, message, capsys):
+    code, _, err = invoke(main, capsys, argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(tensorrt_installed(), reason="TensorRT is installed here")
+def test_nothing_to_run_exits_1_after_the_table(capsys):
+    code, out, err = invoke(main, capsys, ["--res", "64x48", "--backends", "tensorrt"])
+    assert code == 1 and "none of the chosen backends can run here" in err
+    assert "could not run: TensorRT is not installed" in out
+
+
+def test_tensorrt_bench_calls_exist_in_the_11_4_bindings(tensorrt_11_4_names):
+    """The bench's TensorRT path (plan build, upload, execute, events) against stand-ins
+    that know only 11.4's names; the stand-ins compute nothing, so no figure is looked at."""
+    pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
+    from vst.benchmarks.runners import BACKENDS, BenchModel
+    from vst.benchmarks.stylize_only import StylizeBench, bench_backend
+
+    tensorrt = next(b for b in BACKENDS if b.key == "tensorrt")
+    assert tensorrt.missing() is None
+    frames = [np.zeros((1, 48, 64, 3), np.uint8)]
+    settings = StylizeBench(64, 48, Path("unused.mp4"), frames=2, warmup=1)
+    done = bench_backend(tensorrt, BenchModel(Stylizer(48)), frames, frames[0], settings)
+    assert done.not_run is None and done.with_copies.frames == done.compute_only.frames == 2
+    calls = [c[1] for c in tensorrt_11_4_names.calls]
+    assert "build_serialized_network" in calls and "execute_async_v3" in calls
