@@ -49,8 +49,6 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
             json_path, plot):
     """Time the stylizers: Res48 vs Res128 per frame on each backend (default), or a whole
     video end to end (--video with --engine or --style)."""
-    from .machine import machine_facts
-
     for path in filter(None, (json_path, plot)):
         require_writable_folder(path)
     if video is None and (engine or style or height or max_frames):
@@ -104,12 +102,13 @@ def bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, j
     from . import report
     from .end_to_end import VideoBench, bench_video
     from .machine import machine_facts
+    from .stylize_only import DEFAULT_FRAMES, DEFAULT_WARMUP
 
     if (engine is None) == (style is None):
         raise InputError("--video needs one of --engine FILE or --style NAME")
-    gpu = torch.cuda.is_available()
-    settings = VideoBench(video, height, max_frames, frames or (50 if gpu else 5),
-                          warmup if warmup is not None else (10 if gpu else 2))
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # where a GPU is, the backend uses it
+    settings = VideoBench(video, height, max_frames, frames or DEFAULT_FRAMES[device],
+                          warmup if warmup is not None else DEFAULT_WARMUP[device])
     backend = open_backend(engine, style)
     if backend.notice:
         click.echo(f"vst-bench: {backend.notice}", err=True)

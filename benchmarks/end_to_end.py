@@ -20,7 +20,7 @@ class VideoBench:
     video: str
     height: int | None = None       # scale as vst-run --height does
     max_frames: int | None = None
-    frames: int = 5                 # stylize-only timed frames
+    frames: int = 5                 # stylize-only timed frames (vst-bench: 5 on CPU, 50 with a GPU)
     warmup: int = 2
 
 

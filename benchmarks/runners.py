@@ -164,15 +164,23 @@ class TrtBenchRunner(Runner):
         self.folder.cleanup()
 
 
+def _exporter_missing() -> str | None:
+    try:
+        import onnx  # noqa: F401 - torch.onnx.export needs both
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        return f"{exc.name} is not installed (pip install 'vst[export]')"
+    return None
+
+
 def _onnxruntime_missing(provider: str) -> str | None:
     try:
         import onnxruntime as ort
-        import onnxscript  # noqa: F401 - the exporter needs it
-    except ImportError as exc:
-        return f"{exc.name} is not installed (pip install 'vst[export]')"
+    except ImportError:
+        return "onnxruntime is not installed (pip install 'vst[export]')"
     if provider not in ort.get_available_providers():
         return f"onnxruntime {ort.__version__} has no {provider} here"
-    return None
+    return _exporter_missing()
 
 
 def _cuda_missing() -> str | None:
@@ -185,7 +193,7 @@ def _tensorrt_missing() -> str | None:
         import_cuda_driver()
     except MissingGpuStack as exc:
         return str(exc)
-    return _onnxruntime_missing("CPUExecutionProvider")  # the ONNX export needs onnxscript
+    return _exporter_missing()
 
 
 def _bf16_missing() -> str | None:

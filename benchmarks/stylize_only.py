@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vst.engine.backends import TorchStylizer
 from vst.export.onnx_export import psnr
 from vst.train.errors import CommandError
 from vst.train.stylizer import Stylizer
@@ -14,7 +15,7 @@ from vst.train.stylizer import Stylizer
 from .cost import ModelCost, model_cost
 from .inputs import clip_frames
 from .machine import Peak
-from .runners import BACKENDS, BenchBackend, BenchModel, TorchStylizer
+from .runners import BACKENDS, BenchBackend, BenchModel
 from .timing import Stats, time_frames
 
 # §4.5.2 of the paper: per 1024x436 frame on a Tesla K80

@@ -1,7 +1,6 @@
 """vst-export: ONNX parity and dynamic shapes, FP16, the metadata record, every refusal, and
 the TensorRT calls checked against the names of the real 11.4 bindings."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
