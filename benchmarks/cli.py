@@ -97,7 +97,7 @@ def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_p
 def bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, json_path, command_line):
     import torch
 
-    from vst.engine.backends import open_backend
+    from vst.engine.backends import opened_backend
 
     from . import report
     from .end_to_end import VideoBench, bench_video
@@ -109,13 +109,8 @@ def bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, j
     device = "cuda" if torch.cuda.is_available() else "cpu"  # where a GPU is, the backend uses it
     settings = VideoBench(video, height, max_frames, frames or DEFAULT_FRAMES[device],
                           warmup if warmup is not None else DEFAULT_WARMUP[device])
-    backend = open_backend(engine, style)
-    if backend.notice:
-        click.echo(f"vst-bench: {backend.notice}", err=True)
-    try:
+    with opened_backend(engine, style, lambda notice: click.echo(f"vst-bench: {notice}", err=True)) as backend:
         results = bench_video(settings, backend)
-    finally:
-        backend.close()
     machine = machine_facts()
     click.echo(f"End to end: {video} through vst-run's pipeline (decode -> stylize -> encode, "
                f"libx264 CRF 18, audio copied); stylize-only = the same backend on the video's first "

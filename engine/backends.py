@@ -6,9 +6,10 @@
   NAME.pt    PyTorch: CUDA in FP16, else CPU in BF16 where it has BF16 instructions, else FP32
   --style    a shipped checkpoint through PyTorch
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -109,6 +110,19 @@ def tensorrt_backend(path: Path) -> Backend:
 
 
 BACKENDS = {".plan": tensorrt_backend, ".onnx": onnx_backend, ".pt": torch_backend}
+
+
+@contextmanager
+def opened_backend(engine: Path | None, style: str | None,
+                   tell: Callable[[str], None]) -> Iterator[Backend]:
+    """open_backend, its notice (if any) passed to tell(), closed on the way out."""
+    backend = open_backend(engine, style)
+    if backend.notice:
+        tell(backend.notice)
+    try:
+        yield backend
+    finally:
+        backend.close()
 
 
 def open_backend(engine: Path | None, style: str | None) -> Backend:

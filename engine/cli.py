@@ -25,7 +25,7 @@ from vst.train.shipped import shipped_styles
 def command(video, engine, style, list_styles, out, codec, crf, preset, height, max_frames,
             side_by_side, no_audio):
     """Stylize VIDEO frame by frame: decode -> stylize -> encode, pipelined."""
-    from .backends import open_backend
+    from .backends import opened_backend
     from .job import VideoJob, stylize_video
 
     if list_styles:
@@ -36,13 +36,8 @@ def command(video, engine, style, list_styles, out, codec, crf, preset, height, 
     if (engine is None) == (style is None):
         raise InputError("give one of --engine FILE or --style NAME (--list-styles shows them)")
     job = VideoJob(video, out, codec, crf, preset, height, max_frames, side_by_side, not no_audio)
-    backend = open_backend(engine, style)
-    if backend.notice:
-        click.echo(f"vst-run: {backend.notice}", err=True)
-    try:
+    with opened_backend(engine, style, lambda notice: click.echo(f"vst-run: {notice}", err=True)) as backend:
         result = stylize_video(job, backend)
-    finally:
-        backend.close()
 
     info, times = result.info, result.times
     audio = f", audio copied ({info.audio})" if info.audio and job.audio else ", no audio"

@@ -3,6 +3,7 @@ TensorRT 11.4 / pycuda stand-ins in place of the real imports."""
 from pathlib import Path
 
 import pytest
+import torch
 
 from bindings_11_4 import FakeCudaDriver, tensorrt_11_4
 from media import make_texture
@@ -18,6 +19,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory) -> Path:
+    """A Res48 checkpoint with random weights (seed 0) and style name "texture"."""
+    from vst.train.checkpoint import Checkpoint
+    from vst.train.stylizer import Stylizer
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("checkpoint") / "texture.pt"
+    Checkpoint(Stylizer(48), "texture").save(path)
+    return path
 
 
 @pytest.fixture

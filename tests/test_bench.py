@@ -13,7 +13,6 @@ from torch import nn
 from vst.benchmarks.cli import main
 from vst.benchmarks.cost import count_flops, model_cost
 from vst.benchmarks.timing import Stats, time_frames
-from vst.train.checkpoint import Checkpoint
 from vst.train.stylizer import Stylizer
 
 from bindings_11_4 import tensorrt_installed
@@ -99,14 +98,6 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert "| Res48 | 0.11 |" in out  # GFLOP per 64x48 frame
     if "--plot" in argv:
         assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("bench") / "texture.pt"
-    Checkpoint(Stylizer(48), "texture").save(path)
-    return path
 
 
 def test_end_to_end_tiny(checkpoint, tmp_path, capsys):

@@ -11,7 +11,6 @@ import torch
 from vst.engine import cli
 from vst.engine.backends import Backend
 from vst.train.checkpoint import Checkpoint
-from vst.train.stylizer import Stylizer
 
 from bindings_11_4 import tensorrt_installed
 from invoke import invoke
@@ -34,14 +33,6 @@ def probe(path: Path) -> dict:
 def clip(folder: Path, name: str, codec="libx264", audio="aac", size=(48, 64), count=12) -> Path:
     frames = [np.roll(make_texture(*size, seed=1), 2 * t, axis=1) for t in range(count)]
     return write_video(folder / name, frames, fps=10, codec=codec, audio=audio)
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("engine") / "texture.pt"
-    Checkpoint(Stylizer(48), "texture").save(path)
-    return path
 
 
 @pytest.fixture(scope="module")
