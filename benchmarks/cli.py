@@ -1,6 +1,5 @@
 """`vst-bench`: per-frame timing of Res48 vs Res128 on every backend here (stylize only), or
 one video through vst-run's whole pipeline (--video)."""
-import sys
 from pathlib import Path
 
 import click
@@ -60,7 +59,7 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
             import matplotlib  # noqa: F401
         except ImportError:
             raise InputError("--plot needs matplotlib: pip install 'vst[bench]'") from None
-    command_line = ["vst-bench", *sys.argv[1:]]
+    command_line = click.get_current_context().obj
     if video is not None:
         bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, json_path, command_line)
     else:

@@ -38,7 +38,7 @@ class TorchStylizer:
     """PyTorch on one device in the fastest precision it computes natively: FP16 on CUDA,
     BF16 (autocast, channels_last) on a CPU with BF16 instructions, else FP32. BF16 must pass
     a precision gate on a real frame first, else it falls back to FP32 and says so in
-    `notice`."""
+    `notice`. `precision` overrides the choice: "fp16" (CUDA only), "bf16" (CPU only), "fp32"."""
 
     def __init__(self, stylizer: Stylizer, device: str, precision: str | None = None):
         self.device = torch.device(device)

@@ -70,6 +70,7 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert code == 0, err
     record = json.loads((tmp_path / "bench.json").read_text(), parse_constant=reject_non_json)
 
+    assert record["command"] == ["vst-bench", *map(str, argv)]
     machine = record["machine"]
     assert machine["cpu"] and machine["cores"] >= 1 and machine["libraries"]["torch"] == torch.__version__
     assert record["peaks"]["cpu"]["flops"]["fp32"] > 0 and record["peaks"]["cpu"]["bandwidth"] > 0

@@ -33,10 +33,12 @@ def require_writable_folder(path: Path) -> None:
 
 def run_command(command: click.Command, argv: list[str] | None = None) -> None:
     """Run a click command: CommandError -> its message and exit_code (2 for bad input),
-    usage errors -> 2, Ctrl-C -> 130."""
+    usage errors -> 2, Ctrl-C -> 130. The command finds its own command line, for records,
+    in click's context object."""
     name = command.name
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        command.main(args=argv, prog_name=name, standalone_mode=False)
+        command.main(args=args, prog_name=name, standalone_mode=False, obj=[name, *args])
     except (KeyboardInterrupt, click.Abort):
         click.echo(f"{name}: interrupted", err=True)
         sys.exit(130)
