@@ -69,7 +69,7 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
 def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_path, plot, command_line):
     from . import report
     from .machine import machine_facts, measure_peak
-    from .stylize_only import StylizeBench, bench_stylize, log
+    from .stylize_only import StylizeBench, bench_stylize, floors, log
 
     settings = StylizeBench(*res, Path(clip), backends or tuple(BACKEND_KEYS),
                             tuple(int(m) for m in models), frames, warmup, seed)
@@ -79,14 +79,15 @@ def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_p
     log("measuring the machine's peaks")
     peaks = {device: measure_peak(device) for device in ("cpu", "cuda")
              if device == "cpu" or any(r.backend.device == device for r in ran)}
+    limits = floors(results, peaks)
     click.echo(f"Stylize only, {res[0]}x{res[1]}: real frames of {Path(clip).name} resized; random weights "
                f"(seed {seed}; time does not depend on them); median [p10-p90] over the timed frames\n"
                f"machine: {machine.describe()}\n{report.peaks_line(peaks)}\n")
     click.echo(report.stylize_table(results) + "\n")
     if ran:
-        click.echo(report.floor_table(results, peaks))
+        click.echo(report.floor_table(limits))
     if json_path:
-        report.write_json(json_path, report.stylize_record(results, machine, peaks, command_line))
+        report.write_json(json_path, report.stylize_record(results, machine, peaks, limits, command_line))
     if plot and ran:
         report.write_plot(plot, results, machine)
     if not ran:

@@ -2,16 +2,14 @@
 the same frames alone. Efficiency = end-to-end fps / stylize-only fps; 1.0 means decoding
 and encoding hide completely behind the stylizer."""
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from vst.engine.backends import Backend
 from vst.engine.job import JobResult, VideoJob, stylize_video
-from vst.engine.video_io import Frame, VideoReader
-from vst.train.errors import InputError
 
-from .inputs import DISTINCT_FRAMES
+from .inputs import first_frames
+from .runners import HostRunner
 from .timing import Stats, time_frames
 
 
@@ -48,33 +46,12 @@ class VideoResults:
                 "efficiency": self.efficiency}
 
 
-def first_frames(video: str, height: int | None, count: int = DISTINCT_FRAMES) -> list:
-    """The video's first frames exactly as the pipeline will see them (uint8 (1, H, W, 3))."""
-    reader = VideoReader(video, height, audio=False)
-    try:
-        frames = []
-        for item in reader:
-            if isinstance(item, Frame):
-                frames.append(item.pixels[None])
-                if len(frames) == count:
-                    break
-    finally:
-        reader.close()
-    if not frames:
-        raise InputError(f"{video}: no frame could be decoded")
-    return frames
-
-
 def bench_video(settings: VideoBench, backend: Backend) -> VideoResults:
-    def stylize(frames) -> float:
-        start = time.perf_counter()
-        backend.collect(backend.submit(frames))
-        return time.perf_counter() - start
-
-    frames = first_frames(settings.video, settings.height)
-    alone = time_frames(stylize, frames, settings.warmup, settings.frames)
+    alone = HostRunner(lambda frames: backend.collect(backend.submit(frames)))
+    stylize_only = time_frames(alone.with_copies, first_frames(settings.video, settings.height),
+                               settings.warmup, settings.frames)
     with tempfile.TemporaryDirectory(prefix="vst-bench-") as folder:
         job = VideoJob(settings.video, Path(folder) / "bench.mp4", height=settings.height,
                        max_frames=settings.max_frames)
         run = stylize_video(job, backend, progress=False)
-    return VideoResults(settings, backend.name, alone, run)
+    return VideoResults(settings, backend.name, stylize_only, run)

@@ -8,7 +8,7 @@ from vst.train.files import write_atomically
 
 from .end_to_end import VideoResults
 from .machine import MachineFacts, Peak
-from .stylize_only import PAPER_K80, StylizeResults, floor
+from .stylize_only import PAPER_K80, StylizeResults
 
 
 def _row(cells) -> str:
@@ -32,7 +32,7 @@ def stylize_table(results: StylizeResults) -> str:
             lines.append(_row([backend.label, f"could not run: {reason}",
                                *[""] * (len(columns) - 2)]))
             continue
-        psnr = " / ".join("identical" if r.psnr_db == float("inf") else f"{r.psnr_db:.1f}" for r in per_model)
+        psnr = " / ".join("identical" if r.identical else f"{r.psnr_db:.1f}" for r in per_model)
         timings = [("host clock", "with_copies")] if backend.device == "cpu" else [
             ("with copies, host clock", "with_copies"), ("compute only, device events", "compute_only")]
         for timing, field in timings:
@@ -43,18 +43,14 @@ def stylize_table(results: StylizeResults) -> str:
     return "\n".join(lines)
 
 
-def floor_table(results: StylizeResults, peaks: dict[str, Peak]) -> str:
+def floor_table(floors: list[dict]) -> str:
     lines = [_row(["model", "GFLOP/frame", "min MB/frame", "layer-by-layer MB/frame", "fastest backend",
                    "its GFLOP/s", "measured peak GFLOP/s", "fraction of peak", "floor ms (min / layer bytes)"]),
              _row(["---"] * 9)]
-    for model in results.settings.models:
-        cost, best = results.costs[model], floor(results, peaks, model)
-        if best is None:
-            continue
-        precision = best["precision"]
+    for best in floors:
         lines.append(_row([
-            f"Res{model}", f"{cost.flops / 1e9:.2f}", f"{cost.min_bytes(precision) / 1e6:.2f}",
-            f"{cost.layer_bytes(precision) / 1e6:.0f}", f"{best['backend']} ({precision.upper()})",
+            best["model"], f"{best['flops'] / 1e9:.2f}", f"{best['min_bytes'] / 1e6:.2f}",
+            f"{best['layer_bytes'] / 1e6:.0f}", f"{best['backend']} ({best['precision'].upper()})",
             f"{best['flops_per_s'] / 1e9:.0f}", f"{best['peak_flops_per_s'] / 1e9:.0f}",
             f"{best['fraction_of_peak']:.0%}", f"{best['floor_ms']:.1f} / {best['layer_floor_ms']:.1f}"]))
     return "\n".join(lines)
@@ -79,7 +75,7 @@ def peaks_line(peaks: dict[str, Peak]) -> str:
 
 
 def stylize_record(results: StylizeResults, machine: MachineFacts, peaks: dict[str, Peak],
-                   command: list[str]) -> dict:
+                   floors: list[dict], command: list[str]) -> dict:
     settings = asdict(results.settings)
     settings["clip"] = str(settings["clip"])
     settings["weights"] = f"random (torch seed {results.settings.seed}); time does not depend on them"
@@ -88,7 +84,7 @@ def stylize_record(results: StylizeResults, machine: MachineFacts, peaks: dict[s
             "settings": settings, "paper": PAPER_K80,
             "models": [cost.as_record() for cost in results.costs.values()],
             "results": [r.as_record() for r in results.results],
-            "floor": [f for m in results.settings.models if (f := floor(results, peaks, m))]}
+            "floor": floors}
 
 
 def video_record(results: VideoResults, machine: MachineFacts, command: list[str]) -> dict:

@@ -13,7 +13,7 @@ from vst.train.errors import CommandError
 from vst.train.stylizer import Stylizer
 
 from .cost import ModelCost, model_cost
-from .inputs import clip_frames
+from .inputs import first_frames
 from .machine import Peak
 from .runners import BACKENDS, BenchBackend, BenchModel
 from .timing import Stats, time_frames
@@ -53,6 +53,11 @@ class BackendResult:
     not_run: str | None = None              # why there are no figures
 
     @property
+    def identical(self) -> bool:
+        """Output equal to PyTorch CPU FP32's, bit for bit (PSNR infinite)."""
+        return self.psnr_db == float("inf")
+
+    @property
     def best(self) -> Stats | None:
         """The network's own time: compute only where copies exist, else the host figure."""
         return self.compute_only or self.with_copies
@@ -63,8 +68,8 @@ class BackendResult:
                 "with_copies": self.with_copies and self.with_copies.as_record(),
                 "compute_only": self.compute_only and self.compute_only.as_record(),
                 # JSON has no infinity: identical outputs are a flag
-                "psnr_vs_fp32_db": None if self.psnr_db == float("inf") else self.psnr_db,
-                "identical_to_fp32": self.psnr_db == float("inf"), "warmup": self.warmup, "not_run": self.not_run}
+                "psnr_vs_fp32_db": None if self.identical else self.psnr_db,
+                "identical_to_fp32": self.identical, "warmup": self.warmup, "not_run": self.not_run}
 
 
 @dataclass
@@ -109,7 +114,7 @@ def bench_backend(backend: BenchBackend, model: BenchModel, frames: list[np.ndar
 
 
 def bench_stylize(settings: StylizeBench) -> StylizeResults:
-    frames = clip_frames(settings.clip, settings.width, settings.height)
+    frames = first_frames(str(settings.clip), settings.height, settings.width)
     chosen = [b for b in BACKENDS if b.key in settings.backends]
     out = StylizeResults(settings)
     for width in settings.models:
@@ -121,18 +126,23 @@ def bench_stylize(settings: StylizeBench) -> StylizeResults:
     return out
 
 
-def floor(results: StylizeResults, peaks: dict[str, Peak], model: int) -> dict | None:
-    """How far the fastest backend is from the machine's limit on this model: its FLOP/s as
-    a fraction of the measured peak in its precision, and the time the peaks allow."""
-    best = results.fastest(model)
-    if best is None:
-        return None
-    cost, peak, precision = results.costs[model], peaks[best.backend.device], best.backend.precision
-    peak_flops = peak.flops[precision]
-    seconds = best.best.median_ms / 1000
-    compute_s = cost.flops / peak_flops
-    return {"model": f"Res{model}", "backend": best.backend.key, "precision": precision,
-            "median_ms": best.best.median_ms, "flops_per_s": cost.flops / seconds,
+def floors(results: StylizeResults, peaks: dict[str, Peak]) -> list[dict]:
+    """Per model, how far the fastest backend is from the machine's limit: its FLOP/s as a
+    fraction of the measured peak in its precision, and the time the peaks allow."""
+    records = []
+    for model in results.settings.models:
+        best = results.fastest(model)
+        if best is None:
+            continue
+        cost, peak, precision = results.costs[model], peaks[best.backend.device], best.backend.precision
+        peak_flops = peak.flops[precision]
+        seconds = best.best.median_ms / 1000
+        compute_s = cost.flops / peak_flops
+        records.append({
+            "model": f"Res{model}", "backend": best.backend.key, "precision": precision,
+            "flops": cost.flops, "min_bytes": cost.min_bytes(precision),
+            "layer_bytes": cost.layer_bytes(precision), "median_ms": best.best.median_ms, "flops_per_s": cost.flops / seconds,
             "peak_flops_per_s": peak_flops, "fraction_of_peak": cost.flops / seconds / peak_flops,
             "floor_ms": 1000 * max(compute_s, cost.min_bytes(precision) / peak.bandwidth),
-            "layer_floor_ms": 1000 * max(compute_s, cost.layer_bytes(precision) / peak.bandwidth)}
+            "layer_floor_ms": 1000 * max(compute_s, cost.layer_bytes(precision) / peak.bandwidth)})
+    return records

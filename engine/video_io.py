@@ -100,17 +100,20 @@ def display_rotation(path: str) -> int:
 
 
 class VideoReader:
-    def __init__(self, source: str, height: int | None = None, audio: bool = True):
+    def __init__(self, source: str, height: int | None = None, audio: bool = True,
+                 width: int | None = None):
+        """Frames come out `height` high (default: the video's) and `width` wide (default:
+        the video's aspect ratio, rounded to even)."""
         self.container = open_source(source)
         self.rotation = display_rotation(source)
         self.video = self.container.streams.video[0]
         self.video.thread_type = "AUTO"  # frame-threaded decoding
         self.audio = self.container.streams.audio[0] if audio and self.container.streams.audio else None
-        width, self.height = self.video.codec_context.width, self.video.codec_context.height
+        natural, self.height = self.video.codec_context.width, self.video.codec_context.height
         if height:
             # even width, so 4:2:0 encoders take it
-            width, self.height = 2 * round(width * height / self.height / 2), height
-        self.width = width
+            natural, self.height = 2 * round(natural * height / self.height / 2), height
+        self.width = width or natural
         self.decoded = 0
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
 
