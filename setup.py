@@ -42,6 +42,7 @@ setup(
             "vst-export=vst.export.cli:main",
             "vst-run=vst.engine.cli:main",
             "vst-bench=vst.benchmarks.cli:main",
+            "vst-eval=vst.benchmarks.eval_cli:main",
         ],
     },
 )

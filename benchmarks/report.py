@@ -11,7 +11,7 @@ from .machine import MachineFacts, Peak
 from .stylize_only import PAPER_K80, StylizeResults
 
 
-def _row(cells) -> str:
+def markdown_row(cells) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
@@ -20,16 +20,16 @@ def stylize_table(results: StylizeResults) -> str:
     ratio = models == (48, 128)  # the paper's comparison
     columns = ["backend", "timing", *(f"Res{m} ms/frame" for m in models),
                *(["Res128/Res48"] if ratio else []), *(f"Res{m} fps" for m in models), "PSNR vs FP32, dB"]
-    lines = [_row(columns), _row(["---"] * len(columns))]
+    lines = [markdown_row(columns), markdown_row(["---"] * len(columns))]
     if ratio:
         k80 = (PAPER_K80["Res48_ms"], PAPER_K80["Res128_ms"])
-        lines.append(_row([PAPER_K80["device"], "1024x436", *k80, f"{k80[1] / k80[0]:.2f}",
+        lines.append(markdown_row([PAPER_K80["device"], "1024x436", *k80, f"{k80[1] / k80[0]:.2f}",
                            *(f"{1000 / ms:.1f}" for ms in k80), ""]))
     for backend in dict.fromkeys(r.backend for r in results.results):
         per_model = [results.result(backend.key, m) for m in models]
         reason = next((r.not_run for r in per_model if r.not_run), None)
         if reason:
-            lines.append(_row([backend.label, f"could not run: {reason}",
+            lines.append(markdown_row([backend.label, f"could not run: {reason}",
                                *[""] * (len(columns) - 2)]))
             continue
         psnr = " / ".join("identical" if r.identical else f"{r.psnr_db:.1f}" for r in per_model)
@@ -37,18 +37,18 @@ def stylize_table(results: StylizeResults) -> str:
             ("with copies, host clock", "with_copies"), ("compute only, device events", "compute_only")]
         for timing, field in timings:
             stats = [getattr(r, field) for r in per_model]
-            lines.append(_row([backend.label, timing, *(s.describe() for s in stats),
+            lines.append(markdown_row([backend.label, timing, *(s.describe() for s in stats),
                                *([f"{stats[1].median_ms / stats[0].median_ms:.2f}"] if ratio else []),
                                *(f"{s.fps:.1f}" for s in stats), psnr]))
     return "\n".join(lines)
 
 
 def floor_table(floors: list[dict]) -> str:
-    lines = [_row(["model", "GFLOP/frame", "min MB/frame", "layer-by-layer MB/frame", "fastest backend",
+    lines = [markdown_row(["model", "GFLOP/frame", "min MB/frame", "layer-by-layer MB/frame", "fastest backend",
                    "its GFLOP/s", "measured peak GFLOP/s", "fraction of peak", "floor ms (min / layer bytes)"]),
-             _row(["---"] * 9)]
+             markdown_row(["---"] * 9)]
     for best in floors:
-        lines.append(_row([
+        lines.append(markdown_row([
             best["model"], f"{best['flops'] / 1e9:.2f}", f"{best['min_bytes'] / 1e6:.2f}",
             f"{best['layer_bytes'] / 1e6:.0f}", f"{best['backend']} ({best['precision'].upper()})",
             f"{best['flops_per_s'] / 1e9:.0f}", f"{best['peak_flops_per_s'] / 1e9:.0f}",
@@ -60,10 +60,10 @@ def video_table(results: VideoResults) -> str:
     record = results.as_record()
     stages = record["stage_fps"]
     return "\n".join([
-        _row(["video", "frame", "backend", "end-to-end fps", "stylize-only fps", "efficiency",
+        markdown_row(["video", "frame", "backend", "end-to-end fps", "stylize-only fps", "efficiency",
               "decode fps", "stylize fps (in pipeline)", "encode fps"]),
-        _row(["---"] * 9),
-        _row([Path(results.settings.video).name, "x".join(map(str, record["frame"])), results.backend,
+        markdown_row(["---"] * 9),
+        markdown_row([Path(results.settings.video).name, "x".join(map(str, record["frame"])), results.backend,
               f"{results.end_to_end_fps:.1f}", f"{results.stylize_only.fps:.1f}", f"{results.efficiency:.2f}",
               f"{stages['decode']:.0f}", f"{stages['stylize']:.1f}", f"{stages['encode']:.0f}"])])
 

@@ -74,6 +74,17 @@ def test_read_flo_rejects_bad_magic(tmp_path):
         read_flo(path)
 
 
+@pytest.mark.parametrize("size, tail", [((7, 11), 8), ((7, 11), -8), ((-3, 11), 0), ((0, 4), 0)])
+def test_read_flo_rejects_a_size_other_than_its_header_says(tmp_path, size, tail):
+    path = tmp_path / "bad.flo"
+    write_flo(path, np.zeros((7, 11, 2), np.float32))
+    data = path.read_bytes()
+    header = np.array([size[1], size[0]], "<i4").tobytes()
+    path.write_bytes(data[:4] + header + (data[12:] + bytes(tail) if tail >= 0 else data[12:tail]))
+    with pytest.raises(InputError, match="bad.flo: .* bytes, but its header says"):
+        read_flo(path)
+
+
 def test_sintel_ground_truth_flow_warps_its_frames_and_dis_agrees(shared_data):
     cv2 = pytest.importorskip("cv2")
     scene = shared_data / "flow" / "sintel" / "training"

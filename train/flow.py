@@ -57,22 +57,23 @@ def compute_flow(src: np.ndarray, dst: np.ndarray, method: str = "dis") -> np.nd
     return flow.astype(np.float32, copy=False)
 
 
-def confidence_mask(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
-    """Where frame t-1 warped onto frame t can be trusted (Ruder et al. 2016, eq. 4-5).
+def confidence_mask(flow: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+    """Where frame b warped onto frame a can be trusted (Ruder et al. 2016, eq. 4-5).
 
-    backward: flow t -> t-1 and forward: flow t-1 -> t, both (H, W, 2) float32 pixels.
-    Returns (H, W) float32 for frame t: 0 at disocclusions (forward and backward flow do not
-    cancel), at motion boundaries and where p + backward(p) leaves the frame; 1 elsewhere.
+    flow: a -> b (a(p) ≈ b(p + flow(p)), as compute_flow(a, b)) and reverse: b -> a, both
+    (H, W, 2) float32 pixels; in training a is frame t and b frame t-1. Returns (H, W) float32
+    for frame a: 0 at disocclusions (flow and reverse flow do not cancel), at motion
+    boundaries and where p + flow(p) leaves the frame; 1 elsewhere.
     """
-    forward_at_target, inside = warp(_to_tensor(forward), _to_tensor(backward))
-    forward_at_target = forward_at_target[0].permute(1, 2, 0).numpy()
+    reverse_at_target, inside = warp(_to_tensor(reverse), _to_tensor(flow))
+    reverse_at_target = reverse_at_target[0].permute(1, 2, 0).numpy()
     inside = inside[0, 0].numpy() > 0
 
-    disoccluded = (_squared_norm(forward_at_target + backward)
-                   > 0.01 * (_squared_norm(forward_at_target) + _squared_norm(backward)) + 0.5)
-    grad_y, grad_x = np.gradient(backward, axis=(0, 1))  # central differences, per channel
+    disoccluded = (_squared_norm(reverse_at_target + flow)
+                   > 0.01 * (_squared_norm(reverse_at_target) + _squared_norm(flow)) + 0.5)
+    grad_y, grad_x = np.gradient(flow, axis=(0, 1))  # central differences, per channel
     boundary = (_squared_norm(grad_x) + _squared_norm(grad_y)
-                > 0.01 * _squared_norm(backward) + 0.002)
+                > 0.01 * _squared_norm(flow) + 0.002)
     return (inside & ~disoccluded & ~boundary).astype(np.float32)
 
 
@@ -86,16 +87,21 @@ def _squared_norm(vectors: np.ndarray) -> np.ndarray:
 
 
 def read_flo(path: Path) -> np.ndarray:
-    """Read a Middlebury/Sintel .flo file as (H, W, 2) float32."""
+    """Read a Middlebury/Sintel .flo file as (H, W, 2) float32. The file must be exactly the
+    size its header announces: 12 bytes of header, then W * H * 2 little-endian float32."""
+    path = Path(path)
     with open(path, "rb") as file:
         magic = np.fromfile(file, "<f4", 1)
         if magic.size != 1 or magic[0] != FLO_MAGIC:
             raise InputError(f"{path}: not a .flo file (bad magic number)")
-        width, height = (int(v) for v in np.fromfile(file, "<i4", 2))
+        size = np.fromfile(file, "<i4", 2)
+        width, height = (int(v) for v in size) if size.size == 2 else (-1, -1)
+        expected = 12 + 8 * width * height
+        if width < 1 or height < 1 or path.stat().st_size != expected:
+            raise InputError(f"{path}: {path.stat().st_size} bytes, but its header says {width}x{height} "
+                             f"({max(expected, 0)} bytes)")
         data = np.fromfile(file, "<f4", width * height * 2)
-    if data.size != width * height * 2:
-        raise InputError(f"{path}: truncated .flo file (header says {width}x{height})")
-    return data.reshape(height, width, 2).astype(np.float32)
+    return data.reshape(height, width, 2).astype(np.float32, copy=False)
 
 
 def write_flo(path: Path, flow: np.ndarray) -> None:

@@ -52,12 +52,44 @@ def tv_loss(frames: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return (dx.pow(2) + dy.pow(2)).sum(dim=1).add(eps).sqrt().mean()
 
 
+def masked_warp_difference(cur: torch.Tensor, prev: torch.Tensor, flow: torch.Tensor,
+                           confidence: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """c_k (cur_k - f(prev)_k)^2 of Eq. 7-8: prev warped onto cur by `flow` (cur -> prev),
+    squared difference (N, C, H, W) weighted by the mask (N, 1, H, W) it returns, which is
+    the confidence times 0 where the flow leaves the frame."""
+    warped, inside = warp(prev, flow)
+    mask = confidence * inside
+    return mask * (cur - warped).pow(2), mask
+
+
 def temporal_loss(cur: torch.Tensor, prev: torch.Tensor, flow: torch.Tensor,
                   confidence: torch.Tensor) -> torch.Tensor:
     """Eq. 7: confidence-masked MSE between frame t and frame t-1 warped onto it by the
-    backward flow (t -> t-1). Pixels whose flow leaves the frame get confidence 0."""
-    warped, inside = warp(prev, flow)
-    return (confidence * inside * (cur - warped).pow(2)).mean()
+    backward flow (t -> t-1), over all N * D values."""
+    return masked_warp_difference(cur, prev, flow, confidence)[0].mean()
+
+
+def relative_content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Eq. 3 divided by the mean squared target feature: 1.0 means an error as large as the
+    content itself, whatever the VGG weights' scale."""
+    return content_loss(features, target) / target.float().pow(2).mean()
+
+
+class StyleTarget(nn.Module):
+    """Eq. 5 summed over STYLE_LAYERS, each layer divided by the style Gram's own
+    ||G||^2 / C^2, so that the four layers weigh alike (raw, relu4_2 outweighs relu1_2 by
+    ~300x) and 1.0 per layer means an error as large as the style's Gram itself."""
+
+    def __init__(self, style_features: dict[str, torch.Tensor]):
+        super().__init__()
+        for name in STYLE_LAYERS:
+            gram = gram_matrix(style_features[name])
+            self.register_buffer(f"gram_{name}", gram)
+            self.register_buffer(f"energy_{name}", style_loss(gram, torch.zeros_like(gram)))
+
+    def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        return sum(style_loss(gram_matrix(features[name]), getattr(self, f"gram_{name}"))
+                   / getattr(self, f"energy_{name}") for name in STYLE_LAYERS)
 
 
 class LossTerms(NamedTuple):
@@ -72,32 +104,24 @@ class HybridLoss(nn.Module):
     """Eq. 1 over a batch of frame pairs: the spatial loss of both frames plus the weighted
     temporal loss.
 
-    Content and style terms are made relative: Eq. 3 is divided by the mean squared target
-    feature and each layer's Eq. 5 by the style Gram's own ||G||^2 / C^2. Raw, relu4_2's
-    Eq. 5 outweighs relu1_2's by ~300x and every term's scale depends on the VGG weights'
-    preprocessing (Caffe 0..255 vs torchvision's standardized input); relative terms weigh
-    the four layers alike and keep one set of weights valid for every VGG file.
+    Content and style terms are relative (relative_content_loss, StyleTarget): raw, every
+    term's scale depends on the VGG weights' preprocessing (Caffe 0..255 vs torchvision's
+    standardized input); relative terms keep one set of weights valid for every VGG file.
     """
 
     def __init__(self, vgg: nn.Module, style_image: torch.Tensor, weights: LossWeights):
         super().__init__()
         self.vgg, self.weights = vgg, weights
         with torch.no_grad():
-            features = vgg(style_image)
-        for name in STYLE_LAYERS:
-            gram = gram_matrix(features[name])
-            self.register_buffer(f"gram_{name}", gram)
-            self.register_buffer(f"style_energy_{name}", style_loss(gram, torch.zeros_like(gram)))
+            self.style_target = StyleTarget(vgg(style_image))
 
     def spatial(self, inputs: torch.Tensor, outputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Content, style and TV terms of Eq. 2, each averaged over the frames given."""
         with torch.no_grad():
             target = self.vgg(inputs)[CONTENT_LAYER]
         features = self.vgg(outputs)
-        content = content_loss(features[CONTENT_LAYER], target) / target.float().pow(2).mean()
-        style = sum(style_loss(gram_matrix(features[name]), getattr(self, f"gram_{name}"))
-                    / getattr(self, f"style_energy_{name}") for name in STYLE_LAYERS)
-        return content, style, tv_loss(outputs)
+        return (relative_content_loss(features[CONTENT_LAYER], target), self.style_target(features),
+                tv_loss(outputs))
 
     def forward(self, prev: torch.Tensor, cur: torch.Tensor, out_prev: torch.Tensor,
                 out_cur: torch.Tensor, flow: torch.Tensor, confidence: torch.Tensor) -> LossTerms:

@@ -1,0 +1,83 @@
+"""Clips to evaluate: a video file or a folder of frames (sorted by name), read one frame at
+a time as uint8 (H, W, 3) RGB, so that long clips never sit in memory."""
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from vst.engine.video_io import Frame, VideoReader
+from vst.train.errors import InputError
+from vst.train.images import read_image
+from vst.train.pairs import IMAGE_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    name: str            # unique among the clips of one run: the stem, else parent/stem
+
+    @property
+    def is_folder(self) -> bool:
+        return self.path.is_dir()
+
+
+def named_clips(paths: list[Path]) -> list[Clip]:
+    """Clips named by their stem, by parent/stem where stems clash, else by their path."""
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such video or folder")
+        if paths.count(path) > 1:
+            raise InputError(f"{path}: given twice")
+    names = [path.stem for path in paths]
+    for unique in (lambda path: f"{path.parent.name}/{path.stem}", str):
+        names = [unique(path) if names.count(name) > 1 else name for path, name in zip(paths, names)]
+    return [Clip(path, name) for path, name in zip(paths, names)]
+
+
+def frame_files(folder: Path) -> list[Path]:
+    files = sorted(path for path in folder.iterdir() if path.suffix.lower() in IMAGE_EXTENSIONS)
+    if not files:
+        raise InputError(f"{folder}: no frames in this folder ({' '.join(sorted(IMAGE_EXTENSIONS))})")
+    return files
+
+
+def scale_to_height(frame: np.ndarray, height: int | None) -> np.ndarray:
+    """The same resampling for videos and folders, so both give the same frames."""
+    import cv2
+
+    if height is None or height == frame.shape[0]:
+        return frame
+    width = max(1, round(frame.shape[1] * height / frame.shape[0]))
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def read_frames(clip: Clip, height: int | None = None, max_frames: int | None = None) -> Iterator[np.ndarray]:
+    """The clip's frames in order, scaled to `height` (default: as stored), at most max_frames."""
+    frames = _folder_frames(clip.path) if clip.is_folder else _video_frames(clip.path)
+    size = None
+    for count, frame in enumerate(frames):
+        if count == max_frames:
+            return
+        size = size or frame.shape
+        if frame.shape != size:
+            raise InputError(f"{clip.path}: frame {count} is {frame.shape[1]}x{frame.shape[0]}, "
+                             f"the first was {size[1]}x{size[0]}")
+        yield scale_to_height(frame, height)
+
+
+def _folder_frames(folder: Path) -> Iterator[np.ndarray]:
+    for path in frame_files(folder):
+        yield read_image(path)
+
+
+def _video_frames(path: Path) -> Iterator[np.ndarray]:
+    reader = VideoReader(str(path), audio=False)
+    try:
+        for item in reader:
+            if isinstance(item, Frame):
+                yield item.pixels
+    finally:
+        reader.close()
+    if reader.error:
+        raise InputError(f"{path}: decoding stopped after {reader.decoded} frames ({reader.error})")

