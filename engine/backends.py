@@ -16,16 +16,13 @@ import torch
 from torch import nn
 
 from vst.export.frame_model import frame_model
-from vst.export.onnx_export import psnr, reference_frame
 from vst.train.checkpoint import Checkpoint
 from vst.train.errors import InputError
 from vst.train.shipped import shipped_checkpoint
 from vst.train.stylizer import Stylizer
 
 from .cpu import has_native_bf16
-
-
-BF16_MIN_PSNR = 40.0  # dB on the 0-255 scale, BF16 vs FP32 output on a real frame
+from .precision import precision_gate
 
 
 def native_precision(device: torch.device) -> str:
@@ -51,13 +48,11 @@ class TorchStylizer:
         return model if self.precision == "fp32" else model.to(memory_format=torch.channels_last)
 
     def _gate(self, stylizer: Stylizer) -> str | None:
-        frame = reference_frame()
         fp32 = TorchStylizer(stylizer, "cpu", "fp32")
-        quality = psnr(self(frame), fp32(frame))
-        if quality >= BF16_MIN_PSNR:
-            return None
-        self.precision, self.model = "fp32", fp32.model
-        return f"BF16 output is {quality:.1f} dB from FP32 (< {BF16_MIN_PSNR:g} dB): running in FP32"
+        notice = precision_gate(self, fp32)
+        if notice:
+            self.precision, self.model = "fp32", fp32.model
+        return notice
 
     @property
     def label(self) -> str:

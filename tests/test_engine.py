@@ -233,7 +233,7 @@ def test_cpu_bf16_precision_gate(checkpoint, monkeypatch, tmp_path, capsys):
     bf16 = TorchStylizer(stylizer, "cpu", "bf16")
     assert (bf16.precision, bf16.notice, bf16.label) == ("bf16", None, "PyTorch (CPU, BF16)")
 
-    monkeypatch.setattr("vst.engine.backends.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
+    monkeypatch.setattr("vst.engine.precision.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
     fallback = TorchStylizer(stylizer, "cpu", "bf16")
     assert fallback.precision == "fp32" and "running in FP32" in fallback.notice
     frame = reference_frame((64, 96))
