@@ -1,10 +1,14 @@
 """The stylizer behind one interface, whatever runs it: a callable taking uint8
 (1, H, W, 3) RGB frames and returning the same (export.frame_model.FRAME_IO).
 
-  NAME.plan  TensorRT through pycuda (NVIDIA GPU)
-  NAME.onnx  ONNX Runtime, CUDA provider when present, else CPU
-  NAME.pt    PyTorch: CUDA in FP16, else CPU in BF16 where it has BF16 instructions, else FP32
-  --style    a shipped checkpoint through PyTorch
+  TensorRT      NAME.plan through pycuda (NVIDIA GPU)
+  OpenVINO      NAME.onnx, or a checkpoint converted directly; CPU, BF16 where OpenVINO
+                reports it (gated), else FP32
+  ONNX Runtime  NAME.onnx, or a checkpoint exported in memory; CUDA provider when present, else CPU
+  PyTorch       a checkpoint: CUDA in FP16, else CPU in BF16 where it has BF16 instructions
+                (gated), else FP32
+
+Which one runs a model is engine.choice's rule (vst-run --backend, default auto).
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +25,9 @@ from vst.train.errors import InputError
 from vst.train.shipped import shipped_checkpoint
 from vst.train.stylizer import Stylizer
 
+from .choice import KINDS, choose_runtime, installed
 from .cpu import has_native_bf16
+from .openvino_runner import Graphs, OpenVinoStylizer, fixed_shape_graphs, read_vst_onnx, torch_graphs
 from .precision import precision_gate
 
 
@@ -77,23 +83,63 @@ class Backend:
     notice: str | None = None                   # one line for the user, e.g. a precision fallback
 
 
+def require(model: Path, modules: tuple[str, ...], what: str, install: str) -> None:
+    if not installed(*modules):
+        raise InputError(f"{model}: {what} is not installed ({install})")
+
+
 def torch_backend(path: Path) -> Backend:
     checkpoint = Checkpoint.load(path)
     stylizer = TorchStylizer(checkpoint.stylizer, "cuda" if torch.cuda.is_available() else "cpu")
     return Backend(stylizer.label, checkpoint.style, stylizer, notice=stylizer.notice)
 
 
-def onnx_backend(path: Path) -> Backend:
-    try:
-        import onnxruntime as ort
-        from vst.export.onnx_export import OnnxRunner, read_onnx_metadata
-    except ImportError:
-        raise InputError(f"{path}: ONNX Runtime is not installed (pip install 'vst[export]')") from None
-    metadata = read_onnx_metadata(path)
+def onnxruntime_backend(model: Path | bytes, style: str) -> Backend:
+    """An ONNX model (a path or its bytes) on ONNX Runtime, CUDA provider when present."""
+    import onnxruntime as ort
+
+    from vst.export.onnx_export import OnnxRunner
+
     cuda = "CUDAExecutionProvider" in ort.get_available_providers()
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else None
-    return Backend(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", metadata.style,
-                   OnnxRunner(path, providers))
+    return Backend(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", style, OnnxRunner(model, providers))
+
+
+def onnx_on_onnxruntime(path: Path) -> Backend:
+    require(path, ("onnxruntime", "onnx"), "ONNX Runtime", "pip install 'vst[export]'")
+    from vst.export.onnx_export import read_onnx_metadata
+
+    return onnxruntime_backend(path, read_onnx_metadata(path).style)
+
+
+def checkpoint_on_onnxruntime(path: Path) -> Backend:
+    """The checkpoint exported to ONNX in memory (FP32, as vst-export writes it)."""
+    require(path, ("onnxruntime", "onnx", "onnxscript"), "ONNX Runtime or the ONNX exporter",
+            "pip install 'vst[export]'")
+    from vst.export.metadata import ArtifactMetadata
+    from vst.export.onnx_export import OPSET, export_onnx
+
+    checkpoint = Checkpoint.load(path)
+    stylizer = checkpoint.stylizer
+    metadata = ArtifactMetadata(checkpoint.style, stylizer.width, stylizer.upsample, "fp32", OPSET)
+    return onnxruntime_backend(export_onnx(stylizer, metadata), checkpoint.style)
+
+
+def openvino_backend(graphs: Graphs, style: str) -> Backend:
+    stylizer = OpenVinoStylizer(graphs)
+    return Backend(stylizer.label, style, stylizer, notice=stylizer.notice)
+
+
+def onnx_on_openvino(path: Path) -> Backend:
+    require(path, ("openvino",), "OpenVINO", "pip install openvino")
+    graph, metadata = read_vst_onnx(path)
+    return openvino_backend(fixed_shape_graphs(graph), metadata.style)
+
+
+def checkpoint_on_openvino(path: Path) -> Backend:
+    require(path, ("openvino",), "OpenVINO", "pip install openvino")
+    checkpoint = Checkpoint.load(path)
+    return openvino_backend(torch_graphs(checkpoint.stylizer), checkpoint.style)
 
 
 def tensorrt_backend(path: Path) -> Backend:
@@ -104,14 +150,21 @@ def tensorrt_backend(path: Path) -> Backend:
                    runner.close, runner.warning)
 
 
-BACKENDS = {".plan": tensorrt_backend, ".onnx": onnx_backend, ".pt": torch_backend}
+OPENERS = {  # (kind of model, runtime) -> opener of a model file
+    ("plan", "tensorrt"): tensorrt_backend,
+    ("onnx", "openvino"): onnx_on_openvino,
+    ("onnx", "onnxruntime"): onnx_on_onnxruntime,
+    ("checkpoint", "torch"): torch_backend,
+    ("checkpoint", "openvino"): checkpoint_on_openvino,
+    ("checkpoint", "onnxruntime"): checkpoint_on_onnxruntime,
+}
 
 
 @contextmanager
-def opened_backend(engine: Path | None, style: str | None,
-                   tell: Callable[[str], None]) -> Iterator[Backend]:
+def opened_backend(engine: Path | None, style: str | None, tell: Callable[[str], None],
+                   runtime: str = "auto") -> Iterator[Backend]:
     """open_backend, its notice (if any) passed to tell(), closed on the way out."""
-    backend = open_backend(engine, style)
+    backend = open_backend(engine, style, runtime)
     if backend.notice:
         tell(backend.notice)
     try:
@@ -120,12 +173,16 @@ def opened_backend(engine: Path | None, style: str | None,
         backend.close()
 
 
-def open_backend(engine: Path | None, style: str | None) -> Backend:
+def open_backend(engine: Path | None, style: str | None, runtime: str = "auto") -> Backend:
+    """--engine FILE or --style NAME (a shipped checkpoint) on `runtime`: "auto" or one of
+    engine.choice.RUNTIMES, as vst-run's --backend names them."""
     if style is not None:
-        return torch_backend(shipped_checkpoint(style))
-    if not engine.is_file():
+        path, model = shipped_checkpoint(style), f"--style {style}"
+    elif not engine.is_file():
         raise InputError(f"{engine}: no such engine file")
-    opener = BACKENDS.get(engine.suffix)
-    if opener is None:
+    else:
+        path, model = engine, str(engine)
+    kind = KINDS.get(path.suffix)
+    if kind is None:
         raise InputError(f"{engine}: unknown engine type; give a .plan, .onnx or .pt file")
-    return opener(engine)
+    return OPENERS[kind, choose_runtime(kind, model, runtime)](path)
