@@ -89,7 +89,7 @@ def torch_graphs(stylizer: Stylizer) -> Graphs:
 class OpenVinoStylizer:
     """The stylizer on OpenVINO's CPU plugin: a callable from uint8 (N, H, W, 3) RGB frames to
     the same. Each frame size gets its own static-shape compiled model, made on first use and
-    kept (static shapes ran 3-18 % faster than one dynamic-shape model on the EPYC of the
+    kept (static shapes ran 4-15 % faster than one dynamic-shape model on the EPYC of the
     README). Latency hint, one stream, as many threads as usable cores. `precision` None:
     "bf16" where OpenVINO reports BF16, else "fp32"; BF16 must pass the precision gate, else
     it runs FP32 and says so in `notice`."""
