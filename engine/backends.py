@@ -25,7 +25,7 @@ from vst.train.errors import InputError
 from vst.train.shipped import shipped_checkpoint
 from vst.train.stylizer import Stylizer
 
-from .choice import KINDS, choose_runtime, installed
+from .choice import KINDS, choose_runtime
 from .cpu import has_native_bf16
 from .openvino_runner import Graphs, OpenVinoStylizer, fixed_shape_graphs, read_vst_onnx, torch_graphs
 from .precision import precision_gate
@@ -83,11 +83,6 @@ class Backend:
     notice: str | None = None                   # one line for the user, e.g. a precision fallback
 
 
-def require(model: Path, modules: tuple[str, ...], what: str, install: str) -> None:
-    if not installed(*modules):
-        raise InputError(f"{model}: {what} is not installed ({install})")
-
-
 def torch_backend(path: Path) -> Backend:
     checkpoint = Checkpoint.load(path)
     stylizer = TorchStylizer(checkpoint.stylizer, "cuda" if torch.cuda.is_available() else "cpu")
@@ -106,7 +101,6 @@ def onnxruntime_backend(model: Path | bytes, style: str) -> Backend:
 
 
 def onnx_on_onnxruntime(path: Path) -> Backend:
-    require(path, ("onnxruntime", "onnx"), "ONNX Runtime", "pip install 'vst[export]'")
     from vst.export.onnx_export import read_onnx_metadata
 
     return onnxruntime_backend(path, read_onnx_metadata(path).style)
@@ -114,8 +108,6 @@ def onnx_on_onnxruntime(path: Path) -> Backend:
 
 def checkpoint_on_onnxruntime(path: Path) -> Backend:
     """The checkpoint exported to ONNX in memory (FP32, as vst-export writes it)."""
-    require(path, ("onnxruntime", "onnx", "onnxscript"), "ONNX Runtime or the ONNX exporter",
-            "pip install 'vst[export]'")
     from vst.export.metadata import ArtifactMetadata
     from vst.export.onnx_export import OPSET, export_onnx
 
@@ -131,13 +123,11 @@ def openvino_backend(graphs: Graphs, style: str) -> Backend:
 
 
 def onnx_on_openvino(path: Path) -> Backend:
-    require(path, ("openvino",), "OpenVINO", "pip install openvino")
     graph, metadata = read_vst_onnx(path)
     return openvino_backend(fixed_shape_graphs(graph), metadata.style)
 
 
 def checkpoint_on_openvino(path: Path) -> Backend:
-    require(path, ("openvino",), "OpenVINO", "pip install openvino")
     checkpoint = Checkpoint.load(path)
     return openvino_backend(torch_graphs(checkpoint.stylizer), checkpoint.style)
 

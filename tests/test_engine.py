@@ -205,9 +205,9 @@ def test_bad_input(checkpoint, monkeypatch, tmp_path, capsys):
             tmp_path)
     refused(capsys, [source, "--style", "candy", "--backend", "tensorrt"], "--style candy: --backend tensorrt runs a .plan",
             tmp_path)
-    monkeypatch.setattr("vst.engine.backends.installed", lambda *modules: "openvino" not in modules)
-    refused(capsys, [source, *run_args[:2], "--backend", "openvino"], "OpenVINO is not installed (pip install openvino)",
-            tmp_path)
+    monkeypatch.setattr("vst.engine.choice.installed", lambda *modules: "openvino" not in modules)
+    refused(capsys, [source, "--style", "candy", "--backend", "openvino"],
+            "--style candy: the openvino backend needs openvino, not installed here (pip install openvino)", tmp_path)
 
 
 def test_truncated_video_keeps_what_decodes_and_says_so(checkpoint, tmp_path, capsys):
