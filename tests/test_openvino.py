@@ -16,8 +16,9 @@ SIZES = ((97, 131), (29, 37), (3, 2))   # (H, W): odd, and under the 8 pixels th
 
 
 @pytest.fixture(scope="module")
-def stylizer(checkpoint):
-    return Checkpoint.load(checkpoint).stylizer
+def graphs(checkpoint):
+    """The checkpoint fixture's graphs from PyTorch, shared so that each shape is traced once."""
+    return torch_graphs(Checkpoint.load(checkpoint).stylizer)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,9 @@ def needs_bf16() -> None:
 
 
 @pytest.mark.parametrize("source", ["pytorch", "onnx"])
-def test_fp32_matches_onnxruntime_at_odd_sizes(source, stylizer, onnx_model, onnxruntime):
-    graphs = torch_graphs(stylizer) if source == "pytorch" else fixed_shape_graphs(read_vst_onnx(onnx_model)[0])
+def test_fp32_matches_onnxruntime_at_odd_sizes(source, graphs, onnx_model, onnxruntime):
+    if source == "onnx":
+        graphs = fixed_shape_graphs(read_vst_onnx(onnx_model)[0])
     runner = OpenVinoStylizer(graphs, "fp32")
     for size in SIZES:
         frames = reference_frame(size)
@@ -46,23 +48,22 @@ def test_fp32_matches_onnxruntime_at_odd_sizes(source, stylizer, onnx_model, onn
     assert np.abs(runner(frame).astype(int) - frame).mean() > 5  # it restyles, not copies
 
 
-def test_default_precision_is_bf16_where_openvino_reports_it(stylizer, onnxruntime):
-    runner = OpenVinoStylizer(torch_graphs(stylizer))
+def test_default_precision_is_bf16_where_openvino_reports_it(graphs, onnxruntime):
+    runner = OpenVinoStylizer(graphs)
     precision = "bf16" if reports_bf16(ov.Core()) else "fp32"
     assert (runner.precision, runner.notice, runner.label) == (precision, None, f"OpenVINO (CPU, {precision.upper()})")
     frame = reference_frame()
     assert psnr(runner(frame), onnxruntime(frame)) >= BF16_MIN_PSNR
 
 
-def test_bf16_computes_in_bf16(stylizer):
+def test_bf16_computes_in_bf16(graphs):
     needs_bf16()
-    graphs = torch_graphs(stylizer)
     frame = reference_frame()
     assert not np.array_equal(OpenVinoStylizer(graphs, "bf16")(frame), OpenVinoStylizer(graphs, "fp32")(frame))
 
 
-def test_one_compiled_model_per_frame_size(stylizer):
-    graphs, made = torch_graphs(stylizer), []
+def test_one_compiled_model_per_frame_size(graphs):
+    made = []
 
     def counted(shape):
         made.append(shape)
@@ -74,9 +75,8 @@ def test_one_compiled_model_per_frame_size(stylizer):
     assert made == [(1, 40, 56, 3), (1, 48, 64, 3)] and set(runner.requests) == set(made)
 
 
-def test_gate_falls_back_to_fp32_when_bf16_fails(stylizer, monkeypatch):
+def test_gate_falls_back_to_fp32_when_bf16_fails(graphs, monkeypatch):
     needs_bf16()
-    graphs = torch_graphs(stylizer)
     monkeypatch.setattr("vst.engine.precision.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
     fallback = OpenVinoStylizer(graphs, "bf16")
     assert fallback.precision == "fp32" and fallback.label == "OpenVINO (CPU, FP32)"
