@@ -25,7 +25,7 @@ from vst.train.errors import InputError
 from vst.train.shipped import shipped_checkpoint
 from vst.train.stylizer import Stylizer
 
-from .choice import KINDS, choose_runtime
+from .choice import KINDS, choose_runtime, onnxruntime_has_cuda
 from .cpu import has_native_bf16
 from .openvino_runner import Graphs, OpenVinoStylizer, fixed_shape_graphs, read_vst_onnx, torch_graphs
 from .precision import precision_gate
@@ -83,7 +83,7 @@ class Backend:
     notice: str | None = None                   # one line for the user, e.g. a precision fallback
 
 
-def torch_backend(path: Path) -> Backend:
+def checkpoint_on_torch(path: Path) -> Backend:
     checkpoint = Checkpoint.load(path)
     stylizer = TorchStylizer(checkpoint.stylizer, "cuda" if torch.cuda.is_available() else "cpu")
     return Backend(stylizer.label, checkpoint.style, stylizer, notice=stylizer.notice)
@@ -91,11 +91,9 @@ def torch_backend(path: Path) -> Backend:
 
 def onnxruntime_backend(model: Path | bytes, style: str) -> Backend:
     """An ONNX model (a path or its bytes) on ONNX Runtime, CUDA provider when present."""
-    import onnxruntime as ort
-
     from vst.export.onnx_export import OnnxRunner
 
-    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    cuda = onnxruntime_has_cuda()
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else None
     return Backend(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", style, OnnxRunner(model, providers))
 
@@ -132,7 +130,7 @@ def checkpoint_on_openvino(path: Path) -> Backend:
     return openvino_backend(torch_graphs(checkpoint.stylizer), checkpoint.style)
 
 
-def tensorrt_backend(path: Path) -> Backend:
+def plan_on_tensorrt(path: Path) -> Backend:
     from .trt_runner import TrtRunner
 
     runner = TrtRunner(path)
@@ -141,10 +139,10 @@ def tensorrt_backend(path: Path) -> Backend:
 
 
 OPENERS = {  # (kind of model, runtime) -> opener of a model file
-    ("plan", "tensorrt"): tensorrt_backend,
+    ("plan", "tensorrt"): plan_on_tensorrt,
     ("onnx", "openvino"): onnx_on_openvino,
     ("onnx", "onnxruntime"): onnx_on_onnxruntime,
-    ("checkpoint", "torch"): torch_backend,
+    ("checkpoint", "torch"): checkpoint_on_torch,
     ("checkpoint", "openvino"): checkpoint_on_openvino,
     ("checkpoint", "onnxruntime"): checkpoint_on_onnxruntime,
 }
