@@ -11,7 +11,7 @@ SUBPACKAGES = ["train", "export", "engine", "benchmarks", "samples"]
 setup(
     name="vst",
     version="0.1.0",
-    description="Real-time neural style transfer for video: training, export, GPU engine",
+    description="Real-time neural style transfer for video: training, export, CPU and GPU engine",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="MIT",
@@ -26,6 +26,7 @@ setup(
         "click>=8.0",
         "av>=12.0",
         "tqdm>=4.60",
+        "openvino>=2024.0",  # the CPU backend (vst.engine.openvino_runner), imported only to run it
     ],
     extras_require={
         # opencv-contrib is the one cv2 distribution with DeepFlow; it clashes with

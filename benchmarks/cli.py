@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from vst.engine.choice import RUNTIMES
 from vst.samples import SAMPLE_CLIP
 from vst.train.command import parse_resolution, require_writable_folder, run_command
 from vst.train.errors import CommandError, InputError
@@ -39,19 +40,21 @@ def parse_list(choices: list[str]):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
 @click.option("--video", help="End to end: run this video through vst-run's pipeline.")
 @click.option("--engine", type=click.Path(path_type=Path), help="With --video: NAME.plan, NAME.onnx or NAME.pt.")
-@click.option("--style", help="With --video: a shipped style (PyTorch).")
+@click.option("--style", help="With --video: a shipped style.")
+@click.option("--backend", "runtime", type=click.Choice(RUNTIMES), default="auto", show_default=True,
+              help="With --video: what runs the model, as vst-run --backend.")
 @click.option("--height", type=click.IntRange(8), help="With --video: scale frames to this height.")
 @click.option("--max-frames", type=click.IntRange(1), help="With --video: stop after N frames.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
-def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, height, max_frames,
-            json_path, plot):
+def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, runtime, height,
+            max_frames, json_path, plot):
     """Time the stylizers: Res48 vs Res128 per frame on each backend (default), or a whole
     video end to end (--video with --engine or --style)."""
     for path in filter(None, (json_path, plot)):
         require_writable_folder(path)
-    if video is None and (engine or style or height or max_frames):
-        raise InputError("--engine, --style, --height and --max-frames go with --video")
+    if video is None and (engine or style or runtime != "auto" or height or max_frames):
+        raise InputError("--engine, --style, --backend, --height and --max-frames go with --video")
     if video is not None and plot:
         raise InputError("--plot charts the stylize-only timing; drop --video for it")
     if plot:
@@ -61,7 +64,8 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
             raise InputError("--plot needs matplotlib: pip install 'vst[bench]'") from None
     command_line = click.get_current_context().obj
     if video is not None:
-        bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, json_path, command_line)
+        bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, json_path,
+                         command_line)
     else:
         bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_path, plot, command_line)
 
@@ -94,7 +98,8 @@ def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_p
         raise CommandError("none of the chosen backends can run here (reasons in the table)")
 
 
-def bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, json_path, command_line):
+def bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, json_path,
+                     command_line):
     import torch
 
     from vst.engine.backends import opened_backend
@@ -109,7 +114,8 @@ def bench_end_to_end(video, engine, style, height, max_frames, frames, warmup, j
     device = "cuda" if torch.cuda.is_available() else "cpu"  # where a GPU is, the backend uses it
     settings = VideoBench(video, height, max_frames, frames or DEFAULT_FRAMES[device],
                           warmup if warmup is not None else DEFAULT_WARMUP[device])
-    with opened_backend(engine, style, lambda notice: click.echo(f"vst-bench: {notice}", err=True)) as backend:
+    with opened_backend(engine, style, lambda notice: click.echo(f"vst-bench: {notice}", err=True),
+                        runtime) as backend:
         results = bench_video(settings, backend)
     machine = machine_facts()
     click.echo(f"End to end: {video} through vst-run's pipeline (decode -> stylize -> encode, "

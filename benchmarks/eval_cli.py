@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from vst.engine.choice import RUNTIMES
 from vst.train.command import require_writable_folder, run_command
 from vst.train.errors import InputError
 from vst.train.flow import FLOW_METHODS
@@ -15,6 +16,8 @@ from vst.train.flow import FLOW_METHODS
 @click.option("--engine", "engines", multiple=True, type=click.Path(path_type=Path),
               help="A model to score: NAME.pt, NAME.onnx or NAME.plan (repeatable).")
 @click.option("--style", "styles", multiple=True, help="A shipped style to score (repeatable).")
+@click.option("--backend", "runtime", type=click.Choice(RUNTIMES), default="auto", show_default=True,
+              help="What runs every model, as vst-run --backend.")
 @click.option("--gt-flow", is_flag=True,
               help="Use MPI Sintel's ground-truth flow and occlusions; each CLIP is then a pass folder "
                    "training/{clean,final}/<scene>.")
@@ -32,7 +35,7 @@ from vst.train.flow import FLOW_METHODS
               help="PNG of one pair's error maps, models side by side (Fig. 4); one per clip.")
 @click.option("--map-pair", type=click.IntRange(0),
               help="With --error-map: the pair of frames N and N+1 (0-based) [default: the first scored].")
-def command(clips, engines, styles, gt_flow, flow, height, max_frames, style_image, no_distances, vgg,
+def command(clips, engines, styles, runtime, gt_flow, flow, height, max_frames, style_image, no_distances, vgg,
             json_path, error_map, map_pair):
     """Score stylizers on CLIPs (videos or folders of frames): how much they flicker and how
     stylized they are. Every model sees the same frames; the input frames are scored too."""
@@ -68,7 +71,7 @@ def command(clips, engines, styles, gt_flow, flow, height, max_frames, style_ima
         models = [INPUT_FRAMES]
         for (engine, style), label in zip(models_given, labels):
             backend = stack.enter_context(opened_backend(
-                engine, style, lambda notice: click.echo(f"vst-eval: {notice}", err=True)))
+                engine, style, lambda notice: click.echo(f"vst-eval: {notice}", err=True), runtime))
             recorded = recorded_style_image(engine, style)
             image = shared_style if shared_style is not None else recorded and read_image(recorded)
             models.append(EvalModel(label, backend.name,
@@ -84,7 +87,7 @@ def command(clips, engines, styles, gt_flow, flow, height, max_frames, style_ima
     click.echo(eval_report.detail_table(results))
     if json_path:
         settings = {"clips": [str(c) for c in clips], "engines": [str(e) for e in engines],
-                    "styles": list(styles), "gt_flow": gt_flow, "flow": None if gt_flow else flow,
+                    "styles": list(styles), "backend": runtime, "gt_flow": gt_flow, "flow": None if gt_flow else flow,
                     "height": height, "max_frames": max_frames,
                     "style_image": str(style_image) if style_image else None,
                     "distances": not no_distances, "device": device}

@@ -17,7 +17,8 @@ import torch
 
 from vst.engine.cpu import cpu_model, has_native_bf16, usable_cores
 
-LIBRARIES = ("vst", "torch", "onnxruntime", "onnx", "tensorrt", "pycuda", "av", "numpy", "matplotlib")
+LIBRARIES = ("vst", "torch", "onnxruntime", "openvino", "onnx", "tensorrt", "pycuda", "av", "numpy",
+             "matplotlib")
 CONV = {"cpu": (1, 256, 64), "cuda": (16, 256, 256)}  # batch, channels, side of the square input
 COPY_BYTES = 1 << 30   # well past any cache
 RUNS = 5

@@ -8,23 +8,35 @@ from vst.train.files import write_atomically
 
 from .end_to_end import VideoResults
 from .machine import MachineFacts, Peak
+from .runners import EAGER
 from .stylize_only import PAPER_K80, StylizeResults
+from .timing import Stats
 
 
 def markdown_row(cells) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
+def eager_stats(results: StylizeResults) -> list[Stats] | None:
+    """PyTorch CPU FP32 eager's figure per model, the reference of the speed-up column; None
+    where it did not run."""
+    eager = [r.with_copies for r in results.results if r.backend.key == EAGER]
+    return eager if eager and all(eager) else None
+
+
 def stylize_table(results: StylizeResults) -> str:
     models = results.settings.models
     ratio = models == (48, 128)  # the paper's comparison
+    eager = eager_stats(results)
+    speedup = [f"speed-up vs PyTorch CPU FP32 ({' / '.join(f'Res{m}' for m in models)})"] if eager else []
     columns = ["backend", "timing", *(f"Res{m} ms/frame" for m in models),
-               *(["Res128/Res48"] if ratio else []), *(f"Res{m} fps" for m in models), "PSNR vs FP32, dB"]
+               *(["Res128/Res48"] if ratio else []), *(f"Res{m} fps" for m in models), *speedup,
+               "PSNR vs FP32, dB"]
     lines = [markdown_row(columns), markdown_row(["---"] * len(columns))]
     if ratio:
         k80 = (PAPER_K80["Res48_ms"], PAPER_K80["Res128_ms"])
         lines.append(markdown_row([PAPER_K80["device"], "1024x436", *k80, f"{k80[1] / k80[0]:.2f}",
-                           *(f"{1000 / ms:.1f}" for ms in k80), ""]))
+                           *(f"{1000 / ms:.1f}" for ms in k80), *[""] * len(speedup), ""]))
     for backend in dict.fromkeys(r.backend for r in results.results):
         per_model = [results.result(backend.key, m) for m in models]
         reason = next((r.not_run for r in per_model if r.not_run), None)
@@ -39,7 +51,10 @@ def stylize_table(results: StylizeResults) -> str:
             stats = [getattr(r, field) for r in per_model]
             lines.append(markdown_row([backend.label, timing, *(s.describe() for s in stats),
                                *([f"{stats[1].median_ms / stats[0].median_ms:.2f}"] if ratio else []),
-                               *(f"{s.fps:.1f}" for s in stats), psnr]))
+                               *(f"{s.fps:.1f}" for s in stats),
+                               *([" / ".join(f"{e.median_ms / s.median_ms:.2f}" for e, s in zip(eager, stats))]
+                                 if eager else []),
+                               psnr]))
     return "\n".join(lines)
 
 

@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 from vst.engine.backends import TorchStylizer
+from vst.engine.choice import installed
 from vst.engine.cpu import has_native_bf16
+from vst.engine.openvino_runner import Graphs, OpenVinoStylizer, torch_graphs
 from vst.export.frame_model import INPUT_NAME, OUTPUT_NAME, frame_model
 from vst.export.gpu_stack import MissingGpuStack, import_cuda_driver, import_tensorrt
 from vst.export.metadata import ArtifactMetadata
@@ -26,7 +28,8 @@ from vst.train.stylizer import Stylizer
 
 
 class BenchModel:
-    """A stylizer and its ONNX exports, made once and shared by the backends that need them."""
+    """A stylizer, its ONNX exports and its OpenVINO graphs, made once and shared by the
+    backends that need them."""
 
     def __init__(self, stylizer: Stylizer, style: str = "random"):
         self.stylizer, self.style = stylizer, style
@@ -41,6 +44,10 @@ class BenchModel:
     @cached_property
     def onnx_fp16(self) -> bytes:
         return export_onnx(self.stylizer, self.metadata("fp16"))
+
+    @cached_property
+    def openvino_graphs(self) -> Graphs:
+        return torch_graphs(self.stylizer)  # what vst-run --style runs on OpenVINO
 
 
 class Runner:
@@ -200,12 +207,18 @@ def _bf16_missing() -> str | None:
     return None if has_native_bf16() else "this CPU has no BF16 instructions (AVX512-BF16 or AMX)"
 
 
-def _torch_cpu(precision: str) -> Callable[[BenchModel, int, int], Runner]:
+def _openvino_missing() -> str | None:
+    return None if installed("openvino") else "openvino is not installed (pip install openvino)"
+
+
+def _cpu(stylizer: Callable[[BenchModel], TorchStylizer | OpenVinoStylizer]
+         ) -> Callable[[BenchModel, int, int], Runner]:
+    """A CPU stylizer in a fixed precision; one whose precision gate fails cannot run here."""
     def open_runner(model: BenchModel, width: int, height: int) -> Runner:
-        stylizer = TorchStylizer(model.stylizer, "cpu", precision)
-        if stylizer.notice:
-            raise RuntimeError(stylizer.notice)
-        return HostRunner(stylizer)
+        opened = stylizer(model)
+        if opened.notice:
+            raise RuntimeError(opened.notice)
+        return HostRunner(opened)
     return open_runner
 
 
@@ -229,7 +242,14 @@ BACKENDS = [
     BenchBackend("ort-cpu", "ONNX Runtime CPU FP32", "cpu", "fp32",
                  lambda: _onnxruntime_missing("CPUExecutionProvider"),
                  lambda model, width, height: HostRunner(OnnxRunner(model.onnx_fp32))),
+    BenchBackend("openvino", "OpenVINO CPU BF16 (inference precision hint)", "cpu", "bf16",
+                 lambda: _openvino_missing() or _bf16_missing(),
+                 _cpu(lambda model: OpenVinoStylizer(model.openvino_graphs, "bf16"))),
+    BenchBackend("openvino-fp32", "OpenVINO CPU FP32", "cpu", "fp32", _openvino_missing,
+                 _cpu(lambda model: OpenVinoStylizer(model.openvino_graphs, "fp32"))),
     BenchBackend("torch-cpu-bf16", "PyTorch CPU BF16, channels_last", "cpu", "bf16", _bf16_missing,
-                 _torch_cpu("bf16")),
-    BenchBackend("torch-cpu", "PyTorch CPU FP32", "cpu", "fp32", lambda: None, _torch_cpu("fp32")),
+                 _cpu(lambda model: TorchStylizer(model.stylizer, "cpu", "bf16"))),
+    BenchBackend("torch-cpu", "PyTorch CPU FP32", "cpu", "fp32", lambda: None,
+                 _cpu(lambda model: TorchStylizer(model.stylizer, "cpu", "fp32"))),
 ]
+EAGER = "torch-cpu"  # the reference of the report's speed-up column

@@ -1,10 +1,14 @@
 """The stylizer behind one interface, whatever runs it: a callable taking uint8
 (1, H, W, 3) RGB frames and returning the same (export.frame_model.FRAME_IO).
 
-  NAME.plan  TensorRT through pycuda (NVIDIA GPU)
-  NAME.onnx  ONNX Runtime, CUDA provider when present, else CPU
-  NAME.pt    PyTorch: CUDA in FP16, else CPU in BF16 where it has BF16 instructions, else FP32
-  --style    a shipped checkpoint through PyTorch
+  TensorRT      NAME.plan through pycuda (NVIDIA GPU)
+  OpenVINO      NAME.onnx, or a checkpoint converted directly; CPU, BF16 where OpenVINO
+                reports it (gated), else FP32
+  ONNX Runtime  NAME.onnx, or a checkpoint exported in memory; CUDA provider when present, else CPU
+  PyTorch       a checkpoint: CUDA in FP16, else CPU in BF16 where it has BF16 instructions
+                (gated), else FP32
+
+Which one runs a model is engine.choice's rule (vst-run --backend, default auto).
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,16 +20,15 @@ import torch
 from torch import nn
 
 from vst.export.frame_model import frame_model
-from vst.export.onnx_export import psnr, reference_frame
 from vst.train.checkpoint import Checkpoint
 from vst.train.errors import InputError
 from vst.train.shipped import shipped_checkpoint
 from vst.train.stylizer import Stylizer
 
+from .choice import KINDS, choose_runtime, onnxruntime_has_cuda
 from .cpu import has_native_bf16
-
-
-BF16_MIN_PSNR = 40.0  # dB on the 0-255 scale, BF16 vs FP32 output on a real frame
+from .openvino_runner import Graphs, OpenVinoStylizer, fixed_shape_graphs, read_vst_onnx, torch_graphs
+from .precision import precision_gate
 
 
 def native_precision(device: torch.device) -> str:
@@ -51,13 +54,11 @@ class TorchStylizer:
         return model if self.precision == "fp32" else model.to(memory_format=torch.channels_last)
 
     def _gate(self, stylizer: Stylizer) -> str | None:
-        frame = reference_frame()
         fp32 = TorchStylizer(stylizer, "cpu", "fp32")
-        quality = psnr(self(frame), fp32(frame))
-        if quality >= BF16_MIN_PSNR:
-            return None
-        self.precision, self.model = "fp32", fp32.model
-        return f"BF16 output is {quality:.1f} dB from FP32 (< {BF16_MIN_PSNR:g} dB): running in FP32"
+        notice = precision_gate(self, fp32)
+        if notice:
+            self.precision, self.model = "fp32", fp32.model
+        return notice
 
     @property
     def label(self) -> str:
@@ -82,26 +83,54 @@ class Backend:
     notice: str | None = None                   # one line for the user, e.g. a precision fallback
 
 
-def torch_backend(path: Path) -> Backend:
+def checkpoint_on_torch(path: Path) -> Backend:
     checkpoint = Checkpoint.load(path)
     stylizer = TorchStylizer(checkpoint.stylizer, "cuda" if torch.cuda.is_available() else "cpu")
     return Backend(stylizer.label, checkpoint.style, stylizer, notice=stylizer.notice)
 
 
-def onnx_backend(path: Path) -> Backend:
-    try:
-        import onnxruntime as ort
-        from vst.export.onnx_export import OnnxRunner, read_onnx_metadata
-    except ImportError:
-        raise InputError(f"{path}: ONNX Runtime is not installed (pip install 'vst[export]')") from None
-    metadata = read_onnx_metadata(path)
-    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+def onnxruntime_backend(model: Path | bytes, style: str) -> Backend:
+    """An ONNX model (a path or its bytes) on ONNX Runtime, CUDA provider when present."""
+    from vst.export.onnx_export import OnnxRunner
+
+    cuda = onnxruntime_has_cuda()
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else None
-    return Backend(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", metadata.style,
-                   OnnxRunner(path, providers))
+    return Backend(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", style, OnnxRunner(model, providers))
 
 
-def tensorrt_backend(path: Path) -> Backend:
+def onnx_on_onnxruntime(path: Path) -> Backend:
+    from vst.export.onnx_export import read_onnx_metadata
+
+    return onnxruntime_backend(path, read_onnx_metadata(path).style)
+
+
+def checkpoint_on_onnxruntime(path: Path) -> Backend:
+    """The checkpoint exported to ONNX in memory (FP32, as vst-export writes it)."""
+    from vst.export.metadata import ArtifactMetadata
+    from vst.export.onnx_export import OPSET, export_onnx
+
+    checkpoint = Checkpoint.load(path)
+    stylizer = checkpoint.stylizer
+    metadata = ArtifactMetadata(checkpoint.style, stylizer.width, stylizer.upsample, "fp32", OPSET)
+    return onnxruntime_backend(export_onnx(stylizer, metadata), checkpoint.style)
+
+
+def openvino_backend(graphs: Graphs, style: str) -> Backend:
+    stylizer = OpenVinoStylizer(graphs)
+    return Backend(stylizer.label, style, stylizer, notice=stylizer.notice)
+
+
+def onnx_on_openvino(path: Path) -> Backend:
+    graph, metadata = read_vst_onnx(path)
+    return openvino_backend(fixed_shape_graphs(graph), metadata.style)
+
+
+def checkpoint_on_openvino(path: Path) -> Backend:
+    checkpoint = Checkpoint.load(path)
+    return openvino_backend(torch_graphs(checkpoint.stylizer), checkpoint.style)
+
+
+def plan_on_tensorrt(path: Path) -> Backend:
     from .trt_runner import TrtRunner
 
     runner = TrtRunner(path)
@@ -109,14 +138,21 @@ def tensorrt_backend(path: Path) -> Backend:
                    runner.close, runner.warning)
 
 
-BACKENDS = {".plan": tensorrt_backend, ".onnx": onnx_backend, ".pt": torch_backend}
+OPENERS = {  # (kind of model, runtime) -> opener of a model file
+    ("plan", "tensorrt"): plan_on_tensorrt,
+    ("onnx", "openvino"): onnx_on_openvino,
+    ("onnx", "onnxruntime"): onnx_on_onnxruntime,
+    ("checkpoint", "torch"): checkpoint_on_torch,
+    ("checkpoint", "openvino"): checkpoint_on_openvino,
+    ("checkpoint", "onnxruntime"): checkpoint_on_onnxruntime,
+}
 
 
 @contextmanager
-def opened_backend(engine: Path | None, style: str | None,
-                   tell: Callable[[str], None]) -> Iterator[Backend]:
+def opened_backend(engine: Path | None, style: str | None, tell: Callable[[str], None],
+                   runtime: str = "auto") -> Iterator[Backend]:
     """open_backend, its notice (if any) passed to tell(), closed on the way out."""
-    backend = open_backend(engine, style)
+    backend = open_backend(engine, style, runtime)
     if backend.notice:
         tell(backend.notice)
     try:
@@ -125,12 +161,16 @@ def opened_backend(engine: Path | None, style: str | None,
         backend.close()
 
 
-def open_backend(engine: Path | None, style: str | None) -> Backend:
+def open_backend(engine: Path | None, style: str | None, runtime: str = "auto") -> Backend:
+    """--engine FILE or --style NAME (a shipped checkpoint) on `runtime`: "auto" or one of
+    engine.choice.RUNTIMES, as vst-run's --backend names them."""
     if style is not None:
-        return torch_backend(shipped_checkpoint(style))
-    if not engine.is_file():
+        path, model = shipped_checkpoint(style), f"--style {style}"
+    elif not engine.is_file():
         raise InputError(f"{engine}: no such engine file")
-    opener = BACKENDS.get(engine.suffix)
-    if opener is None:
+    else:
+        path, model = engine, str(engine)
+    kind = KINDS.get(path.suffix)
+    if kind is None:
         raise InputError(f"{engine}: unknown engine type; give a .plan, .onnx or .pt file")
-    return opener(engine)
+    return OPENERS[kind, choose_runtime(kind, model, runtime)](path)

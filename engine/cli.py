@@ -8,11 +8,17 @@ from vst.train.command import run_command
 from vst.train.errors import InputError
 from vst.train.shipped import shipped_styles
 
+from .choice import RUNTIMES
+
 
 @click.command("vst-run")
 @click.argument("video", required=False)
 @click.option("--engine", type=click.Path(path_type=Path), help="NAME.plan (TensorRT), NAME.onnx or NAME.pt.")
-@click.option("--style", help="A shipped style, on PyTorch (CUDA when present).")
+@click.option("--style", help="A shipped style.")
+@click.option("--backend", "runtime", type=click.Choice(RUNTIMES), default="auto", show_default=True,
+              help="What runs the model. auto: TensorRT for a .plan; on a GPU, PyTorch CUDA for a .pt "
+                   "or --style, ONNX Runtime CUDA for a .onnx; on a CPU, OpenVINO when installed, else "
+                   "ONNX Runtime, else PyTorch.")
 @click.option("--list-styles", is_flag=True, help="List the shipped styles and exit.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Output video [default: VIDEO's folder, STEM.STYLE.mp4].")
 @click.option("--codec", default="libx264", show_default=True, help="libx264, libx265, h264_nvenc, ...")
@@ -22,7 +28,7 @@ from vst.train.shipped import shipped_styles
 @click.option("--max-frames", type=click.IntRange(1), help="Stop after N frames (needed to end a camera).")
 @click.option("--side-by-side", is_flag=True, help="Write input | output, twice as wide.")
 @click.option("--no-audio", is_flag=True, help="Drop the audio track.")
-def command(video, engine, style, list_styles, out, codec, crf, preset, height, max_frames,
+def command(video, engine, style, runtime, list_styles, out, codec, crf, preset, height, max_frames,
             side_by_side, no_audio):
     """Stylize VIDEO frame by frame: decode -> stylize -> encode, pipelined."""
     from .backends import opened_backend
@@ -36,7 +42,8 @@ def command(video, engine, style, list_styles, out, codec, crf, preset, height, 
     if (engine is None) == (style is None):
         raise InputError("give one of --engine FILE or --style NAME (--list-styles shows them)")
     job = VideoJob(video, out, codec, crf, preset, height, max_frames, side_by_side, not no_audio)
-    with opened_backend(engine, style, lambda notice: click.echo(f"vst-run: {notice}", err=True)) as backend:
+    with opened_backend(engine, style, lambda notice: click.echo(f"vst-run: {notice}", err=True),
+                        runtime) as backend:
         result = stylize_video(job, backend)
 
     info, times = result.info, result.times

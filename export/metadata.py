@@ -85,7 +85,11 @@ def set_onnx_metadata(model, metadata: ArtifactMetadata) -> None:
 
 
 def get_onnx_metadata(model, source: Path) -> ArtifactMetadata:
-    for prop in model.metadata_props:
-        if prop.key == METADATA_KEY:
-            return ArtifactMetadata.from_json(prop.value, source)
-    raise InputError(f"{source}: not exported by vst-export (no vst metadata)")
+    return metadata_from_props({prop.key: prop.value for prop in model.metadata_props}, source)
+
+
+def metadata_from_props(props: dict[str, str], source: Path) -> ArtifactMetadata:
+    """The record among an ONNX file's metadata_props (as onnx or OpenVINO reads them)."""
+    if METADATA_KEY not in props:
+        raise InputError(f"{source}: not exported by vst-export (no vst metadata)")
+    return ArtifactMetadata.from_json(props[METADATA_KEY], source)

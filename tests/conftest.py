@@ -1,5 +1,6 @@
-"""Shared fixtures: the optional real-data folder, a smooth random texture, and the
-TensorRT 11.4 / pycuda stand-ins in place of the real imports."""
+"""Shared fixtures: the optional real-data folder, a random-weight checkpoint and its ONNX
+export, a smooth random texture, and the TensorRT 11.4 / pycuda stand-ins in place of the
+real imports."""
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,21 @@ def checkpoint(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("checkpoint") / "texture.pt"
     Checkpoint(Stylizer(48), "texture").save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def onnx_model(checkpoint) -> Path:
+    """The checkpoint fixture exported by vst-export's code to FP32 ONNX, beside it."""
+    for exporter in ("onnx", "onnxscript"):
+        pytest.importorskip(exporter, reason="pip install 'vst[export]'")
+    from vst.export.metadata import ArtifactMetadata
+    from vst.export.onnx_export import export_onnx
+    from vst.train.checkpoint import Checkpoint
+
+    path = checkpoint.with_suffix(".onnx")
+    path.write_bytes(export_onnx(Checkpoint.load(checkpoint).stylizer,
+                                 ArtifactMetadata("texture", 48, "deconv", "fp32", 20)))
     return path
 
 

@@ -61,7 +61,7 @@ def result(record: dict, backend: str, model: str) -> dict:
 
 
 def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
-    backends = "torch-cpu,torch-cpu-bf16,ort-cpu,tensorrt"
+    backends = "torch-cpu,torch-cpu-bf16,ort-cpu,openvino,openvino-fp32,tensorrt"
     argv = ["--res", "64x48", "--frames", "2", "--warmup", "1", "--backends", backends,
             "--json", tmp_path / "bench.json"]
     if importlib.util.find_spec("matplotlib"):
@@ -85,9 +85,21 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert timing["fps"] == pytest.approx(1000 / timing["median_ms"])
     assert fp32["compute_only"] is None and fp32["identical_to_fp32"] and fp32["psnr_vs_fp32_db"] is None
     assert fp32["warmup"] == 1 and fp32["not_run"] is None
-    for backend in ("ort-cpu", "torch-cpu-bf16"):
+    for backend in ("ort-cpu", "torch-cpu-bf16", "openvino", "openvino-fp32"):
         other = result(record, backend, "Res128")
         assert other["not_run"] or other["identical_to_fp32"] or other["psnr_vs_fp32_db"] > 35
+    if not importlib.util.find_spec("openvino"):
+        assert "openvino is not installed" in result(record, "openvino-fp32", "Res48")["not_run"]
+
+    # the speed-up column: PyTorch CPU FP32's median over each backend's, per model
+    header = next(line for line in out.splitlines() if line.startswith("| backend |")).split(" | ")
+    column = header.index("speed-up vs PyTorch CPU FP32 (Res48 / Res128)")
+    for backend in record["results"]:
+        if backend["model"] == "Res48" and backend["with_copies"]:
+            medians = [result(record, key, model)["with_copies"]["median_ms"]
+                       for model in ("Res48", "Res128") for key in ("torch-cpu", backend["backend"])]
+            row = next(line for line in out.splitlines() if line.startswith(f"| {backend['label']} |")).split(" | ")
+            assert row[column] == f"{medians[0] / medians[1]:.2f} / {medians[2] / medians[3]:.2f}"
     if not tensorrt_installed():
         assert "TensorRT is not installed" in result(record, "tensorrt", "Res48")["not_run"]
         assert "| TensorRT FP16 plan | could not run: TensorRT is not installed" in out
@@ -104,8 +116,8 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
 def test_end_to_end_tiny(checkpoint, tmp_path, capsys):
     frames = [np.roll(make_texture(48, 64, seed=1), 2 * t, axis=1) for t in range(12)]
     video = write_video(tmp_path / "clip.mp4", frames, fps=10, audio="aac")
-    code, out, err = invoke(main, capsys, ["--video", video, "--engine", checkpoint, "--frames", "2",
-                                           "--warmup", "0", "--json", tmp_path / "e2e.json"])
+    code, out, err = invoke(main, capsys, ["--video", video, "--engine", checkpoint, "--backend", "torch",
+                                           "--frames", "2", "--warmup", "0", "--json", tmp_path / "e2e.json"])
     assert code == 0, err
     record = json.loads((tmp_path / "e2e.json").read_text(), parse_constant=reject_non_json)
     assert record["mode"] == "end-to-end" and record["machine"]["cores"] >= 1
@@ -122,7 +134,8 @@ def test_end_to_end_tiny(checkpoint, tmp_path, capsys):
     (["--backends", "cuda"], "choose from tensorrt,torch-cuda"),
     (["--res", "64"], "is not WIDTHxHEIGHT"),
     (["--clip", "missing.mp4", "--res", "64x48"], "missing.mp4: no such file"),
-    (["--engine", "x.plan"], "--engine, --style, --height and --max-frames go with --video"),
+    (["--engine", "x.plan"], "--engine, --style, --backend, --height and --max-frames go with --video"),
+    (["--backend", "openvino"], "--engine, --style, --backend, --height and --max-frames go with --video"),
     (["--video", "x.mp4"], "--video needs one of --engine FILE or --style NAME"),
     (["--video", "x.mp4", "--style", "candy", "--plot", "x.png"], "--plot charts the stylize-only timing"),
     (["--json", "no/such/folder/x.json"], "output folder does not exist"),

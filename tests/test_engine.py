@@ -1,6 +1,7 @@
-"""vst-run on generated clips (and real ones from ../shared/data): frame count, fps, duration
-and audio survive through the PyTorch and ONNX Runtime backends; every bad input gets one
-line, exit 2 and no output file; Ctrl-C leaves nothing behind."""
+"""vst-run on generated clips, the sample clip (and real ones from ../shared/data): frame
+count, fps, duration and audio survive through the PyTorch, OpenVINO and ONNX Runtime
+backends, which agree; --backend auto's rule; every bad input (and impossible --backend)
+gets one line, exit 2 and no output file; Ctrl-C leaves nothing behind."""
 from pathlib import Path
 
 import av
@@ -35,18 +36,6 @@ def clip(folder: Path, name: str, codec="libx264", audio="aac", size=(48, 64), c
     return write_video(folder / name, frames, fps=10, codec=codec, audio=audio)
 
 
-@pytest.fixture(scope="module")
-def onnx_model(checkpoint) -> Path:
-    pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
-    from vst.export.metadata import ArtifactMetadata
-    from vst.export.onnx_export import export_onnx
-
-    path = checkpoint.with_suffix(".onnx")
-    path.write_bytes(export_onnx(Checkpoint.load(checkpoint).stylizer,
-                                 ArtifactMetadata("texture", 48, "deconv", "fp32", 20)))
-    return path
-
-
 def run(capsys, argv) -> tuple[int, str, str]:
     return invoke(cli.main, capsys, argv)
 
@@ -59,23 +48,48 @@ def assert_same_timing(source: Path, output: Path) -> dict:
     return b
 
 
-@pytest.mark.parametrize("engine", ["checkpoint", "onnx_model"])
-def test_backends_keep_frames_fps_duration_and_audio(engine, request, tmp_path, capsys):
+# what each --backend needs here, beyond torch, and the start of the name vst-run reports
+NEEDS = {"torch": (), "openvino": ("openvino",), "onnxruntime": ("onnxruntime",)}
+NAMES = {"torch": "PyTorch (", "openvino": "OpenVINO (CPU, ", "onnxruntime": "ONNX Runtime ("}
+MODELS_ON = [("checkpoint", "torch"), ("checkpoint", "openvino"), ("checkpoint", "onnxruntime"),
+             ("onnx_model", "openvino"), ("onnx_model", "onnxruntime")]
+
+
+def model_on(request, engine: str, runtime: str) -> Path:
+    """The fixture `engine` (a .pt or .onnx), skipping where `runtime` is not installed."""
+    for module in NEEDS[runtime]:
+        pytest.importorskip(module)
+    return request.getfixturevalue(engine)
+
+
+@pytest.mark.parametrize("engine,runtime", MODELS_ON)
+def test_backends_keep_frames_fps_duration_and_audio(engine, runtime, request, tmp_path, capsys):
+    model = model_on(request, engine, runtime)
     source = clip(tmp_path, "in.mp4")
-    code, out, err = run(capsys, [source, "--engine", request.getfixturevalue(engine), "-o", tmp_path / "out.mp4"])
+    code, out, err = run(capsys, [source, "--engine", model, "--backend", runtime, "-o", tmp_path / "out.mp4"])
     assert code == 0, err
     result = assert_same_timing(source, tmp_path / "out.mp4")
     assert result["audio"] == ["aac"] and result["size"] == (64, 48)
     assert np.abs(result["pixels"].astype(int) - probe(source)["pixels"]).mean() > 5
-    assert "12 frames 64x48 at 10 fps, audio copied (aac)" in out and "stylize" in out
+    assert "12 frames 64x48 at 10 fps, audio copied (aac)" in out and f"({NAMES[runtime]}" in out
 
 
-def test_onnx_and_pytorch_backends_agree(checkpoint, onnx_model, tmp_path, capsys):
-    source = clip(tmp_path, "in.mp4", audio=None)
-    for engine in (checkpoint, onnx_model):
-        assert run(capsys, [source, "--engine", engine, "--crf", "0", "-o", tmp_path / f"{engine.suffix[1:]}.mp4"])[0] == 0
-    a, b = probe(tmp_path / "pt.mp4")["pixels"], probe(tmp_path / "onnx.mp4")["pixels"]
-    assert np.abs(a.astype(int) - b).mean() < 1.0
+@pytest.fixture(scope="module")
+def pytorch_output(checkpoint, tmp_path_factory) -> tuple[Path, np.ndarray]:
+    """A clip without audio, and its frames as vst-run --backend torch writes them (CRF 0)."""
+    folder = tmp_path_factory.mktemp("agree")
+    source = clip(folder, "in.mp4", audio=None)
+    cli.main([str(source), "--engine", str(checkpoint), "--backend", "torch", "--crf", "0",
+              "-o", str(folder / "torch.mp4")])
+    return source, probe(folder / "torch.mp4")["pixels"]
+
+
+@pytest.mark.parametrize("engine,runtime", MODELS_ON[1:])
+def test_backends_agree_with_pytorch(engine, runtime, request, pytorch_output, tmp_path, capsys):
+    model = model_on(request, engine, runtime)
+    source, expected = pytorch_output
+    assert run(capsys, [source, "--engine", model, "--backend", runtime, "--crf", "0", "-o", tmp_path / "o.mp4"])[0] == 0
+    assert np.abs(probe(tmp_path / "o.mp4")["pixels"].astype(int) - expected).mean() < 1.0
 
 
 def test_side_by_side_no_audio_height_and_max_frames(checkpoint, tmp_path, capsys):
@@ -119,11 +133,35 @@ def test_real_clips(shared_data, checkpoint, tmp_path, capsys):
         assert probe(tmp_path / "o.mp4")["frames"] == 8
 
 
-def test_the_shipped_sample_through_the_shipped_style(tmp_path, capsys):
-    code, out, err = run(capsys, [SAMPLE, "--style", "candy", "--max-frames", "10", "-o", tmp_path / "o.mp4"])
+@pytest.mark.parametrize("runtime", ["auto", "openvino", "torch"])
+def test_the_shipped_sample_through_the_shipped_style(runtime, tmp_path, capsys):
+    from vst.engine.choice import auto_runtime
+
+    for module in NEEDS.get(runtime, ()):
+        pytest.importorskip(module)
+    code, out, err = run(capsys, [SAMPLE, "--style", "candy", "--backend", runtime, "--max-frames", "10",
+                                  "-o", tmp_path / "o.mp4"])
     assert code == 0, err
-    result = probe(tmp_path / "o.mp4")
+    result, source = probe(tmp_path / "o.mp4"), probe(SAMPLE)
     assert result["frames"] == 10 and result["audio"] == ["aac"] and result["size"] == (480, 270)
+    assert result["times"] == pytest.approx(source["times"][:10], abs=1e-3)
+    assert f"({NAMES[auto_runtime('checkpoint') if runtime == 'auto' else runtime]}" in out
+
+
+def test_auto_picks_the_fastest_backend_installed(monkeypatch):
+    from vst.engine import choice
+
+    def picks(cuda=False, onnxruntime_cuda=False, missing=()) -> dict[str, str]:
+        monkeypatch.setattr(choice, "cuda_available", lambda: cuda)
+        monkeypatch.setattr(choice, "onnxruntime_has_cuda", lambda: onnxruntime_cuda)
+        monkeypatch.setattr(choice, "installed", lambda *modules: not set(modules) & set(missing))
+        return {kind: choice.auto_runtime(kind) for kind in ("plan", "onnx", "checkpoint")}
+
+    assert picks() == {"plan": "tensorrt", "onnx": "openvino", "checkpoint": "openvino"}
+    assert picks(missing=["openvino"]) == {"plan": "tensorrt", "onnx": "onnxruntime", "checkpoint": "onnxruntime"}
+    assert picks(missing=["openvino", "onnxscript"])["checkpoint"] == "torch"  # no in-memory export
+    assert picks(cuda=True) == {"plan": "tensorrt", "onnx": "openvino", "checkpoint": "torch"}
+    assert picks(cuda=True, onnxruntime_cuda=True) == {"plan": "tensorrt", "onnx": "onnxruntime", "checkpoint": "torch"}
 
 
 def refused(capsys, argv, message, tmp_path):
@@ -132,7 +170,7 @@ def refused(capsys, argv, message, tmp_path):
     assert not [p for p in tmp_path.rglob("*") if p.suffix in (".part",) or p.name.startswith(".")]
 
 
-def test_bad_input(checkpoint, tmp_path, capsys):
+def test_bad_input(checkpoint, monkeypatch, tmp_path, capsys):
     source = clip(tmp_path, "in.mp4")
     (tmp_path / "notes.mp4").write_text("not a video")
     data = (tmp_path / "in.mp4").read_bytes()
@@ -143,7 +181,9 @@ def test_bad_input(checkpoint, tmp_path, capsys):
         container.start_encoding()
     mkv = clip(tmp_path, "in.mkv", audio=None).read_bytes()
     (tmp_path / "cut.mkv").write_bytes(mkv[:len(mkv) * 6 // 10])  # first cluster incomplete
-    run_args = ["--engine", checkpoint]
+    (tmp_path / "x.plan").write_bytes(b"plan")
+    (tmp_path / "x.onnx").write_bytes(b"onnx")
+    run_args = ["--engine", checkpoint, "--backend", "torch"]  # opens fastest; every backend refuses alike
     refused(capsys, [tmp_path / "missing.mp4", *run_args], "no such file", tmp_path)
     refused(capsys, [tmp_path / "notes.mp4", *run_args], "not a readable video", tmp_path)
     refused(capsys, [tmp_path / "cut.mp4", *run_args], "not a readable video", tmp_path)
@@ -157,6 +197,17 @@ def test_bad_input(checkpoint, tmp_path, capsys):
     refused(capsys, [source], "give one of --engine FILE or --style NAME", tmp_path)
     refused(capsys, [source, "--engine", tmp_path / "notes.mp4"], "unknown engine type", tmp_path)
     refused(capsys, [source, *run_args, "--codec", "no-such-codec"], "codec 'no-such-codec' is not available", tmp_path)
+    refused(capsys, [source, *run_args[:2], "--backend", "cuda"], "Invalid value for '--backend'", tmp_path)
+    refused(capsys, [source, "--engine", tmp_path / "x.plan", "--backend", "openvino"],
+            "--backend openvino runs a .onnx, a .pt or --style; this model runs on --backend auto or tensorrt", tmp_path)
+    refused(capsys, [source, "--engine", tmp_path / "x.onnx", "--backend", "torch"],
+            "--backend torch runs a .pt or --style; this model runs on --backend auto or openvino or onnxruntime",
+            tmp_path)
+    refused(capsys, [source, "--style", "candy", "--backend", "tensorrt"], "--style candy: --backend tensorrt runs a .plan",
+            tmp_path)
+    monkeypatch.setattr("vst.engine.choice.installed", lambda *modules: "openvino" not in modules)
+    refused(capsys, [source, "--style", "candy", "--backend", "openvino"],
+            "--style candy: the openvino backend needs openvino, not installed here (pip install openvino)", tmp_path)
 
 
 def test_truncated_video_keeps_what_decodes_and_says_so(checkpoint, tmp_path, capsys):
@@ -178,7 +229,7 @@ def test_ctrl_c_leaves_no_output(monkeypatch, tmp_path, capsys):
         return frames
 
     monkeypatch.setattr("vst.engine.backends.open_backend",
-                        lambda engine, style: Backend("stand-in", "x", interrupt))
+                        lambda engine, style, runtime: Backend("stand-in", "x", interrupt))
     source = clip(tmp_path, "in.mp4")
     code, _, err = run(capsys, [source, "--style", "x", "-o", tmp_path / "o.mp4"])
     assert code == 130 and "interrupted" in err
@@ -233,14 +284,45 @@ def test_cpu_bf16_precision_gate(checkpoint, monkeypatch, tmp_path, capsys):
     bf16 = TorchStylizer(stylizer, "cpu", "bf16")
     assert (bf16.precision, bf16.notice, bf16.label) == ("bf16", None, "PyTorch (CPU, BF16)")
 
-    monkeypatch.setattr("vst.engine.backends.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
+    monkeypatch.setattr("vst.engine.precision.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
     fallback = TorchStylizer(stylizer, "cpu", "bf16")
     assert fallback.precision == "fp32" and "running in FP32" in fallback.notice
     frame = reference_frame((64, 96))
     assert np.array_equal(fallback(frame), TorchStylizer(stylizer, "cpu", "fp32")(frame))
 
     monkeypatch.setattr("vst.engine.backends.has_native_bf16", lambda: True)
-    code, out, err = run(capsys, [clip(tmp_path, "in.mp4"), "--engine", checkpoint, "-o", tmp_path / "o.mp4"])
+    code, out, err = run(capsys, [clip(tmp_path, "in.mp4"), "--engine", checkpoint, "--backend", "torch",
+                                  "-o", tmp_path / "o.mp4"])
     assert code == 0 and "running in FP32" in err and "PyTorch (CPU, FP32)" in out
     monkeypatch.setattr("vst.engine.backends.has_native_bf16", lambda: False)
     assert native_precision(torch.device("cpu")) == "fp32"
+
+
+def test_openvino_refuses_files_not_from_vst_export_in_one_line(onnx_model, tmp_path, capsys):
+    pytest.importorskip("openvino")
+    import onnx
+
+    source = clip(tmp_path, "in.mp4")
+    (tmp_path / "notes.onnx").write_text("not a model")
+    foreign = onnx.load(str(onnx_model))
+    del foreign.metadata_props[:]
+    onnx.save(foreign, str(tmp_path / "foreign.onnx"))
+    for name, message in (("notes.onnx", "not a readable ONNX file"), ("foreign.onnx", "not exported by vst-export")):
+        code, _, err = run(capsys, [source, "--engine", tmp_path / name, "--backend", "openvino"])
+        lines = err.strip().splitlines()  # the frontends' own logging would add lines
+        assert code == 2 and len(lines) == 1 and lines[0].startswith(f"vst-run: error: {tmp_path / name}: {message}"), err
+
+
+def test_openvino_precision_gate_in_vst_run(checkpoint, monkeypatch, tmp_path, capsys):
+    ov = pytest.importorskip("openvino")
+    from vst.engine.openvino_runner import reports_bf16
+
+    if not reports_bf16(ov.Core()):
+        pytest.skip("OpenVINO reports no BF16 on this CPU")
+    code, out, _ = run(capsys, [clip(tmp_path, "in.mp4"), "--engine", checkpoint, "--backend", "openvino",
+                                "-o", tmp_path / "bf16.mp4"])
+    assert code == 0 and "OpenVINO (CPU, BF16)" in out
+    monkeypatch.setattr("vst.engine.precision.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
+    code, out, err = run(capsys, [clip(tmp_path, "in.mp4"), "--engine", checkpoint, "--backend", "openvino",
+                                  "-o", tmp_path / "fp32.mp4"])
+    assert code == 0 and "running in FP32" in err and "OpenVINO (CPU, FP32)" in out
