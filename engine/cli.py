@@ -6,7 +6,7 @@ import click
 
 from vst.train.command import run_command
 from vst.train.errors import InputError
-from vst.train.shipped import shipped_styles
+from vst.train.shipped import describe_style, shipped_styles
 
 from .choice import RUNTIMES
 
@@ -35,7 +35,7 @@ def command(video, engine, style, runtime, list_styles, out, codec, crf, preset,
     from .job import VideoJob, stylize_video
 
     if list_styles:
-        click.echo("\n".join(shipped_styles()))
+        click.echo("\n".join(describe_style(name) for name in shipped_styles()))
         return
     if video is None:
         raise InputError("give a VIDEO: a file, a stream URL or a camera (/dev/video0)")

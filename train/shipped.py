@@ -1,6 +1,7 @@
-"""Trained stylizers that ship inside the package (vst/train/models/NAME.pt), so that
-`--style NAME` works on a fresh install. Each is a vst.train.checkpoint file without the
-optimizer state."""
+"""Trained stylizers that ship inside the package, so that `--style NAME` works on a fresh
+install: vst/train/models/NAME.pt (a vst.train.checkpoint file without the optimizer
+state), NAME.onnx and NAME.json, the model card (written by vst.train.ship)."""
+import json
 from pathlib import Path
 
 from .errors import InputError
@@ -17,3 +18,26 @@ def shipped_checkpoint(name: str) -> Path:
     if not path.is_file():
         raise InputError(f"no shipped style {name!r}; shipped: {', '.join(shipped_styles()) or 'none'}")
     return path
+
+
+def style_card(name: str) -> dict:
+    """NAME's model card; {} for a style shipped without one."""
+    card = MODELS / f"{name}.json"
+    return json.loads(card.read_text()) if card.is_file() else {}
+
+
+def describe_style(name: str) -> str:
+    """One line for --list-styles: the name, its style image and where that comes from, and
+    the flicker measured on the card's reference clips."""
+    card = style_card(name)
+    if not card:
+        return name
+    image, training = card["style_image"], card["training"]
+    line = (f"{name:<18} {image['file']} ({image['licence']}); {card['network']['architecture']}, "
+            f"{training['iterations']} iterations at {'x'.join(map(str, training['frame_size']))}, "
+            f"lambda {training['loss_weights']['temporal']:g}")
+    clips = (card.get("evaluation") or {}).get("clips", {})
+    if clips:
+        mean = sum(clip["e_temporal"] for clip in clips.values()) / len(clips)
+        line += f"; E_temporal {mean:.4f} on {len(clips)} held-out clips"
+    return line

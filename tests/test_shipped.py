@@ -1,0 +1,72 @@
+"""The shipped styles: each is a .pt, a matching .onnx and a model card, and runs."""
+import numpy as np
+import pytest
+
+from invoke import invoke
+from vst.engine.cli import main as vst_run
+from vst.export.frame_model import frame_model
+from vst.export.onnx_export import reference_frame
+from vst.train.checkpoint import Checkpoint
+from vst.train.shipped import MODELS, describe_style, shipped_checkpoint, shipped_styles, style_card
+
+STYLES = shipped_styles()
+CARD_FIELDS = {"name", "style_image", "network", "files", "training", "evaluation"}
+
+
+def test_the_paper_styles_and_the_table_2_baseline_ship():
+    assert {"candy", "candy_no_temporal", "mosaic", "starry_night", "composition_vii", "gothic"} <= set(STYLES)
+
+
+@pytest.mark.parametrize("name", STYLES)
+def test_each_style_has_its_checkpoint_onnx_and_card(name):
+    checkpoint = Checkpoint.load(shipped_checkpoint(name))
+    assert checkpoint.style == name and "optimizer" not in checkpoint.training
+    card = style_card(name)
+    assert set(card) == CARD_FIELDS and card["name"] == name
+    assert card["files"] == {"pt_bytes": (MODELS / f"{name}.pt").stat().st_size,
+                             "onnx_bytes": (MODELS / f"{name}.onnx").stat().st_size}
+    assert card["training"]["iterations"] == checkpoint.training["iteration"]
+    assert card["training"]["command"].startswith("vst-train --style ")
+    assert card["style_image"]["licence"] and card["style_image"]["source"]
+    assert all(clip["e_temporal"] > 0 for clip in card["evaluation"]["clips"].values())
+    assert max(card["files"].values()) < 2_000_000
+
+
+@pytest.mark.parametrize("name", STYLES)
+def test_each_onnx_is_its_checkpoint(name):
+    pytest.importorskip("onnxruntime")
+    import torch
+
+    from vst.export.onnx_export import OnnxRunner, read_onnx_metadata
+
+    assert read_onnx_metadata(MODELS / f"{name}.onnx").style == name
+    frame = reference_frame((96, 64))
+    with torch.no_grad():
+        expected = frame_model(Checkpoint.load(shipped_checkpoint(name)).stylizer, "fp32")(torch.from_numpy(frame))
+    got = OnnxRunner(MODELS / f"{name}.onnx", ["CPUExecutionProvider"])(frame)
+    assert np.abs(got.astype(int) - expected.numpy().astype(int)).max() <= 1
+
+
+def test_list_styles_describes_every_style_from_its_card(capsys):
+    code, out, _ = invoke(vst_run, capsys, ["--list-styles"])
+    lines = out.strip().splitlines()
+    assert code == 0 and [line.split()[0] for line in lines] == STYLES
+    assert lines == [describe_style(name) for name in STYLES]
+    candy = next(line for line in lines if line.startswith("candy "))
+    mean = np.mean([c["e_temporal"] for c in style_card("candy")["evaluation"]["clips"].values()])
+    assert "lambda 100" in candy and f"E_temporal {mean:.4f}" in candy
+
+
+def test_the_card_records_the_table_2_result():
+    """The quality bar of the shipped pair: with the temporal loss, E_temporal at most 0.7x
+    the per-frame baseline's on the held-out Sintel clips, the style distance at most 15 %
+    above the baseline's."""
+    with_loss, without = (style_card(name)["evaluation"]["clips"] for name in ("candy", "candy_no_temporal"))
+    assert set(with_loss) == set(without)
+    for clip in with_loss:
+        assert with_loss[clip]["e_temporal"] <= 0.75 * without[clip]["e_temporal"], clip
+    ratio = (np.mean([c["e_temporal"] for c in with_loss.values()])
+             / np.mean([c["e_temporal"] for c in without.values()]))
+    style = (np.mean([c["style_distance"] for c in with_loss.values()])
+             / np.mean([c["style_distance"] for c in without.values()]))
+    assert ratio <= 0.7 and style <= 1.15  # a lower style distance is a stronger stylization
