@@ -8,7 +8,7 @@ import numpy as np
 
 from vst.engine.video_io import Frame, VideoReader
 from vst.train.errors import InputError
-from vst.train.images import read_image
+from vst.train.images import read_image, scale_to_height
 from vst.train.pairs import IMAGE_EXTENSIONS
 
 
@@ -42,16 +42,6 @@ def frame_files(folder: Path) -> list[Path]:
     return files
 
 
-def scale_to_height(frame: np.ndarray, height: int | None) -> np.ndarray:
-    """The same resampling for videos and folders, so both give the same frames."""
-    import cv2
-
-    if height is None or height == frame.shape[0]:
-        return frame
-    width = max(1, round(frame.shape[1] * height / frame.shape[0]))
-    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-
-
 def read_frames(clip: Clip, height: int | None = None, max_frames: int | None = None) -> Iterator[np.ndarray]:
     """The clip's frames in order, scaled to `height` (default: as stored), at most max_frames."""
     frames = _folder_frames(clip.path) if clip.is_folder else _video_frames(clip.path)
@@ -63,6 +53,7 @@ def read_frames(clip: Clip, height: int | None = None, max_frames: int | None = 
         if frame.shape != size:
             raise InputError(f"{clip.path}: frame {count} is {frame.shape[1]}x{frame.shape[0]}, "
                              f"the first was {size[1]}x{size[0]}")
+        # one resampling for videos and folders, so both give the same frames
         yield scale_to_height(frame, height)
 
 

@@ -72,8 +72,10 @@ def command(clips, engines, styles, runtime, gt_flow, flow, height, max_frames, 
         for (engine, style), label in zip(models_given, labels):
             backend = stack.enter_context(opened_backend(
                 engine, style, lambda notice: click.echo(f"vst-eval: {notice}", err=True), runtime))
-            recorded = recorded_style_image(engine, style)
-            image = shared_style if shared_style is not None else recorded and read_image(recorded)
+            image = shared_style
+            if image is None and distance_vgg is not None:
+                recorded = recorded_style_image(engine, style)
+                image = recorded and read_image(recorded)
             models.append(EvalModel(label, backend.name,
                                     lambda frames, backend=backend: backend.collect(backend.submit(frames)),
                                     image))

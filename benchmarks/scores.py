@@ -11,9 +11,8 @@ import numpy as np
 import torch
 
 from vst.train.convention import frames_to_tensor
+from vst.train.images import scale_to_height
 from vst.train.losses import CONTENT_LAYER, StyleTarget, relative_content_loss
-
-from .clips import scale_to_height
 
 
 @dataclass

@@ -31,3 +31,13 @@ def write_image(path: Path, image: np.ndarray) -> None:
     if not ok:
         raise InputError(f"{path}: cannot encode an image of this type")
     write_atomically(path, lambda file: file.write(encoded.tobytes()))
+
+
+def scale_to_height(image: np.ndarray, height: int | None) -> np.ndarray:
+    """uint8 (H, W, 3) resized to `height` rows, aspect kept (area resampling); as is if None."""
+    import cv2
+
+    if height is None or height == image.shape[0]:
+        return image
+    width = max(1, round(image.shape[1] * height / image.shape[0]))
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)

@@ -82,18 +82,15 @@ def evaluation(path: Path, name: str) -> dict:
 
 def write_gallery(path: Path, style_image: Path, frame_path: Path, checkpoint: Checkpoint) -> None:
     """style image | input frame | stylized frame, all at the frame's height."""
-    import cv2
     import torch
 
     from vst.export.frame_model import frame_model
 
-    from .images import read_image, write_image
+    from .images import read_image, scale_to_height, write_image
 
     frame = read_image(frame_path)
     height = frame.shape[0]
-    style = read_image(style_image)
-    style = cv2.resize(style, (round(style.shape[1] * height / style.shape[0]), height),
-                       interpolation=cv2.INTER_AREA)
+    style = scale_to_height(read_image(style_image), height)
     with torch.no_grad():
         stylized = frame_model(checkpoint.stylizer, "fp32")(torch.from_numpy(frame[None])).numpy()[0]
     gap = np.full((height, 8, 3), 255, np.uint8)
@@ -139,9 +136,10 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
     shipped = Checkpoint(ckpt.stylizer, name, config,
                          {"iteration": ckpt.training["iteration"], "vgg": ckpt.training["vgg"]})
     pt, onnx = MODELS / f"{name}.pt", MODELS / f"{name}.onnx"
-    shipped.save(pt)
+    # the .onnx first: its parity check can fail, and a style is listed by its .pt
     write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,
                                                      "fp32", OPSET))
+    shipped.save(pt)
     card["files"] = {"pt_bytes": pt.stat().st_size, "onnx_bytes": onnx.stat().st_size}
     card_path = MODELS / f"{name}.json"
     text = json.dumps(card, indent=2, allow_nan=False) + "\n"
