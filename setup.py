@@ -1,12 +1,18 @@
 """vst: real-time neural style transfer for video (Huang et al., CVPR 2017).
 
-The top-level folders are installed as subpackages of `vst` (vst.train, vst.export,
-vst.engine, vst.benchmarks, and the sample media as vst.samples) so that nothing generic
-lands in site-packages.
+The top-level folders are installed as subpackages of `vst` so that nothing generic lands in
+site-packages. Layers, each importing only those before it:
+  vst.core                    network, checkpoint format, frame conventions, image I/O,
+                              errors, atomic writes, CLI helpers; vst.styles (shipped models)
+  vst.train, vst.export       training | ONNX and TensorRT artifacts
+  vst.engine                  the video pipeline and its backends
+  vst.benchmarks              vst-bench, vst-eval
+  vst.release                 maintainers' tools (python -m vst.release.ship)
+vst.samples holds the sample media.
 """
 from setuptools import setup
 
-SUBPACKAGES = ["train", "export", "engine", "benchmarks", "samples"]
+SUBPACKAGES = ["core", "styles", "train", "export", "engine", "benchmarks", "release", "samples"]
 
 setup(
     name="vst",
@@ -18,7 +24,7 @@ setup(
     python_requires=">=3.10",
     packages=[f"vst.{name}" for name in SUBPACKAGES],
     package_dir={f"vst.{name}": name for name in SUBPACKAGES},
-    package_data={"vst.train": ["models/*.pt", "models/*.onnx", "models/*.json"], "vst.export": ["reference_frame.jpg"],
+    package_data={"vst.styles": ["*.pt", "*.onnx", "*.json"], "vst.export": ["reference_frame.jpg"],
                   "vst.samples": ["*.mp4", "*.jpg"]},
     install_requires=[
         "torch>=2.1",  # install torch==2.13.0 first on CPU machines (README): pip then keeps it

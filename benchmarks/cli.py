@@ -4,10 +4,10 @@ from pathlib import Path
 
 import click
 
+from vst.core.command import parse_resolution, require_writable_folder, run_command
+from vst.core.errors import CommandError, InputError
 from vst.engine.choice import RUNTIMES
 from vst.samples import SAMPLE_CLIP
-from vst.train.command import parse_resolution, require_writable_folder, run_command
-from vst.train.errors import CommandError, InputError
 
 from .runners import BACKENDS
 

@@ -6,10 +6,10 @@ from typing import Iterator
 
 import numpy as np
 
+from vst.core.errors import InputError
+from vst.core.images import read_image, scale_to_height
+from vst.core.media import IMAGE_EXTENSIONS
 from vst.engine.video_io import Frame, VideoReader
-from vst.train.errors import InputError
-from vst.train.images import read_image, scale_to_height
-from vst.train.pairs import IMAGE_EXTENSIONS
 
 
 @dataclass(frozen=True)

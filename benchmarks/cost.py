@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from vst.train.stylizer import Stylizer
+from vst.core.stylizer import Stylizer
 
 BYTES_PER_VALUE = {"fp32": 4, "fp16": 2, "bf16": 2}
 

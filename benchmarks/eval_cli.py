@@ -5,9 +5,9 @@ from pathlib import Path
 
 import click
 
+from vst.core.command import require_writable_folder, run_command
+from vst.core.errors import InputError
 from vst.engine.choice import RUNTIMES
-from vst.train.command import require_writable_folder, run_command
-from vst.train.errors import InputError
 from vst.train.flow import FLOW_METHODS
 
 
@@ -41,8 +41,8 @@ def command(clips, engines, styles, runtime, gt_flow, flow, height, max_frames, 
     stylized they are. Every model sees the same frames; the input frames are scored too."""
     import torch
 
+    from vst.core.images import read_image
     from vst.engine.backends import opened_backend
-    from vst.train.images import read_image
     from vst.train.vgg import load_vgg
 
     from . import eval_report
@@ -110,8 +110,8 @@ def model_labels(models: list[tuple[Path | None, str | None]]) -> list[str]:
 def recorded_style_image(engine: Path | None, style: str | None) -> Path | None:
     """The style image a checkpoint (a .pt engine or a shipped style) was trained on, where
     that file is still there; None otherwise (ONNX and plans do not record it)."""
-    from vst.train.checkpoint import Checkpoint
-    from vst.train.shipped import shipped_checkpoint
+    from vst.core.checkpoint import Checkpoint
+    from vst.styles import shipped_checkpoint
 
     path = shipped_checkpoint(style) if style else engine
     if path.suffix != ".pt":

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vst.train.convention import frames_to_tensor, tensor_to_frames
-from vst.train.errors import InputError
+from vst.core.convention import frames_to_tensor, tensor_to_frames
+from vst.core.errors import InputError
 from vst.train.losses import masked_warp_difference
 
 from .clips import Clip

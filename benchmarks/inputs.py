@@ -1,8 +1,8 @@
 """Real frames for timing: a video's first frames, decoded and scaled as vst-run does."""
 import numpy as np
 
+from vst.core.errors import InputError
 from vst.engine.video_io import Frame, VideoReader
-from vst.train.errors import InputError
 
 DISTINCT_FRAMES = 8  # cycled; enough that no backend can cache one input's result
 

@@ -15,7 +15,7 @@ from importlib import metadata
 
 import torch
 
-from vst.engine.cpu import cpu_model, has_native_bf16, usable_cores
+from vst.core.cpu import cpu_model, has_native_bf16, usable_cores
 
 LIBRARIES = ("vst", "torch", "onnxruntime", "openvino", "onnx", "tensorrt", "pycuda", "av", "numpy",
              "matplotlib")

@@ -6,9 +6,9 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from vst.train.errors import InputError
+from vst.core.errors import InputError
+from vst.core.images import read_image
 from vst.train.flow import check_flow_method, compute_flow, confidence_mask, read_flo, require_cv2
-from vst.train.images import read_image
 
 from .clips import frame_files
 

@@ -4,7 +4,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from vst.train.files import write_atomically
+from vst.core.files import write_atomically
 
 from .end_to_end import VideoResults
 from .machine import MachineFacts, Peak

@@ -16,15 +16,15 @@ from typing import Callable
 import numpy as np
 import torch
 
+from vst.core.cpu import has_native_bf16
+from vst.core.stylizer import Stylizer
 from vst.engine.backends import TorchStylizer
 from vst.engine.choice import installed
-from vst.engine.cpu import has_native_bf16
 from vst.engine.openvino_runner import Graphs, OpenVinoStylizer, torch_graphs
 from vst.export.frame_model import INPUT_NAME, OUTPUT_NAME, frame_model
 from vst.export.gpu_stack import MissingGpuStack, import_cuda_driver, import_tensorrt
 from vst.export.metadata import ArtifactMetadata
 from vst.export.onnx_export import OPSET, OnnxRunner, export_onnx
-from vst.train.stylizer import Stylizer
 
 
 class BenchModel:
@@ -144,7 +144,7 @@ class TrtBenchRunner(Runner):
     TrtRunner; compute only is timed by CUDA events around execute_async_v3."""
 
     def __init__(self, model: BenchModel, width: int, height: int):
-        from vst.engine.trt_runner import TrtRunner
+        from vst.export.tensorrt_runner import TrtRunner
         from vst.export.tensorrt_plan import PlanSettings, ShapeProfile, build_plan
 
         self.folder = tempfile.TemporaryDirectory(prefix="vst-bench-")

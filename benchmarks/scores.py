@@ -1,6 +1,6 @@
 """vst-eval's scores, accumulated pair by pair and frame by frame.
 
-Frames here are float32 (1, 3, H, W) RGB in [0, 1] (vst.train.convention); flows (1, 2, H, W)
+Frames here are float32 (1, 3, H, W) RGB in [0, 1] (vst.core.convention); flows (1, 2, H, W)
 pixels from frame t to t+1 and confidences (1, 1, H, W) in [0, 1] over frame t
 (vst.train.warp). Every score reads the stylized frames on this [0, 1] scale.
 """
@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from vst.train.convention import frames_to_tensor
-from vst.train.images import scale_to_height
+from vst.core.convention import frames_to_tensor
+from vst.core.images import scale_to_height
 from vst.train.losses import CONTENT_LAYER, StyleTarget, relative_content_loss
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vst.core.errors import CommandError
+from vst.core.stylizer import Stylizer
 from vst.engine.backends import TorchStylizer
 from vst.export.onnx_export import psnr
-from vst.train.errors import CommandError
-from vst.train.stylizer import Stylizer
 
 from .cost import ModelCost, model_cost
 from .inputs import first_frames

@@ -1,1 +1,2 @@
-"""vst.engine: pipelined decode -> stylize -> encode runner (issue 4; not built yet)."""
+"""vst.engine: the pipelined decode -> stylize -> encode runner and the backends behind it
+(OpenVINO, ONNX Runtime, PyTorch, TensorRT)."""

@@ -19,14 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from vst.core.checkpoint import Checkpoint
+from vst.core.cpu import has_native_bf16
+from vst.core.errors import InputError
+from vst.core.stylizer import Stylizer
 from vst.export.frame_model import frame_model
-from vst.train.checkpoint import Checkpoint
-from vst.train.errors import InputError
-from vst.train.shipped import shipped_checkpoint
-from vst.train.stylizer import Stylizer
+from vst.styles import shipped_checkpoint
 
 from .choice import KINDS, choose_runtime, onnxruntime_has_cuda
-from .cpu import has_native_bf16
 from .openvino_runner import Graphs, OpenVinoStylizer, fixed_shape_graphs, read_vst_onnx, torch_graphs
 from .precision import precision_gate
 
@@ -131,7 +131,7 @@ def checkpoint_on_openvino(path: Path) -> Backend:
 
 
 def plan_on_tensorrt(path: Path) -> Backend:
-    from .trt_runner import TrtRunner
+    from vst.export.tensorrt_runner import TrtRunner
 
     runner = TrtRunner(path)
     return Backend("TensorRT", runner.metadata.style, runner.submit, runner.collect, runner.depth,

@@ -12,7 +12,7 @@ runtimes themselves are only looked up, never imported, except ONNX Runtime's pr
 """
 import importlib.util
 
-from vst.train.errors import InputError
+from vst.core.errors import InputError
 
 RUNTIMES = ("auto", "openvino", "onnxruntime", "torch", "tensorrt")
 KINDS = {".plan": "plan", ".onnx": "onnx", ".pt": "checkpoint"}   # suffix -> kind of model

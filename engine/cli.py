@@ -4,9 +4,9 @@ from pathlib import Path
 
 import click
 
-from vst.train.command import run_command
-from vst.train.errors import InputError
-from vst.train.shipped import describe_style, shipped_styles
+from vst.core.command import run_command
+from vst.core.errors import InputError
+from vst.styles import describe_style, shipped_styles
 
 from .choice import RUNTIMES
 

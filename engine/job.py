@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vst.train.command import require_writable_folder
-from vst.train.errors import InputError
-from vst.train.files import temporary_sibling
+from vst.core.command import require_writable_folder
+from vst.core.errors import InputError
+from vst.core.files import temporary_sibling
 
 from .backends import Backend
 from .pipeline import StageTimes, run_pipeline

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import torch
 
+from vst.core.cpu import usable_cores
+from vst.core.errors import InputError
+from vst.core.stylizer import Stylizer
 from vst.export.frame_model import frame_model
 from vst.export.metadata import METADATA_KEY, ArtifactMetadata, metadata_from_props
-from vst.train.errors import InputError
-from vst.train.stylizer import Stylizer
 
-from .cpu import usable_cores
 from .precision import precision_gate
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from vst.train.errors import InputError
+from vst.core.errors import InputError
 
 
 @dataclass(frozen=True)

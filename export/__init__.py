@@ -1,1 +1,2 @@
-"""vst.export: stylizer -> ONNX -> FP16 TensorRT plan (issue 3; not built yet)."""
+"""vst.export: a stylizer -> ONNX (FP32, FP16) -> TensorRT plan, each artifact carrying one
+metadata record, with the runners that check each artifact against PyTorch."""

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from vst.train.checkpoint import Checkpoint
-from vst.train.command import parse_resolution, require_writable_folder, run_command
-from vst.train.errors import CommandError, InputError
-from vst.train.files import write_atomically
-from vst.train.shipped import shipped_checkpoint
-from vst.train.stylizer import Stylizer
+from vst.core.checkpoint import Checkpoint
+from vst.core.command import parse_resolution, require_writable_folder, run_command
+from vst.core.errors import CommandError, InputError
+from vst.core.files import write_atomically
+from vst.core.stylizer import Stylizer
+from vst.styles import shipped_checkpoint
 
 from .gpu_stack import MissingGpuStack
 from .metadata import ArtifactMetadata, plan_metadata_path
@@ -68,7 +68,7 @@ def write_fp16_onnx(stylizer: Stylizer, path: Path, fp32: Path, metadata: Artifa
 def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
     """Build the plan from the FP16 ONNX (or, on TensorRT 10, an FP32 one), then run it
     on the GPU against the FP32 ONNX; a plan that fails the check is removed."""
-    from vst.engine.trt_runner import TrtRunner
+    from .tensorrt_runner import TrtRunner
 
     source = artifacts.fp16_onnx if artifacts.fp16_onnx.is_file() else artifacts.onnx
     try:

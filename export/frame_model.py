@@ -9,7 +9,7 @@ import copy
 import torch
 from torch import nn
 
-from vst.train.stylizer import Stylizer
+from vst.core.stylizer import Stylizer
 
 INPUT_NAME, OUTPUT_NAME = "frames", "stylized"
 FRAME_IO = {"layout": "NHWC", "channels": "RGB", "dtype": "uint8", "range": [0, 255],

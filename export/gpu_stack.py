@@ -6,7 +6,7 @@ that need them exit with status 3 and one line naming what is missing.
 """
 from dataclasses import dataclass
 
-from vst.train.errors import CommandError
+from vst.core.errors import CommandError
 
 
 class MissingGpuStack(CommandError):

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vst.train.errors import InputError
-from vst.train.stylizer import Stylizer
+from vst.core.errors import InputError
+from vst.core.stylizer import Stylizer
 
 from .frame_model import INPUT_NAME, OUTPUT_NAME, frame_model
 from .metadata import ArtifactMetadata, get_onnx_metadata, set_onnx_metadata

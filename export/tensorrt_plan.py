@@ -10,8 +10,8 @@ only here and in the engine's runner.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vst.train.errors import InputError
-from vst.train.files import write_atomically
+from vst.core.errors import InputError
+from vst.core.files import write_atomically
 
 from .frame_model import INPUT_NAME
 from .gpu_stack import GpuFacts, import_cuda_driver, import_tensorrt, tensorrt_major

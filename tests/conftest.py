@@ -25,8 +25,8 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory) -> Path:
     """A Res48 checkpoint with random weights (seed 0) and style name "texture"."""
-    from vst.train.checkpoint import Checkpoint
-    from vst.train.stylizer import Stylizer
+    from vst.core.checkpoint import Checkpoint
+    from vst.core.stylizer import Stylizer
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("checkpoint") / "texture.pt"
@@ -39,9 +39,9 @@ def onnx_model(checkpoint) -> Path:
     """The checkpoint fixture exported by vst-export's code to FP32 ONNX, beside it."""
     for exporter in ("onnx", "onnxscript"):
         pytest.importorskip(exporter, reason="pip install 'vst[export]'")
+    from vst.core.checkpoint import Checkpoint
     from vst.export.metadata import ArtifactMetadata
     from vst.export.onnx_export import export_onnx
-    from vst.train.checkpoint import Checkpoint
 
     path = checkpoint.with_suffix(".onnx")
     path.write_bytes(export_onnx(Checkpoint.load(checkpoint).stylizer,
@@ -60,7 +60,7 @@ def tensorrt_11_4_names(monkeypatch):
     if not TENSORRT_API.is_file():
         pytest.skip(f"TensorRT 11.4 API list not present at {TENSORRT_API}")
     trt, cuda = tensorrt_11_4(TENSORRT_API), FakeCudaDriver()
-    for module in ("vst.export.tensorrt_plan", "vst.engine.trt_runner", "vst.benchmarks.runners"):
+    for module in ("vst.export.tensorrt_plan", "vst.export.tensorrt_runner", "vst.benchmarks.runners"):
         monkeypatch.setattr(f"{module}.import_tensorrt", lambda: trt)
         monkeypatch.setattr(f"{module}.import_cuda_driver", lambda: cuda)
     return trt

@@ -13,7 +13,7 @@ from torch import nn
 from vst.benchmarks.cli import main
 from vst.benchmarks.cost import count_flops, model_cost
 from vst.benchmarks.timing import Stats, time_frames
-from vst.train.stylizer import Stylizer
+from vst.core.stylizer import Stylizer
 
 from bindings_11_4 import tensorrt_installed
 from invoke import invoke

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from vst.train.checkpoint import Checkpoint
-from vst.train.errors import InputError
-from vst.train.stylizer import Stylizer
+from vst.core.checkpoint import Checkpoint
+from vst.core.errors import InputError
+from vst.core.stylizer import Stylizer
 
 
 def test_round_trip_keeps_weights_and_record(tmp_path):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from vst.core.checkpoint import Checkpoint
 from vst.engine import cli
 from vst.engine.backends import Backend
-from vst.train.checkpoint import Checkpoint
 
 from bindings_11_4 import tensorrt_installed
 from invoke import invoke

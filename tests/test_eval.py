@@ -13,8 +13,8 @@ from vst.benchmarks.clips import Clip, read_frames
 from vst.benchmarks.eval_cli import main
 from vst.benchmarks.evaluate import INPUT_FRAMES, EvalModel, evaluate_clip
 from vst.benchmarks.pair_flows import EstimatedFlow, PairFlow, SintelFlow
+from vst.core.images import read_image, write_image
 from vst.train.flow import write_flo
-from vst.train.images import read_image, write_image
 
 pytest.importorskip("cv2", reason="vst-eval estimates flows with OpenCV (pip install 'vst[train]')")
 

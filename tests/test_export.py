@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
+from vst.core.checkpoint import Checkpoint
+from vst.core.errors import InputError
+from vst.core.stylizer import Stylizer
 from vst.export.cli import main
 from vst.export.frame_model import Float32InstanceNorm, frame_model
 from vst.export.metadata import read_plan_metadata, write_plan_metadata
 from vst.export.tensorrt_plan import PlanSettings, ShapeProfile
-from vst.train.checkpoint import Checkpoint
-from vst.train.errors import InputError
-from vst.train.stylizer import Stylizer
 
 from bindings_11_4 import FakeCudaDriver, tensorrt_installed
 
@@ -152,8 +152,8 @@ def test_shape_outside_the_profile_is_refused():
 def test_tensorrt_calls_exist_in_the_11_4_bindings(exported, tensorrt_11_4_names, tmp_path):
     """Runs the build and run paths against stand-ins that know only 11.4's real names and
     signatures: an AttributeError here is a call that 11.4 does not have. Nothing is built."""
-    from vst.engine.trt_runner import TrtRunner
     from vst.export.tensorrt_plan import build_plan
+    from vst.export.tensorrt_runner import TrtRunner
 
     root, _ = exported
     trt = tensorrt_11_4_names

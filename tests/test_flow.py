@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from vst.train.errors import InputError
+from vst.core.errors import InputError
 from vst.train.flow import FLOW_METHODS, compute_flow, confidence_mask, read_flo, write_flo
 from vst.train.warp import warp
 

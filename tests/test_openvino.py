@@ -8,9 +8,9 @@ ov = pytest.importorskip("openvino")
 
 from vst.engine.openvino_runner import (OpenVinoStylizer, fixed_shape_graphs,  # noqa: E402
                                         read_vst_onnx, reports_bf16, torch_graphs)
+from vst.core.checkpoint import Checkpoint  # noqa: E402
 from vst.engine.precision import BF16_MIN_PSNR  # noqa: E402
 from vst.export.onnx_export import PARITY_TOLERANCE, psnr, reference_frame  # noqa: E402
-from vst.train.checkpoint import Checkpoint  # noqa: E402
 
 SIZES = ((97, 131), (29, 37), (3, 2))   # (H, W): odd, and under the 8 pixels the stylizer pads to
 

@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader
 
 import vst.train.pairs as pairs_module
-from vst.train.errors import InputError
+from vst.core.errors import InputError
 from vst.train.pairs import FramePair, FramePairs, training_pairs
 from vst.train.synthetic import PhotoPairs
 from vst.train.warp import warp

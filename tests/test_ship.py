@@ -1,4 +1,4 @@
-"""python -m vst.train.ship: a trained checkpoint becomes a shipped style with its card."""
+"""python -m vst.release.ship: a trained checkpoint becomes a shipped style with its card."""
 import csv
 import json
 from pathlib import Path
@@ -8,13 +8,13 @@ import torch
 
 from invoke import invoke
 from media import make_texture
+from vst.core.checkpoint import Checkpoint
+from vst.core.images import read_image, write_image
+from vst.core.stylizer import Stylizer
 from vst.export.onnx_export import REFERENCE_FRAME, read_onnx_metadata
-from vst.train.checkpoint import Checkpoint
+from vst.release.ship import main, train_command
 from vst.train.config import TrainConfig
-from vst.train.images import read_image, write_image
 from vst.train.losses import LossWeights
-from vst.train.ship import main, train_command
-from vst.train.stylizer import Stylizer
 
 pytest.importorskip("onnxscript", reason="shipping writes the ONNX (pip install 'vst[export]')")
 
@@ -47,7 +47,7 @@ def test_train_command_gives_the_options_that_differ_from_the_defaults(trained):
 def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeypatch, capsys):
     models = tmp_path / "models"
     models.mkdir()
-    monkeypatch.setattr("vst.train.ship.MODELS", models)
+    monkeypatch.setattr("vst.release.ship.STYLES", models)
     evaluation = tmp_path / "eval.json"
     evaluation.write_text(json.dumps({"command": ["vst-eval", "clip", "--engine", "swirly.pt"], "clips": [
         {"clip": "clip", "flow": "DIS", "size": [64, 48], "results": [
@@ -77,7 +77,7 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
 
 
 def test_ship_refuses_an_eval_without_the_model(trained, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("vst.train.ship.MODELS", tmp_path)
+    monkeypatch.setattr("vst.release.ship.STYLES", tmp_path)
     evaluation = tmp_path / "eval.json"
     evaluation.write_text(json.dumps({"command": ["vst-eval"], "clips": [
         {"clip": "c", "flow": "DIS", "size": [8, 8], "results": []}]}))

@@ -3,28 +3,28 @@ import numpy as np
 import pytest
 
 from invoke import invoke
+from vst.core.checkpoint import Checkpoint
 from vst.engine.cli import main as vst_run
 from vst.export.frame_model import frame_model
 from vst.export.onnx_export import reference_frame
-from vst.train.checkpoint import Checkpoint
-from vst.train.shipped import MODELS, describe_style, shipped_checkpoint, shipped_styles, style_card
+from vst.styles import STYLES, describe_style, shipped_checkpoint, shipped_styles, style_card
 
-STYLES = shipped_styles()
+SHIPPED = shipped_styles()
 CARD_FIELDS = {"name", "style_image", "network", "files", "training", "evaluation"}
 
 
 def test_the_paper_styles_and_the_table_2_baseline_ship():
-    assert {"candy", "candy_no_temporal", "mosaic", "starry_night", "composition_vii", "gothic"} <= set(STYLES)
+    assert {"candy", "candy_no_temporal", "mosaic", "starry_night", "composition_vii", "gothic"} <= set(SHIPPED)
 
 
-@pytest.mark.parametrize("name", STYLES)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_each_style_has_its_checkpoint_onnx_and_card(name):
     checkpoint = Checkpoint.load(shipped_checkpoint(name))
     assert checkpoint.style == name and "optimizer" not in checkpoint.training
     card = style_card(name)
     assert set(card) == CARD_FIELDS and card["name"] == name
-    assert card["files"] == {"pt_bytes": (MODELS / f"{name}.pt").stat().st_size,
-                             "onnx_bytes": (MODELS / f"{name}.onnx").stat().st_size}
+    assert card["files"] == {"pt_bytes": (STYLES / f"{name}.pt").stat().st_size,
+                             "onnx_bytes": (STYLES / f"{name}.onnx").stat().st_size}
     assert card["training"]["iterations"] == checkpoint.training["iteration"]
     assert card["training"]["command"].startswith("vst-train --style ")
     assert card["style_image"]["licence"] and card["style_image"]["source"]
@@ -32,26 +32,26 @@ def test_each_style_has_its_checkpoint_onnx_and_card(name):
     assert max(card["files"].values()) < 2_000_000
 
 
-@pytest.mark.parametrize("name", STYLES)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_each_onnx_is_its_checkpoint(name):
     pytest.importorskip("onnxruntime")
     import torch
 
     from vst.export.onnx_export import OnnxRunner, read_onnx_metadata
 
-    assert read_onnx_metadata(MODELS / f"{name}.onnx").style == name
+    assert read_onnx_metadata(STYLES / f"{name}.onnx").style == name
     frame = reference_frame((96, 64))
     with torch.no_grad():
         expected = frame_model(Checkpoint.load(shipped_checkpoint(name)).stylizer, "fp32")(torch.from_numpy(frame))
-    got = OnnxRunner(MODELS / f"{name}.onnx", ["CPUExecutionProvider"])(frame)
+    got = OnnxRunner(STYLES / f"{name}.onnx", ["CPUExecutionProvider"])(frame)
     assert np.abs(got.astype(int) - expected.numpy().astype(int)).max() <= 1
 
 
 def test_list_styles_describes_every_style_from_its_card(capsys):
     code, out, _ = invoke(vst_run, capsys, ["--list-styles"])
     lines = out.strip().splitlines()
-    assert code == 0 and [line.split()[0] for line in lines] == STYLES
-    assert lines == [describe_style(name) for name in STYLES]
+    assert code == 0 and [line.split()[0] for line in lines] == SHIPPED
+    assert lines == [describe_style(name) for name in SHIPPED]
     candy = next(line for line in lines if line.startswith("candy "))
     mean = np.mean([c["e_temporal"] for c in style_card("candy")["evaluation"]["clips"].values()])
     assert "lambda 100" in candy and f"E_temporal {mean:.4f}" in candy

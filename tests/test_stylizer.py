@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vst.train.stylizer import Stylizer
+from vst.core.stylizer import Stylizer
 
 
 @pytest.mark.parametrize("width", [48, 128])

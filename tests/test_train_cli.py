@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from vst.train.checkpoint import Checkpoint
+from vst.core.checkpoint import Checkpoint
+from vst.core.images import write_image
 from vst.train.cli import main
-from vst.train.images import write_image
 
 from media import make_texture as texture, write_video
 

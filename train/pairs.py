@@ -13,7 +13,7 @@ half file and the next run resumes where it stopped.
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 import av
 import numpy as np
@@ -21,30 +21,15 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset
 from tqdm import tqdm
 
-from .convention import frames_to_tensor
-from .errors import InputError
-from .files import write_atomically
+from vst.core.convention import frames_to_tensor
+from vst.core.errors import InputError
+from vst.core.files import write_atomically
+from vst.core.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from .flow import check_flow_method, compute_flow, confidence_mask
+from .frame_pair import FramePair
+from .synthetic import PhotoPairs
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg",
-                              ".wmv", ".flv", ".ts", ".m2ts", ".mts", ".3gp", ".ogv", ".mxf",
-                              ".nut", ".y4m"})
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".tif", ".tiff", ".webp"})
 CACHE_VERSION = 1  # bump when decoding or flow storage changes, so old caches are not reused
-
-
-class FramePair(NamedTuple):
-    """One training pair; default_collate batches it into a FramePair of (B, ...) tensors.
-
-    prev: (3, H, W) float32 RGB in [0, 1], frame t-1 (t-2 for long-term pairs)
-    cur: (3, H, W) the same for frame t
-    flow: (2, H, W) float32 pixels, backward flow t -> prev, so warp(prev, flow) ≈ cur
-    confidence: (1, H, W) float32 in [0, 1], where that warp can be trusted
-    """
-    prev: torch.Tensor
-    cur: torch.Tensor
-    flow: torch.Tensor
-    confidence: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -108,8 +93,6 @@ def training_pairs(data_dirs: list[Path], size: tuple[int, int], flow: str, long
                    cache_dir: Path, max_pairs_per_video: int | None = None,
                    seed: int = 0) -> Dataset:
     """FramePairs over the videos and PhotoPairs over the photos found under data_dirs."""
-    from .synthetic import PhotoPairs  # imported here: synthetic imports FramePair from us
-
     check_flow_method(flow)
     videos, photos = [], []
     for data_dir in map(Path, data_dirs):

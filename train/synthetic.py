@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .errors import InputError
+from vst.core.errors import InputError
 from .flow import require_cv2
-from .images import read_image
-from .pairs import FramePair
+from vst.core.images import read_image
+from .frame_pair import FramePair
 
 
 @dataclass(frozen=True)

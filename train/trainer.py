@@ -10,14 +10,14 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .checkpoint import Checkpoint
+from vst.core.checkpoint import Checkpoint
 from .config import TrainConfig
-from .convention import frames_to_tensor, tensor_to_frames
-from .errors import InputError
-from .images import read_image, write_image
+from vst.core.convention import frames_to_tensor, tensor_to_frames
+from vst.core.errors import InputError
+from vst.core.images import read_image, write_image
 from .losses import HybridLoss, LossTerms
 from .pairs import training_pairs
-from .stylizer import Stylizer
+from vst.core.stylizer import Stylizer
 from .vgg import load_vgg
 
 LOG_COLUMNS = ("iteration", "seconds") + LossTerms._fields

@@ -1,6 +1,6 @@
 """The loss network: VGG-19 up to relu4_2, frozen (Huang et al. 2017, section 3.2).
 
-Input: frames per vst.train.convention, float (N, 3, H, W) RGB in [0, 1]. The module applies
+Input: frames per vst.core.convention, float (N, 3, H, W) RGB in [0, 1]. The module applies
 the preprocessing its weights were trained with (part of the weights' identity), so callers
 never deal with BGR or 0..255. Output: a dict name -> (N, C, H/k, W/k) activation for
 relu1_2, relu2_2, relu3_2, relu4_2 with C = 64, 128, 256, 512 and k = 1, 2, 4, 8 (floored).
@@ -17,7 +17,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .errors import InputError
+from vst.core.errors import InputError
 
 # (block, 3x3 convs kept, channels): VGG-19's prefix, ending at conv4_2 so relu4_2 is last
 BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 4, 256), (4, 2, 512))

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vst.core.errors import InputError
 from vst.export.frame_model import INPUT_NAME, OUTPUT_NAME
 from vst.export.gpu_stack import GpuFacts, import_cuda_driver, import_tensorrt
 from vst.export.metadata import read_plan_metadata
 from vst.export.tensorrt_plan import ShapeProfile
-from vst.train.errors import InputError
 
 
 SLOTS = 2

@@ -1,20 +1,20 @@
-"""Trained stylizers that ship inside the package, so that `--style NAME` works on a fresh
-install: vst/train/models/NAME.pt (a vst.train.checkpoint file without the optimizer
-state), NAME.onnx and NAME.json, the model card (written by vst.train.ship)."""
+"""vst.styles: the trained stylizers that ship inside the package, so that `--style NAME`
+works on a fresh install. Beside this file: NAME.pt (a vst.core.checkpoint file without the
+optimizer state), NAME.onnx and NAME.json, the model card (written by vst.release.ship)."""
 import json
 from pathlib import Path
 
-from .errors import InputError
+from vst.core.errors import InputError
 
-MODELS = Path(__file__).with_name("models")
+STYLES = Path(__file__).parent
 
 
 def shipped_styles() -> list[str]:
-    return sorted(path.stem for path in MODELS.glob("*.pt"))
+    return sorted(path.stem for path in STYLES.glob("*.pt"))
 
 
 def shipped_checkpoint(name: str) -> Path:
-    path = MODELS / f"{name}.pt"
+    path = STYLES / f"{name}.pt"
     if not path.is_file():
         raise InputError(f"no shipped style {name!r}; shipped: {', '.join(shipped_styles()) or 'none'}")
     return path
@@ -22,7 +22,7 @@ def shipped_checkpoint(name: str) -> Path:
 
 def style_card(name: str) -> dict:
     """NAME's model card; {} for a style shipped without one."""
-    card = MODELS / f"{name}.json"
+    card = STYLES / f"{name}.json"
     return json.loads(card.read_text()) if card.is_file() else {}
 
 

@@ -1,6 +1,6 @@
 """The stylizing network of Table 1: 353-Res48 and its Johnson-sized variant 353-Res128.
 
-Input and output follow vst.train.convention: (N, 3, H, W) RGB in [0, 1]. Any H x W works:
+Input and output follow vst.core.convention: (N, 3, H, W) RGB in [0, 1]. Any H x W works:
 the frame is padded up to a multiple of 4 (the two stride-2 convs), and to at least 8 so the
 quarter-size feature maps stay 2x2 or larger, then cropped back.
 """

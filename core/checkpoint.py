@@ -5,13 +5,12 @@ A checkpoint is a torch.save'd dict:
   state_dict    Stylizer weights
   arch          {"width": 48 | 128, "upsample": "deconv" | "resize"}
   style         style name (the style image's stem)
-  io            vst.train.convention.FRAMES: NCHW, RGB, float32, [0, 1]
+  io            vst.core.convention.FRAMES: NCHW, RGB, float32, [0, 1]
   config        the TrainConfig as plain values
   vst_version   the version that wrote it
   training      {"iteration", "optimizer", "loss_weights", "vgg"} for --resume
 """
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
@@ -20,15 +19,9 @@ from .convention import FRAMES
 from .errors import InputError
 from .files import write_atomically
 from .stylizer import Stylizer
+from .version import vst_version
 
 FORMAT = "vst-stylizer"
-
-
-def vst_version() -> str:
-    try:
-        return version("vst")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @dataclass

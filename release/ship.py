@@ -1,6 +1,6 @@
-"""`python -m vst.train.ship`: make a vst-train checkpoint a shipped style (maintainers).
+"""`python -m vst.release.ship`: make a vst-train checkpoint a shipped style (maintainers).
 
-Writes into vst/train/models/:
+Writes into vst/styles/ (the styles/ folder of the repository):
   NAME.pt     the checkpoint without the optimizer state, its style field set to NAME
   NAME.onnx   the FP32 ONNX (vst-export's, parity-checked against PyTorch)
   NAME.json   the model card: style image source and licence, the exact training command
@@ -16,12 +16,12 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .checkpoint import Checkpoint
-from .command import require_writable_folder, run_command
-from .config import TrainConfig
-from .errors import InputError
-from .files import write_atomically
-from .shipped import MODELS
+from vst.core.checkpoint import Checkpoint
+from vst.core.command import require_writable_folder, run_command
+from vst.core.errors import InputError
+from vst.core.files import write_atomically
+from vst.styles import STYLES
+from vst.train.config import TrainConfig
 
 FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last iterations
 
@@ -86,7 +86,7 @@ def write_gallery(path: Path, style_image: Path, frame_path: Path, checkpoint: C
 
     from vst.export.frame_model import frame_model
 
-    from .images import read_image, scale_to_height, write_image
+    from vst.core.images import read_image, scale_to_height, write_image
 
     frame = read_image(frame_path)
     height = frame.shape[0]
@@ -107,7 +107,7 @@ def write_gallery(path: Path, style_image: Path, frame_path: Path, checkpoint: C
 @click.option("--gallery", type=click.Path(path_type=Path), help="Write the gallery strip PNG here.")
 @click.option("--frame", type=click.Path(path_type=Path), help="The gallery's input frame [default: vst.export's reference frame].")
 def command(checkpoint, name, source, licence, eval_json, held_out, gallery, frame):
-    """Ship CHECKPOINT as the style NAME: .pt, .onnx and the model card in vst/train/models."""
+    """Ship CHECKPOINT as the style NAME: .pt, .onnx and the model card in vst/styles."""
     from vst.export.cli import write_onnx
     from vst.export.metadata import ArtifactMetadata
     from vst.export.onnx_export import OPSET, REFERENCE_FRAME
@@ -135,13 +135,13 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
     }
     shipped = Checkpoint(ckpt.stylizer, name, config,
                          {"iteration": ckpt.training["iteration"], "vgg": ckpt.training["vgg"]})
-    pt, onnx = MODELS / f"{name}.pt", MODELS / f"{name}.onnx"
+    pt, onnx = STYLES / f"{name}.pt", STYLES / f"{name}.onnx"
     # the .onnx first: its parity check can fail, and a style is listed by its .pt
     write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,
                                                      "fp32", OPSET))
     shipped.save(pt)
     card["files"] = {"pt_bytes": pt.stat().st_size, "onnx_bytes": onnx.stat().st_size}
-    card_path = MODELS / f"{name}.json"
+    card_path = STYLES / f"{name}.json"
     text = json.dumps(card, indent=2, allow_nan=False) + "\n"
     write_atomically(card_path, lambda file: file.write(text.encode()))
     if gallery:

