@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vst.core.version import vst_version
 from vst.core.images import write_image
+from vst.core.version import vst_version
 
 from .evaluate import ClipResult, ErrorMaps
 from .report import markdown_row

@@ -5,9 +5,9 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from vst.core.version import vst_version
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
+from vst.core.version import vst_version
 
 from .frame_model import FRAME_IO
 

@@ -8,8 +8,9 @@ from torch.utils.data import ConcatDataset, DataLoader
 
 import vst.train.pairs as pairs_module
 from vst.core.errors import InputError
-from vst.train.pairs import FramePair, FramePairs, training_pairs
-from vst.train.synthetic import PhotoPairs
+from vst.train.frame_pair import FramePair
+from vst.train.pairs import FramePairs, training_pairs
+from vst.train.synthetic import Motion, PhotoPairs
 from vst.train.warp import warp
 
 from media import write_video
@@ -61,6 +62,15 @@ def test_photo_pair_flow_warps_prev_onto_cur(photo):
     assert pair.confidence.mean() > 0.8
     assert pair.flow.abs().max() > 0.5, "the motion must not be trivial"
     error, still = warp_errors(pair)
+    assert error < 1e-3 and still > 0.02
+
+
+def test_scaled_photo_motion_is_larger_and_its_flow_still_exact(photo):
+    fast = Motion().scaled(4)
+    assert fast.max_displacement(*SIZE) > 2 * Motion().max_displacement(*SIZE)
+    slow_pair, fast_pair = (PhotoPairs([photo], SIZE, seed=1, motion=m)[0] for m in (Motion(), fast))
+    assert fast_pair.flow.abs().mean() > 2 * slow_pair.flow.abs().mean()
+    error, still = warp_errors(fast_pair)
     assert error < 1e-3 and still > 0.02
 
 
@@ -188,6 +198,15 @@ def test_folder_without_videos_or_photos(tmp_path):
     (tmp_path / "data" / "readme.txt").write_text("hello")
     with pytest.raises(InputError, match=r"data: no videos or photos found \(extensions: .*\.mp4"):
         training_pairs([tmp_path / "data"], SIZE, "dis", False, tmp_path / "cache")
+
+
+def test_exclude_leaves_out_matching_files(video, photo, tmp_path):
+    moving_texture_video(tmp_path / "held_out.mp4", lambda h, w: np.zeros((h, w, 3), np.uint8) + 128)
+    assert len(training_pairs([tmp_path], SIZE, "dis", False, tmp_path / "cache")) == 5 + 5 + 1
+    kept = training_pairs([tmp_path], SIZE, "dis", False, tmp_path / "cache", exclude=("*/held_out.mp4",))
+    assert len(kept) == 5 + 1
+    with pytest.raises(InputError, match="no videos or photos found outside --exclude"):
+        training_pairs([tmp_path], SIZE, "dis", False, tmp_path / "cache", exclude=("*.mp4", "*.png"))
 
 
 def test_unknown_flow_method_is_rejected_before_decoding(video, tmp_path, monkeypatch):

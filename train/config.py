@@ -32,6 +32,9 @@ class TrainConfig:
     vgg: Path | None = None
     cache_dir: Path = field(default_factory=default_cache_dir)
     max_pairs_per_video: int | None = None
+    exclude: tuple[str, ...] = ()           # glob patterns of data files left out (held-out clips)
+    photo_motion: float = 1.0               # scale of the photo pairs' synthetic motion (synthetic.Motion)
+    precision: str = "auto"                 # "auto" | "bf16" | "fp32": see trainer.training_precision
     log: Path | None = None                 # CSV of the loss terms; None: OUT with .csv
 
     @property

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from vst.core.errors import InputError
+
 from .warp import warp
 
 FLOW_METHODS = ("dis", "deepflow")

@@ -26,8 +26,9 @@ class LossWeights:
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Eq. 3: mean squared feature difference, averaged over the batch."""
-    return (features - target).pow(2).mean()
+    """Eq. 3: mean squared feature difference, averaged over the batch; in float32, since
+    BF16 autocast hands out bfloat16 features whose 8-bit mantissa the difference would lose."""
+    return (features.float() - target.float()).pow(2).mean()
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:

@@ -12,6 +12,7 @@ half file and the next run resumes where it stopped.
 """
 import hashlib
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Iterator
 
@@ -25,9 +26,10 @@ from vst.core.convention import frames_to_tensor
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
 from vst.core.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
 from .flow import check_flow_method, compute_flow, confidence_mask
 from .frame_pair import FramePair
-from .synthetic import PhotoPairs
+from .synthetic import Motion, PhotoPairs
 
 CACHE_VERSION = 1  # bump when decoding or flow storage changes, so old caches are not reused
 
@@ -90,20 +92,23 @@ class FramePairs(Dataset):
 
 
 def training_pairs(data_dirs: list[Path], size: tuple[int, int], flow: str, long_term: bool,
-                   cache_dir: Path, max_pairs_per_video: int | None = None,
-                   seed: int = 0) -> Dataset:
-    """FramePairs over the videos and PhotoPairs over the photos found under data_dirs."""
+                   cache_dir: Path, max_pairs_per_video: int | None = None, seed: int = 0,
+                   exclude: tuple[str, ...] = (), photo_motion: float = 1.0) -> Dataset:
+    """FramePairs over the videos and PhotoPairs over the photos found under data_dirs, less
+    the files whose path matches a glob pattern of `exclude` (fnmatch, e.g. '*/bikes.mp4')."""
     check_flow_method(flow)
     videos, photos = [], []
     for data_dir in map(Path, data_dirs):
         if not data_dir.is_dir():
             raise InputError(f"{data_dir}: no such folder")
-        files = sorted(path for path in data_dir.rglob("*") if path.is_file())
+        files = sorted(path for path in data_dir.rglob("*") if path.is_file()
+                       and not any(fnmatch(str(path), pattern) for pattern in exclude))
         found_videos = [path for path in files if path.suffix.lower() in VIDEO_EXTENSIONS]
         found_photos = [path for path in files if path.suffix.lower() in IMAGE_EXTENSIONS]
         if not found_videos and not found_photos:
             extensions = " ".join(sorted(VIDEO_EXTENSIONS | IMAGE_EXTENSIONS))
-            raise InputError(f"{data_dir}: no videos or photos found (extensions: {extensions})")
+            left_out = " outside --exclude" if exclude else ""
+            raise InputError(f"{data_dir}: no videos or photos found{left_out} (extensions: {extensions})")
         videos += found_videos
         photos += found_photos
     datasets = []
@@ -111,7 +116,7 @@ def training_pairs(data_dirs: list[Path], size: tuple[int, int], flow: str, long
         datasets.append(FramePairs(videos, size, cache_dir=cache_dir, flow=flow,
                                    long_term=long_term, max_pairs_per_video=max_pairs_per_video))
     if photos:
-        datasets.append(PhotoPairs(photos, size, seed=seed))
+        datasets.append(PhotoPairs(photos, size, seed=seed, motion=Motion().scaled(photo_motion)))
     return datasets[0] if len(datasets) == 1 else ConcatDataset(datasets)
 
 

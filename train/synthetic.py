@@ -5,7 +5,7 @@ F is a random affine motion (about the frame centre) plus a low-frequency deform
 then exactly the backward flow t -> t-1, so warp(prev, F) = cur wherever p + F(p) lies inside
 the crop; frame t has real content everywhere because the photo extends past the crop.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +13,9 @@ import torch
 from torch.utils.data import Dataset
 
 from vst.core.errors import InputError
-from .flow import require_cv2
 from vst.core.images import read_image
+
+from .flow import require_cv2
 from .frame_pair import FramePair
 
 
@@ -26,6 +27,12 @@ class Motion:
     scale: float = 0.03          # per-axis scale change, fraction
     deformation_px: float = 2.0  # amplitude of the smooth non-rigid part, pixels
     deformation_grid: int = 4    # control points per side of the smooth part
+
+    def scaled(self, factor: float) -> "Motion":
+        """Translation and deformation times `factor`: factor 4 shifts a 256-wide frame by up
+        to ~31 px, as the fast scenes of Sintel move at that size. Rotation and zoom stay:
+        scaled alike they would swing the corners of the frame far beyond what video shows."""
+        return replace(self, shift=self.shift * factor, deformation_px=self.deformation_px * factor)
 
     def max_displacement(self, width: int, height: int) -> float:
         """Upper bound on |F(p)| in pixels over a width x height frame."""
