@@ -1,7 +1,10 @@
 """How every vst command ends: one line on stderr and an exit status, never a traceback
 for a failure the user can act on."""
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -31,15 +34,49 @@ def require_writable_folder(path: Path) -> None:
         raise InputError(f"{folder}: output folder is not writable")
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C's KeyboardInterrupt would be, so that every
+    clean-up written for Ctrl-C (temporary files, a last checkpoint) runs for them too."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped(signum)
+
+
+@contextmanager
+def stops_like_ctrl_c():
+    """SIGTERM and SIGHUP raise Stopped in the main thread while the block runs (a command
+    run on another thread, as a library call, leaves signals to its host)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, _raise_stopped) for signum in signals}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def run_command(command: click.Command, argv: list[str] | None = None) -> None:
     """Run a click command: CommandError -> its message and exit_code (2 for bad input),
-    usage errors -> 2, Ctrl-C -> 130. The command finds its own command line, for records,
-    in click's context object."""
+    usage errors -> 2, Ctrl-C -> 130, SIGTERM / SIGHUP -> 128 + the signal's number. The
+    command finds its own command line, for records, in click's context object."""
     name = command.name
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        command.main(args=args, prog_name=name, standalone_mode=False, obj=[name, *args])
-    except (KeyboardInterrupt, click.Abort):
+        with stops_like_ctrl_c():
+            command.main(args=args, prog_name=name, standalone_mode=False, obj=[name, *args])
+    except (KeyboardInterrupt, click.Abort) as exc:
+        stop = exc if isinstance(exc, Stopped) else exc.__cause__  # click wraps it in Abort
+        if isinstance(stop, Stopped):
+            click.echo(f"{name}: stopped by {stop}", err=True)
+            sys.exit(128 + stop.signum)
         click.echo(f"{name}: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:

@@ -21,8 +21,9 @@ from .choice import RUNTIMES
                    "ONNX Runtime, else PyTorch.")
 @click.option("--list-styles", is_flag=True, help="List the shipped styles and exit.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Output video [default: VIDEO's folder, STEM.STYLE.mp4].")
-@click.option("--codec", default="libx264", show_default=True, help="libx264, libx265, h264_nvenc, ...")
-@click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True, help="x264/x265 quality.")
+@click.option("--codec", default="auto", show_default=True,
+              help="Video encoder: auto (libx264; libvpx-vp9 for .webm), libx265, h264_nvenc, ...")
+@click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True, help="x264/x265/VP9 constant quality (lower is better).")
 @click.option("--preset", default="medium", show_default=True, help="x264/x265 speed preset.")
 @click.option("--height", type=click.IntRange(8), help="Scale frames to this height before stylizing.")
 @click.option("--max-frames", type=click.IntRange(1), help="Stop after N frames (needed to end a camera).")
@@ -47,7 +48,8 @@ def command(video, engine, style, runtime, list_styles, out, codec, crf, preset,
         result = stylize_video(job, backend)
 
     info, times = result.info, result.times
-    audio = f", audio copied ({info.audio})" if info.audio and job.audio else ", no audio"
+    audio = (", no audio" if not (info.audio and job.audio) else
+             f", audio {result.audio_note}" if result.audio_note else f", audio copied ({info.audio})")
     click.echo(f"{result.out}: {times.frames} frames {result.width}x{info.height} at {float(info.fps):g} fps"
                f"{audio}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
                f"decode {times.throughput('decode'):.0f} fps, stylize {times.throughput('stylize'):.1f} fps "

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from vst.core.command import require_writable_folder
-from vst.core.errors import InputError
+from vst.core.errors import CommandError, InputError
 from vst.core.files import temporary_sibling
 
 from .backends import Backend
@@ -15,13 +15,14 @@ from .pipeline import StageTimes, run_pipeline
 from .video_io import VideoInfo, VideoReader, VideoWriter
 
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi"}
+AUTO_CODECS = {".webm": "libvpx-vp9"}   # --codec auto by output suffix; libx264 elsewhere
 
 
 @dataclass(frozen=True)
 class VideoJob:
     video: str                       # a file, a stream URL or a camera (/dev/video0)
     out: Path | None = None          # None: default_output(video, style)
-    codec: str = "libx264"
+    codec: str = "auto"              # auto: AUTO_CODECS by the output's suffix
     crf: int = 18
     preset: str = "medium"
     height: int | None = None        # scale frames to this height before stylizing
@@ -37,6 +38,7 @@ class JobResult:
     width: int                       # of the written frames
     times: StageTimes
     decode_error: str | None         # why decoding stopped early, if it did
+    audio_note: str | None = None    # how the audio was re-encoded, where it could not be copied
 
 
 def default_output(video: str, style: str) -> Path:
@@ -58,6 +60,8 @@ def stylize_video(job: VideoJob, backend: Backend, progress: bool = True) -> Job
     reader = VideoReader(job.video, job.height, audio=job.audio)
     try:
         out = job.out or default_output(job.video, backend.style)
+        if out.is_dir():
+            raise InputError(f"{out}: is a folder; give the output file's name")
         if out.suffix.lower() not in CONTAINERS:
             raise InputError(f"{out}: unknown container; use one of {' '.join(CONTAINERS)}")
         require_writable_folder(out)
@@ -67,24 +71,29 @@ def stylize_video(job: VideoJob, backend: Backend, progress: bool = True) -> Job
         width = info.width * (2 if job.side_by_side else 1)
         temporary, writer = temporary_sibling(out), None
         try:
-            writer = VideoWriter(temporary, CONTAINERS[out.suffix.lower()], info, width, job.codec,
-                                 job.crf, job.preset, reader.audio)
-            total = min(filter(None, (info.frames, job.max_frames)), default=None)
+            suffix = out.suffix.lower()
+            codec = AUTO_CODECS.get(suffix, "libx264") if job.codec == "auto" else job.codec
+            writer = VideoWriter(temporary, CONTAINERS[suffix], info, width, codec, job.crf, job.preset,
+                                 reader.audio)
+            total = min(filter(None, (info.expected_frames, job.max_frames)), default=None)
             with tqdm(total=total, unit="frame", desc=backend.name, dynamic_ncols=True,
                       disable=not progress) as bar:
                 times = run_pipeline(reader, backend.submit, writer.write_frame, writer.write_audio,
                                      backend.collect, backend.depth,
                                      input_beside_output if job.side_by_side else None,
                                      job.max_frames, bar.update)
-            writer.close()
+            audio_note = writer.audio_note
+            writer.close(cut_audio=job.max_frames is not None and times.frames >= job.max_frames)
             writer = None
             if times.frames == 0:
                 raise InputError(f"{job.video}: no frame could be decoded")
             os.replace(temporary, out)
+        except OSError as exc:  # a full disk, a file-size limit, a vanished folder
+            raise CommandError(f"{out}: cannot write ({exc.strerror or exc}); nothing written") from None
         finally:
             if writer is not None:
                 writer.abandon()
             temporary.unlink(missing_ok=True)
     finally:
         reader.close()
-    return JobResult(out, info, width, times, reader.error)
+    return JobResult(out, info, width, times, reader.error, audio_note)

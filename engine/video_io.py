@@ -2,9 +2,11 @@
 timestamps, and the audio stream's packets passed through untouched (OpenCV's writer would
 drop them).
 
-The reader yields video frames and audio packets in container order, so the writer can mux
-them in the same order and the output interleaves like the input.
+The reader yields video frames and audio packets in container order; the writer holds the
+audio back until the video has reached it, so that a run cut short (--max-frames) ends its
+audio where its video ends.
 """
+from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +16,11 @@ import av
 import numpy as np
 
 from vst.core.errors import InputError
+
+MAX_SIDE = 8192       # pixels: the largest frame side the exported graphs accept
+X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                "veryslow", "placebo")
+REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate) when it cannot copy; else aac
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,7 @@ class VideoInfo:
     duration: float | None   # seconds
     rotation: int            # display rotation, degrees counter-clockwise
     audio: str | None        # audio codec name, None without audio
+    time_base: Fraction      # of the frames' pts, which the encoder keeps
 
     @property
     def expected_frames(self) -> int | None:
@@ -114,6 +122,15 @@ class VideoReader:
             # even width, so 4:2:0 encoders take it
             natural, self.height = 2 * round(natural * height / self.height / 2), height
         self.width = width or natural
+        if max(self.width, self.height) > MAX_SIDE:
+            self.container.close()
+            raise InputError(f"{source}: frames would be {self.width}x{self.height}; at most {MAX_SIDE} "
+                             "pixels a side (lower --height)")
+        self.fps = self.video.average_rate or self.video.guessed_rate or Fraction(25)
+        # AVI stores no presentation times (packed B-frames scramble what decoders report) and
+        # is constant-rate by design: its frames are numbered at its rate instead
+        self.constant_rate = self.container.format.name == "avi"
+        self.time_base = 1 / self.fps if self.constant_rate else self.video.time_base
         self.decoded = 0
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
 
@@ -122,13 +139,17 @@ class VideoReader:
         stream, container = self.video, self.container
         duration = (float(stream.duration * stream.time_base) if stream.duration
                     else container.duration / av.time_base if container.duration else None)
-        return VideoInfo(self.width, self.height, stream.average_rate or stream.guessed_rate or Fraction(25),
-                         stream.frames or None, duration, self.rotation,
-                         self.audio.codec_context.name if self.audio else None)
+        return VideoInfo(self.width, self.height, self.fps, stream.frames or None, duration, self.rotation,
+                         self.audio.codec_context.name if self.audio else None, self.time_base)
+
+    def _first_pts(self) -> int:
+        """Where a constant-rate video's numbered frames start, in frames."""
+        start = self.video.start_time
+        return round(start * self.video.time_base * self.fps) if start else 0
 
     def __iter__(self) -> Iterator[Frame | av.Packet]:
         streams = [self.video] + ([self.audio] if self.audio else [])
-        timestamps = Timestamps()
+        timestamps, first = Timestamps(), self._first_pts()
         try:
             for packet in self.container.demux(*streams):
                 if packet.stream is self.audio:
@@ -136,9 +157,10 @@ class VideoReader:
                         yield packet
                     continue
                 for frame in packet.decode():
+                    pts = first + self.decoded if self.constant_rate else timestamps(frame.pts, frame.dts)
                     self.decoded += 1
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
-                    yield Frame(pixels, timestamps(frame.pts, frame.dts), frame.time_base)
+                    yield Frame(pixels, pts, self.time_base)
         except av.FFmpegError as exc:
             self.error = str(exc).splitlines()[0]
 
@@ -147,42 +169,136 @@ class VideoReader:
 
 
 class VideoWriter:
-    """Encodes frames with the given codec and copies the reader's audio packets."""
+    """Encodes frames with the given codec at the reader's timestamps, and copies the
+    reader's audio packets where the container takes their codec, else re-encodes them
+    (aac; Opus in WebM). Every setting is checked as it opens, before any frame is made."""
 
     def __init__(self, path: Path, container_format: str, info: VideoInfo, width: int,
                  codec: str, crf: int, preset: str, audio_stream=None):
-        self.container = av.open(str(path), "w", format=container_format)
+        check_video_encoder(codec, preset)
+        opening = (path, container_format, info, width, codec, crf, preset, audio_stream)
         try:
-            self.video = self.container.add_stream(codec, rate=info.fps)
-        except (av.FFmpegError, ValueError) as exc:
-            self.container.close()
-            raise InputError(f"codec {codec!r} is not available here ({exc})") from None
+            try:
+                self._open(*opening, copy_audio=True)
+            except av.FFmpegError:
+                if audio_stream is None or self.audio_note is not None:
+                    raise
+                # a muxer may list a codec it then refuses to hold (Opus in .mov): re-encode it
+                self._open(*opening, copy_audio=False)
+        except av.FFmpegError as exc:
+            raise InputError(f"{codec} does not start with these settings ({_reason(exc)})") from None
+        self.pending_audio: deque[tuple[float, av.Packet]] = deque()
+        self.video_end = 0.0   # seconds: where the last frame written ends
+
+    def _open(self, path, container_format, info, width, codec, crf, preset, audio_stream,
+              copy_audio: bool) -> None:
+        self.container = av.open(str(path), "w", format=container_format)
+        self.audio_note = None
+        try:
+            self.video = self._video_stream(info, width, codec, crf, preset)
+            self.audio, self.audio_note = self._audio_stream(audio_stream, container_format, copy_audio)
+            # opens the encoders and writes the header: settings an encoder refuses fail here
+            self.container.start_encoding()
+        except BaseException:
+            self.abandon()
+            raise
+
+    def _video_stream(self, info: VideoInfo, width: int, codec: str, crf: int, preset: str):
+        try:
+            video = self.container.add_stream(codec, rate=info.fps)
+        except ValueError as exc:  # "'webm' format does not support 'libx264' codec"
+            raise InputError(f"{exc}; choose another --codec or container") from None
+        # the input's own time base, never 1/fps: frames of a variable-rate input that lie
+        # closer than one frame period would otherwise round onto one timestamp
+        video.codec_context.time_base = video.time_base = info.time_base
         # 4:2:0 needs even sizes; odd ones keep every pixel in 4:4:4 rather than lose a row
         even = width % 2 == 0 and info.height % 2 == 0
-        self.video.width, self.video.height = width, info.height
-        self.video.pix_fmt = "yuv420p" if even else "yuv444p"
-        self.video.options = {"crf": str(crf), "preset": preset} if codec in ("libx264", "libx265") else {}
+        video.width, video.height = width, info.height
+        video.pix_fmt = "yuv420p" if even else "yuv444p"
+        video.options = encoder_options(codec, crf, preset)
         if info.rotation:
-            self.video.set_display_rotation(info.rotation)
-        self.audio = self.container.add_stream_from_template(audio_stream) if audio_stream else None
+            video.set_display_rotation(info.rotation)
+        self.frame_period = 1 / info.fps
+        return video
+
+    def _audio_stream(self, template, container_format: str, copy: bool):
+        """(the output audio stream or None, a note for the user when it is re-encoded)."""
+        if template is None:
+            return None, None
+        name = template.codec_context.name
+        if copy and name in self.container.supported_codecs:
+            return self.container.add_stream_from_template(template), None
+        encoder, rate = REENCODE_AUDIO.get(container_format, ("aac", template.rate))
+        stream = self.container.add_stream(encoder, rate=rate, layout=template.layout.name)
+        return stream, f"{name} re-encoded to {stream.codec_context.name} (the container cannot hold {name})"
 
     def write_frame(self, pixels: np.ndarray, source: Frame) -> None:
         """Encode uint8 (H, W, 3) RGB `pixels` at the timestamp of the `source` frame."""
         frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-        # the input's timestamps, rescaled by the encoder: frame rate, VFR and duration survive
         frame.pts, frame.time_base = source.pts, source.time_base
         self.container.mux(self.video.encode(frame))
+        if source.pts is not None:
+            self.video_end = float(source.pts * source.time_base + self.frame_period)
+        self._write_audio_until(self.video_end)
 
     def write_audio(self, packet: av.Packet) -> None:
-        packet.stream = self.audio
-        self.container.mux(packet)
+        """Queue an audio packet of the reader's stream; it is written once the video reaches it."""
+        when = packet.pts if packet.pts is not None else packet.dts
+        self.pending_audio.append((float(when * packet.time_base), packet))
 
-    def close(self) -> None:
+    def _write_audio_until(self, end: float) -> None:
+        while self.pending_audio and self.pending_audio[0][0] < end:
+            _, packet = self.pending_audio.popleft()
+            if self.audio_note is None:
+                packet.stream = self.audio
+                self.container.mux(packet)
+            else:
+                for frame in packet.decode():
+                    frame.pts = None  # the encoder counts samples itself after resampling
+                    self.container.mux(self.audio.encode(frame))
+
+    def close(self, cut_audio: bool = False) -> None:
+        """Flush and finish the file. cut_audio: drop the audio after the last frame (a run
+        stopped early), else keep all of it, as the input has it."""
         try:
+            self._write_audio_until(self.video_end if cut_audio else float("inf"))
             self.container.mux(self.video.encode())  # flush delayed frames
+            if self.audio_note is not None:
+                self.container.mux(self.audio.encode())
         finally:
             self.container.close()
 
     def abandon(self) -> None:
-        """Close without flushing, on an error or Ctrl-C; the caller deletes the file."""
-        self.container.close()
+        """Close without flushing, on an error or Ctrl-C; the caller deletes the file. A full
+        disk fails this close too, and that must not hide the first error."""
+        try:
+            self.container.close()
+        except (av.FFmpegError, OSError):
+            pass
+
+
+def encoder_options(codec: str, crf: int, preset: str) -> dict[str, str]:
+    """--crf and --preset in the encoder's own terms: constant quality for x264, x265 and VP9
+    (VP9 at its 'good' speed with row threading, ~10x faster than its default)."""
+    if codec in ("libx264", "libx265"):
+        return {"crf": str(crf), "preset": preset}
+    if codec == "libvpx-vp9":
+        return {"crf": str(crf), "b": "0", "row-mt": "1", "cpu-used": "4"}
+    return {}
+
+
+def check_video_encoder(codec: str, preset: str) -> None:
+    """Refuse a --codec that is no video encoder here, or a --preset x264/x265 do not know."""
+    try:
+        kind = av.Codec(codec, "w").type
+    except (av.FFmpegError, ValueError):
+        raise InputError(f"codec {codec!r} is not available here") from None
+    if kind != "video":
+        raise InputError(f"codec {codec!r} is an {kind} encoder; --codec takes a video encoder "
+                         "(libx264, libx265, libvpx-vp9, h264_nvenc...)")
+    if codec in ("libx264", "libx265") and preset not in X26X_PRESETS:
+        raise InputError(f"--preset {preset!r}: {codec} presets are {', '.join(X26X_PRESETS)}")
+
+
+def _reason(exc: av.FFmpegError) -> str:
+    return str(exc).splitlines()[0]

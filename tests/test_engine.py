@@ -42,9 +42,12 @@ def run(capsys, argv) -> tuple[int, str, str]:
 
 def assert_same_timing(source: Path, output: Path) -> dict:
     a, b = probe(source), probe(output)
-    # every frame at its input time: frame rate, variable rate and gaps all survive
-    assert b["frames"] == a["frames"] and b["times"] == pytest.approx(a["times"], abs=1e-3)
-    assert b["duration"] == pytest.approx(a["duration"], abs=0.05)
+    # every frame at its input time: frame rate, variable rate and gaps all survive; AVI has
+    # no presentation times (its decoders report them shifted), so there: at the frame rate
+    avi = source.suffix == ".avi"
+    times = [i * 0.1 for i in range(a["frames"])] if avi else a["times"]
+    assert b["frames"] == a["frames"] and b["times"] == pytest.approx(times, abs=1e-3)
+    assert b["duration"] == pytest.approx(a["frames"] * 0.1 if avi else a["duration"], abs=0.05)
     return b
 
 

@@ -10,6 +10,7 @@ from vst.core.stylizer import CHANNELS, UPSAMPLERS
 from .losses import LossWeights
 
 DEFAULTS = LossWeights()
+MIN_SIDE = 16
 
 
 @click.command("vst-train")
@@ -59,6 +60,9 @@ def command(style, data, out, width, content_weight, style_weight, tv_weight, te
     extra = {"cache_dir": cache_dir} if cache_dir else {}
     cfg = TrainConfig(style=style, data=tuple(data), out=out, width=int(width), weights=weights,
                       exclude=tuple(exclude), **extra, **options)
+    if min(cfg.size) < MIN_SIDE:
+        raise InputError(f"--size {'x'.join(map(str, cfg.size))}: training frames must be at least "
+                         f"{MIN_SIDE}x{MIN_SIDE} (the loss network sees relu4_2 at 1/8 of the frame)")
     if not cfg.style.is_file():
         raise InputError(f"{cfg.style}: no such style image")
     for path in (cfg.out, cfg.log_path):
