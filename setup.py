@@ -8,6 +8,7 @@ site-packages. Layers, each importing only those before it:
   vst.engine                  the video pipeline and its backends
   vst.benchmarks              vst-bench, vst-eval
   vst.release                 maintainers' tools (python -m vst.release.ship)
+  vst (api/)                  the Python API: vst.stylize, vst.load
 vst.samples holds the sample media.
 """
 from setuptools import setup
@@ -22,8 +23,8 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.10",
-    packages=[f"vst.{name}" for name in SUBPACKAGES],
-    package_dir={f"vst.{name}": name for name in SUBPACKAGES},
+    packages=["vst"] + [f"vst.{name}" for name in SUBPACKAGES],
+    package_dir={"vst": "api", **{f"vst.{name}": name for name in SUBPACKAGES}},
     package_data={"vst.styles": ["*.pt", "*.onnx", "*.json"], "vst.export": ["reference_frame.jpg"],
                   "vst.samples": ["*.mp4", "*.jpg"]},
     install_requires=[
@@ -32,6 +33,7 @@ setup(
         "click>=8.0",
         "av>=12.0",
         "tqdm>=4.60",
+        "pillow>=9.1",  # still images (vst.core.images)
         "openvino>=2024.0",  # the CPU backend (vst.engine.openvino_runner), imported only to run it
     ],
     extras_require={

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import click
 
-from vst.core.command import parse_resolution, require_writable_folder, run_command
+from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import CommandError, InputError
+from vst.core.style_mix import StyleMix
 from vst.engine.choice import RUNTIMES
 from vst.samples import SAMPLE_CLIP
 
@@ -26,7 +27,7 @@ def parse_list(choices: list[str]):
     return parse
 
 
-@click.command("vst-bench")
+@click.command("vst-bench", context_settings=HELP)
 @click.option("--res", default="1024x436", show_default=True, callback=parse_resolution,
               help="Frame size for stylize-only timing (the paper's is 1024x436).")
 @click.option("--backends", callback=parse_list(BACKEND_KEYS),
@@ -45,10 +46,13 @@ def parse_list(choices: list[str]):
               help="With --video: what runs the model, as vst-run --backend.")
 @click.option("--height", type=click.IntRange(8), help="With --video: scale frames to this height.")
 @click.option("--max-frames", type=click.IntRange(1), help="With --video: stop after N frames.")
+@click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+              help="Time with this style strength, as vst-run --strength (inside every graph).")
+@click.option("--preserve-color", is_flag=True, help="Time with luminance-only transfer, as vst-run.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
 def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, runtime, height,
-            max_frames, json_path, plot):
+            max_frames, strength, preserve_color, json_path, plot):
     """Time the stylizers: Res48 vs Res128 per frame on each backend (default), or a whole
     video end to end (--video with --engine or --style)."""
     for path in filter(None, (json_path, plot)):
@@ -63,20 +67,23 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
         except ImportError:
             raise InputError("--plot needs matplotlib: pip install 'vst[bench]'") from None
     command_line = click.get_current_context().obj
+    mix = StyleMix(strength, preserve_color)
     if video is not None:
-        bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, json_path,
+        bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, mix, json_path,
                          command_line)
     else:
-        bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_path, plot, command_line)
+        bench_stylize_only(res, backends, models, frames, warmup, clip, seed, mix, json_path, plot,
+                           command_line)
 
 
-def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_path, plot, command_line):
+def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, mix, json_path, plot,
+                       command_line):
     from . import report
     from .machine import machine_facts, measure_peak
     from .stylize_only import StylizeBench, bench_stylize, floors, log
 
     settings = StylizeBench(*res, Path(clip), backends or tuple(BACKEND_KEYS),
-                            tuple(int(m) for m in models), frames, warmup, seed)
+                            tuple(int(m) for m in models), frames, warmup, seed, mix)
     machine = machine_facts()
     results = bench_stylize(settings)
     ran = [r for r in results.results if r.with_copies]
@@ -84,7 +91,9 @@ def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_p
     peaks = {device: measure_peak(device) for device in ("cpu", "cuda")
              if device == "cpu" or any(r.backend.device == device for r in ran)}
     limits = floors(results, peaks)
-    click.echo(f"Stylize only, {res[0]}x{res[1]}: real frames of {Path(clip).name} resized; random weights "
+    mixed = "" if mix.is_plain else (f"; with --strength {mix.strength:g}"
+                                     + (" --preserve-color" if mix.preserve_color else "") + " in the graph")
+    click.echo(f"Stylize only, {res[0]}x{res[1]}{mixed}: real frames of {Path(clip).name} resized; random weights "
                f"(seed {seed}; time does not depend on them); median [p10-p90] over the timed frames\n"
                f"machine: {machine.describe()}\n{report.peaks_line(peaks)}\n")
     click.echo(report.stylize_table(results) + "\n")
@@ -98,7 +107,7 @@ def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, json_p
         raise CommandError("none of the chosen backends can run here (reasons in the table)")
 
 
-def bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, json_path,
+def bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, mix, json_path,
                      command_line):
     import torch
 
@@ -115,7 +124,7 @@ def bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, 
     settings = VideoBench(video, height, max_frames, frames or DEFAULT_FRAMES[device],
                           warmup if warmup is not None else DEFAULT_WARMUP[device])
     with opened_backend(engine, style, lambda notice: click.echo(f"vst-bench: {notice}", err=True),
-                        runtime) as backend:
+                        runtime, mix) as backend:
         results = bench_video(settings, backend)
     machine = machine_facts()
     click.echo(f"End to end: {video} through vst-run's pipeline (decode -> stylize -> encode, "

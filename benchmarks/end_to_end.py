@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vst.engine.backends import Backend
-from vst.engine.job import JobResult, VideoJob, stylize_video
+from vst.engine.job import JobResult, VideoJob, VideoSettings, stylize_video
 
 from .inputs import first_frames
 from .runners import HostRunner
@@ -51,7 +51,7 @@ def bench_video(settings: VideoBench, backend: Backend) -> VideoResults:
     stylize_only = time_frames(alone.with_copies, first_frames(settings.video, settings.height),
                                settings.warmup, settings.frames)
     with tempfile.TemporaryDirectory(prefix="vst-bench-") as folder:
-        job = VideoJob(settings.video, Path(folder) / "bench.mp4", height=settings.height,
-                       max_frames=settings.max_frames)
+        job = VideoJob(settings.video, Path(folder) / "bench.mp4",
+                       VideoSettings(height=settings.height, max_frames=settings.max_frames))
         run = stylize_video(job, backend, progress=False)
     return VideoResults(settings, backend.name, stylize_only, run)

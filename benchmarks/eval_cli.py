@@ -5,13 +5,13 @@ from pathlib import Path
 
 import click
 
-from vst.core.command import require_writable_folder, run_command
+from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.engine.choice import RUNTIMES
 from vst.train.flow import FLOW_METHODS
 
 
-@click.command("vst-eval")
+@click.command("vst-eval", context_settings=HELP)
 @click.argument("clips", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--engine", "engines", multiple=True, type=click.Path(path_type=Path),
               help="A model to score: NAME.pt, NAME.onnx or NAME.plan (repeatable).")

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from vst.core.cpu import has_native_bf16
+from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
 from vst.engine.backends import TorchStylizer
 from vst.engine.choice import installed
@@ -28,14 +29,15 @@ from vst.export.onnx_export import OPSET, OnnxRunner, export_onnx
 
 
 class BenchModel:
-    """A stylizer, its ONNX exports and its OpenVINO graphs, made once and shared by the
-    backends that need them."""
+    """A stylizer with the style mix vst-run would give it, its ONNX exports and its OpenVINO
+    graphs, made once and shared by the backends that need them."""
 
-    def __init__(self, stylizer: Stylizer, style: str = "random"):
-        self.stylizer, self.style = stylizer, style
+    def __init__(self, stylizer: Stylizer, style: str = "random", mix: StyleMix = StyleMix()):
+        self.stylizer, self.style, self.mix = stylizer, style, mix
 
     def metadata(self, precision: str) -> ArtifactMetadata:
-        return ArtifactMetadata(self.style, self.stylizer.width, self.stylizer.upsample, precision, OPSET)
+        return ArtifactMetadata(self.style, self.stylizer.width, self.stylizer.upsample, precision, OPSET,
+                                mix=self.mix.as_record())
 
     @cached_property
     def onnx_fp32(self) -> bytes:
@@ -47,7 +49,7 @@ class BenchModel:
 
     @cached_property
     def openvino_graphs(self) -> Graphs:
-        return torch_graphs(self.stylizer)  # what vst-run --style runs on OpenVINO
+        return torch_graphs(self.stylizer, self.mix)  # what vst-run --style runs on OpenVINO
 
 
 class Runner:
@@ -76,9 +78,9 @@ class TorchCudaRunner(Runner):
     """FP16, channels_last, the whole network replayed as one CUDA graph per frame size
     (no per-layer launch cost from Python)."""
 
-    def __init__(self, stylizer: Stylizer):
+    def __init__(self, stylizer: Stylizer, mix: StyleMix):
         torch.backends.cudnn.benchmark = True  # one frame size: tuning once pays off
-        self.model = frame_model(stylizer, "fp16").cuda().to(memory_format=torch.channels_last)
+        self.model = frame_model(stylizer, "fp16", mix).cuda().to(memory_format=torch.channels_last)
         self.shape = None
         self.start, self.end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
 
@@ -235,7 +237,7 @@ class BenchBackend:
 BACKENDS = [
     BenchBackend("tensorrt", "TensorRT FP16 plan", "cuda", "fp16", _tensorrt_missing, TrtBenchRunner),
     BenchBackend("torch-cuda", "PyTorch CUDA FP16, channels_last, CUDA graph", "cuda", "fp16", _cuda_missing,
-                 lambda model, width, height: TorchCudaRunner(model.stylizer)),
+                 lambda model, width, height: TorchCudaRunner(model.stylizer, model.mix)),
     BenchBackend("ort-cuda", "ONNX Runtime CUDA FP16", "cuda", "fp16",
                  lambda: _onnxruntime_missing("CUDAExecutionProvider"),
                  lambda model, width, height: OrtCudaRunner(model.onnx_fp16)),
@@ -248,8 +250,8 @@ BACKENDS = [
     BenchBackend("openvino-fp32", "OpenVINO CPU FP32", "cpu", "fp32", _openvino_missing,
                  _cpu(lambda model: OpenVinoStylizer(model.openvino_graphs, "fp32"))),
     BenchBackend("torch-cpu-bf16", "PyTorch CPU BF16, channels_last", "cpu", "bf16", _bf16_missing,
-                 _cpu(lambda model: TorchStylizer(model.stylizer, "cpu", "bf16"))),
+                 _cpu(lambda model: TorchStylizer(model.stylizer, "cpu", "bf16", model.mix))),
     BenchBackend("torch-cpu", "PyTorch CPU FP32", "cpu", "fp32", lambda: None,
-                 _cpu(lambda model: TorchStylizer(model.stylizer, "cpu", "fp32"))),
+                 _cpu(lambda model: TorchStylizer(model.stylizer, "cpu", "fp32", model.mix))),
 ]
 EAGER = "torch-cpu"  # the reference of the report's speed-up column

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from vst.core.errors import CommandError
+from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
 from vst.engine.backends import TorchStylizer
 from vst.export.onnx_export import psnr
@@ -34,6 +35,7 @@ class StylizeBench:
     frames: int | None = None      # timed frames; None: DEFAULT_FRAMES for the backend's device
     warmup: int | None = None
     seed: int = 0                  # random weights: time does not depend on their values
+    mix: StyleMix = StyleMix()     # --strength / --preserve-color, in every backend's graph
 
     def timed_frames(self, device: str) -> int:
         return self.frames if self.frames is not None else DEFAULT_FRAMES[device]
@@ -119,9 +121,9 @@ def bench_stylize(settings: StylizeBench) -> StylizeResults:
     out = StylizeResults(settings)
     for width in settings.models:
         torch.manual_seed(settings.seed)
-        model = BenchModel(Stylizer(width).eval())
+        model = BenchModel(Stylizer(width).eval(), mix=settings.mix)
         out.costs[width] = model_cost(model.stylizer, settings.width, settings.height)
-        reference = TorchStylizer(model.stylizer, "cpu", "fp32")(frames[0])
+        reference = TorchStylizer(model.stylizer, "cpu", "fp32", settings.mix)(frames[0])
         out.results += [bench_backend(b, model, frames, reference, settings) for b in chosen]
     return out
 

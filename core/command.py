@@ -12,6 +12,9 @@ import click
 from .errors import CommandError, InputError
 
 
+HELP = {"help_option_names": ["-h", "--help"]}  # every vst command's context_settings
+
+
 def parse_resolution(ctx, param, value: str | None) -> tuple[int, int] | None:
     """click callback for WIDTHxHEIGHT options."""
     if value is None:

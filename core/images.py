@@ -1,4 +1,11 @@
-"""Still images in and out: uint8 (H, W, 3) RGB arrays, as decoders hand out frames."""
+"""Still images in and out: uint8 (H, W, 3) RGB arrays, as decoders hand out frames.
+
+Pillow reads and writes them (every install has it; OpenCV is a training extra): the EXIF
+orientation a camera records is applied on reading, so arrays are upright as viewers show
+them, and a written image carries the source's metadata with that orientation reset.
+"""
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -6,38 +13,92 @@ import numpy as np
 from .errors import InputError
 from .files import write_atomically
 
+ORIENTATION = 0x0112  # the EXIF tag
+JPEG_QUALITY = 95
+
+
+@dataclass
+class Photo:
+    """An image file as read: upright uint8 (H, W, 3) RGB pixels, an alpha plane where the
+    file has one, and what writing it back in its own format needs."""
+    pixels: np.ndarray
+    alpha: np.ndarray | None      # uint8 (H, W), or None
+    format: str                   # Pillow's name: "JPEG", "PNG", ...
+    exif: bytes | None            # with the orientation reset to upright
+    icc_profile: bytes | None
+
+
+def read_photo(path: Path) -> Photo:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            image = ImageOps.exif_transpose(opened)
+            file_format = opened.format
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read this image ({type(exc).__name__})") from None
+    exif = image.getexif()
+    if ORIENTATION in exif:
+        exif[ORIENTATION] = 1
+    alpha = np.array(image.getchannel("A")) if image.mode in ("RGBA", "LA", "PA") else None
+    # np.array, not asarray: Pillow's buffer is read-only, and torch.from_numpy warns on it
+    return Photo(np.array(image.convert("RGB")), alpha, file_format,
+                 exif.tobytes() if exif else None, image.info.get("icc_profile"))
+
 
 def read_image(path: Path, longest: int | None = None) -> np.ndarray:
-    """Read an image as uint8 RGB (H, W, 3), optionally resized so its longer side is
+    """Read an image as upright uint8 RGB (H, W, 3), optionally resized so its longer side is
     `longest` pixels. Unreadable files raise InputError."""
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(f"{path}: cannot read this image")
+    image = read_photo(path).pixels
     if longest:
         h, w = image.shape[:2]
         scale = longest / max(h, w)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        image = resize(image, max(1, round(w * scale)), max(1, round(h * scale)))
+    return image
+
+
+def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """uint8 (H, W, C) to (height, width, C): area averaging down (no aliasing), bicubic up."""
+    from PIL import Image
+
+    if (height, width) == image.shape[:2]:
+        return image
+    down = width <= image.shape[1] and height <= image.shape[0]
+    method = Image.Resampling.BOX if down else Image.Resampling.BICUBIC
+    return np.array(Image.fromarray(image).resize((width, height), method))
+
+
+def encode_photo(photo: Photo, pixels: np.ndarray) -> bytes:
+    """`pixels` (uint8 (H, W, 3) RGB, the photo's size) in the photo's own format, with its
+    alpha plane, metadata and colour profile."""
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(pixels))
+    if photo.alpha is not None:
+        image.putalpha(Image.fromarray(photo.alpha))
+    options = {key: value for key, value in (("exif", photo.exif), ("icc_profile", photo.icc_profile)) if value}
+    if photo.format == "JPEG":
+        options.update(quality=JPEG_QUALITY, subsampling=0)  # keep the style's fine colour detail
+    buffer = io.BytesIO()
+    image.save(buffer, format=photo.format, **options)
+    return buffer.getvalue()
 
 
 def write_image(path: Path, image: np.ndarray) -> None:
     """Write a uint8 RGB (H, W, 3) image atomically; the format follows the suffix."""
-    import cv2
+    from PIL import Image
 
-    ok, encoded = cv2.imencode(Path(path).suffix, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
+    extension = Path(path).suffix.lower()
+    file_format = Image.registered_extensions().get(extension)
+    if file_format is None:
         raise InputError(f"{path}: cannot encode an image of this type")
-    write_atomically(path, lambda file: file.write(encoded.tobytes()))
+    photo = Photo(image, None, file_format, None, None)
+    encoded = encode_photo(photo, image)
+    write_atomically(path, lambda file: file.write(encoded))
 
 
 def scale_to_height(image: np.ndarray, height: int | None) -> np.ndarray:
     """uint8 (H, W, 3) resized to `height` rows, aspect kept (area resampling); as is if None."""
-    import cv2
-
     if height is None or height == image.shape[0]:
         return image
-    width = max(1, round(image.shape[1] * height / image.shape[0]))
-    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    return resize(image, max(1, round(image.shape[1] * height / image.shape[0])), height)

@@ -8,7 +8,10 @@
   PyTorch       a checkpoint: CUDA in FP16, else CPU in BF16 where it has BF16 instructions
                 (gated), else FP32
 
-Which one runs a model is engine.choice's rule (vst-run --backend, default auto).
+Which one runs a model is engine.choice's rule (vst-run --backend, default auto). The style
+mix (--strength, --preserve-color) runs inside the model's graph: traced or exported with it
+for a checkpoint, appended to a .onnx on ONNX Runtime; for a .onnx on OpenVINO (a CPU) it runs
+after the graph, on the same CPU; a .plan takes the mix it was built with (vst-export).
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,8 +25,10 @@ from torch import nn
 from vst.core.checkpoint import Checkpoint
 from vst.core.cpu import has_native_bf16
 from vst.core.errors import InputError
+from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
-from vst.export.frame_model import frame_model
+from vst.export.frame_model import MixModel, frame_model
+from vst.export.metadata import ArtifactMetadata
 from vst.styles import shipped_checkpoint
 
 from .choice import KINDS, choose_runtime, onnxruntime_has_cuda
@@ -43,18 +48,19 @@ class TorchStylizer:
     a precision gate on a real frame first, else it falls back to FP32 and says so in
     `notice`. `precision` overrides the choice: "fp16" (CUDA only), "bf16" (CPU only), "fp32"."""
 
-    def __init__(self, stylizer: Stylizer, device: str, precision: str | None = None):
-        self.device = torch.device(device)
+    def __init__(self, stylizer: Stylizer, device: str, precision: str | None = None,
+                 mix: StyleMix = StyleMix()):
+        self.device, self.mix = torch.device(device), mix
         self.precision = precision or native_precision(self.device)
         self.model = self._build(stylizer)
         self.notice = self._gate(stylizer) if self.precision == "bf16" else None
 
     def _build(self, stylizer: Stylizer) -> nn.Module:
-        model = frame_model(stylizer, "fp16" if self.precision == "fp16" else "fp32").to(self.device)
+        model = frame_model(stylizer, "fp16" if self.precision == "fp16" else "fp32", self.mix).to(self.device)
         return model if self.precision == "fp32" else model.to(memory_format=torch.channels_last)
 
     def _gate(self, stylizer: Stylizer) -> str | None:
-        fp32 = TorchStylizer(stylizer, "cpu", "fp32")
+        fp32 = TorchStylizer(stylizer, "cpu", "fp32", self.mix)
         notice = precision_gate(self, fp32)
         if notice:
             self.precision, self.model = "fp32", fp32.model
@@ -83,57 +89,90 @@ class Backend:
     notice: str | None = None                   # one line for the user, e.g. a precision fallback
 
 
-def checkpoint_on_torch(path: Path) -> Backend:
+class HostMix:
+    """A CPU backend's output mixed on the same CPU (MixModel): for a graph that has no mix."""
+
+    def __init__(self, stylize: Callable[[np.ndarray], np.ndarray], mix: StyleMix):
+        self.stylize, self.model = stylize, MixModel(mix)
+
+    @torch.inference_mode()
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        return self.model(torch.from_numpy(frames), torch.from_numpy(self.stylize(frames))).numpy()
+
+
+def mix_to_add(path: Path, metadata: ArtifactMetadata, asked: StyleMix, can_add: bool) -> StyleMix:
+    """The mix still to apply to an exported model built with metadata.style_mix, when the
+    user asks for `asked`; InputError where it cannot be had."""
+    built = metadata.style_mix
+    if asked.is_plain or asked == built:
+        return StyleMix()
+    if built.is_plain and can_add:
+        return asked
+    flags = f"--strength {asked.strength:g}" + (" --preserve-color" if asked.preserve_color else "")
+    described = f"strength {built.strength:g}" + (", preserve-color" if built.preserve_color else "")
+    raise InputError(f"{path}: built with the style mix {described}; for another, export it "
+                     f"again: vst-export --fp16 {flags} (a plan cannot change its graph)")
+
+
+def checkpoint_on_torch(path: Path, mix: StyleMix) -> Backend:
     checkpoint = Checkpoint.load(path)
-    stylizer = TorchStylizer(checkpoint.stylizer, "cuda" if torch.cuda.is_available() else "cpu")
+    stylizer = TorchStylizer(checkpoint.stylizer, "cuda" if torch.cuda.is_available() else "cpu", mix=mix)
     return Backend(stylizer.label, checkpoint.style, stylizer, notice=stylizer.notice)
 
 
-def onnxruntime_backend(model: Path | bytes, style: str) -> Backend:
+def onnxruntime_backend(model: Path | bytes, style: str, mix: StyleMix = StyleMix()) -> Backend:
     """An ONNX model (a path or its bytes) on ONNX Runtime, CUDA provider when present."""
     from vst.export.onnx_export import OnnxRunner
 
     cuda = onnxruntime_has_cuda()
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else None
-    return Backend(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", style, OnnxRunner(model, providers))
+    return Backend(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", style, OnnxRunner(model, providers, mix))
 
 
-def onnx_on_onnxruntime(path: Path) -> Backend:
+def onnx_on_onnxruntime(path: Path, mix: StyleMix) -> Backend:
     from vst.export.onnx_export import read_onnx_metadata
 
-    return onnxruntime_backend(path, read_onnx_metadata(path).style)
+    metadata = read_onnx_metadata(path)
+    return onnxruntime_backend(path, metadata.style, mix_to_add(path, metadata, mix, can_add=True))
 
 
-def checkpoint_on_onnxruntime(path: Path) -> Backend:
-    """The checkpoint exported to ONNX in memory (FP32, as vst-export writes it)."""
-    from vst.export.metadata import ArtifactMetadata
+def checkpoint_on_onnxruntime(path: Path, mix: StyleMix) -> Backend:
+    """The checkpoint exported to ONNX in memory (FP32, as vst-export writes it), with the mix."""
     from vst.export.onnx_export import OPSET, export_onnx
 
     checkpoint = Checkpoint.load(path)
     stylizer = checkpoint.stylizer
-    metadata = ArtifactMetadata(checkpoint.style, stylizer.width, stylizer.upsample, "fp32", OPSET)
+    metadata = ArtifactMetadata(checkpoint.style, stylizer.width, stylizer.upsample, "fp32", OPSET,
+                                mix=mix.as_record())
     return onnxruntime_backend(export_onnx(stylizer, metadata), checkpoint.style)
 
 
-def openvino_backend(graphs: Graphs, style: str) -> Backend:
+def openvino_backend(graphs: Graphs, style: str, host_mix: StyleMix = StyleMix()) -> Backend:
     stylizer = OpenVinoStylizer(graphs)
-    return Backend(stylizer.label, style, stylizer, notice=stylizer.notice)
+    run = stylizer if host_mix.is_plain else HostMix(stylizer, host_mix)
+    return Backend(stylizer.label, style, run, notice=stylizer.notice)
 
 
-def onnx_on_openvino(path: Path) -> Backend:
+def onnx_on_openvino(path: Path, mix: StyleMix) -> Backend:
     graph, metadata = read_vst_onnx(path)
-    return openvino_backend(fixed_shape_graphs(graph), metadata.style)
+    return openvino_backend(fixed_shape_graphs(graph), metadata.style,
+                            mix_to_add(path, metadata, mix, can_add=True))
 
 
-def checkpoint_on_openvino(path: Path) -> Backend:
+def checkpoint_on_openvino(path: Path, mix: StyleMix) -> Backend:
     checkpoint = Checkpoint.load(path)
-    return openvino_backend(torch_graphs(checkpoint.stylizer), checkpoint.style)
+    return openvino_backend(torch_graphs(checkpoint.stylizer, mix), checkpoint.style)
 
 
-def plan_on_tensorrt(path: Path) -> Backend:
+def plan_on_tensorrt(path: Path, mix: StyleMix) -> Backend:
     from vst.export.tensorrt_runner import TrtRunner
 
     runner = TrtRunner(path)
+    try:
+        mix_to_add(path, runner.metadata, mix, can_add=False)
+    except InputError:
+        runner.close()
+        raise
     return Backend("TensorRT", runner.metadata.style, runner.submit, runner.collect, runner.depth,
                    runner.close, runner.warning)
 
@@ -150,9 +189,9 @@ OPENERS = {  # (kind of model, runtime) -> opener of a model file
 
 @contextmanager
 def opened_backend(engine: Path | None, style: str | None, tell: Callable[[str], None],
-                   runtime: str = "auto") -> Iterator[Backend]:
+                   runtime: str = "auto", mix: StyleMix = StyleMix()) -> Iterator[Backend]:
     """open_backend, its notice (if any) passed to tell(), closed on the way out."""
-    backend = open_backend(engine, style, runtime)
+    backend = open_backend(engine, style, runtime, mix)
     if backend.notice:
         tell(backend.notice)
     try:
@@ -161,9 +200,10 @@ def opened_backend(engine: Path | None, style: str | None, tell: Callable[[str],
         backend.close()
 
 
-def open_backend(engine: Path | None, style: str | None, runtime: str = "auto") -> Backend:
+def open_backend(engine: Path | None, style: str | None, runtime: str = "auto",
+                 mix: StyleMix = StyleMix()) -> Backend:
     """--engine FILE or --style NAME (a shipped checkpoint) on `runtime`: "auto" or one of
-    engine.choice.RUNTIMES, as vst-run's --backend names them."""
+    engine.choice.RUNTIMES, as vst-run's --backend names them, with the style mix."""
     if style is not None:
         path, model = shipped_checkpoint(style), f"--style {style}"
     elif not engine.is_file():
@@ -173,4 +213,4 @@ def open_backend(engine: Path | None, style: str | None, runtime: str = "auto") 
     kind = KINDS.get(path.suffix)
     if kind is None:
         raise InputError(f"{engine}: unknown engine type; give a .plan, .onnx or .pt file")
-    return OPENERS[kind, choose_runtime(kind, model, runtime)](path)
+    return OPENERS[kind, choose_runtime(kind, model, runtime)](path, mix)

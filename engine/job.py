@@ -19,9 +19,8 @@ AUTO_CODECS = {".webm": "libvpx-vp9"}   # --codec auto by output suffix; libx264
 
 
 @dataclass(frozen=True)
-class VideoJob:
-    video: str                       # a file, a stream URL or a camera (/dev/video0)
-    out: Path | None = None          # None: default_output(video, style)
+class VideoSettings:
+    """How vst-run writes a video (its options of the same names)."""
     codec: str = "auto"              # auto: AUTO_CODECS by the output's suffix
     crf: int = 18
     preset: str = "medium"
@@ -29,6 +28,13 @@ class VideoJob:
     max_frames: int | None = None
     side_by_side: bool = False       # write input | output
     audio: bool = True
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    video: str                       # a file, a stream URL or a camera (/dev/video0)
+    out: Path
+    settings: VideoSettings = VideoSettings()
 
 
 @dataclass
@@ -41,13 +47,6 @@ class JobResult:
     audio_note: str | None = None    # how the audio was re-encoded, where it could not be copied
 
 
-def default_output(video: str, style: str) -> Path:
-    path = Path(video)
-    if path.is_file():
-        return path.with_name(f"{path.stem}.{style}.mp4")
-    return Path(f"{'camera' if video.startswith('/dev/') else 'stream'}.{style}.mp4")
-
-
 def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
     return np.concatenate([source, stylized], axis=1)
 
@@ -57,9 +56,9 @@ def stylize_video(job: VideoJob, backend: Backend, progress: bool = True) -> Job
     on any error or Ctrl-C nothing is left behind."""
     from tqdm import tqdm
 
-    reader = VideoReader(job.video, job.height, audio=job.audio)
+    settings, out = job.settings, job.out
+    reader = VideoReader(job.video, settings.height, audio=settings.audio)
     try:
-        out = job.out or default_output(job.video, backend.style)
         if out.is_dir():
             raise InputError(f"{out}: is a folder; give the output file's name")
         if out.suffix.lower() not in CONTAINERS:
@@ -68,22 +67,22 @@ def stylize_video(job: VideoJob, backend: Backend, progress: bool = True) -> Job
         if Path(job.video).exists() and out.resolve() == Path(job.video).resolve():
             raise InputError(f"{out}: would overwrite the input")
         info = reader.info
-        width = info.width * (2 if job.side_by_side else 1)
+        width = info.width * (2 if settings.side_by_side else 1)
         temporary, writer = temporary_sibling(out), None
         try:
             suffix = out.suffix.lower()
-            codec = AUTO_CODECS.get(suffix, "libx264") if job.codec == "auto" else job.codec
-            writer = VideoWriter(temporary, CONTAINERS[suffix], info, width, codec, job.crf, job.preset,
-                                 reader.audio)
-            total = min(filter(None, (info.expected_frames, job.max_frames)), default=None)
+            codec = AUTO_CODECS.get(suffix, "libx264") if settings.codec == "auto" else settings.codec
+            writer = VideoWriter(temporary, CONTAINERS[suffix], info, width, codec, settings.crf,
+                                 settings.preset, reader.audio)
+            total = min(filter(None, (info.expected_frames, settings.max_frames)), default=None)
             with tqdm(total=total, unit="frame", desc=backend.name, dynamic_ncols=True,
                       disable=not progress) as bar:
                 times = run_pipeline(reader, backend.submit, writer.write_frame, writer.write_audio,
                                      backend.collect, backend.depth,
-                                     input_beside_output if job.side_by_side else None,
-                                     job.max_frames, bar.update)
+                                     input_beside_output if settings.side_by_side else None,
+                                     settings.max_frames, bar.update)
             audio_note = writer.audio_note
-            writer.close(cut_audio=job.max_frames is not None and times.frames >= job.max_frames)
+            writer.close(cut_audio=settings.max_frames is not None and times.frames >= settings.max_frames)
             writer = None
             if times.frames == 0:
                 raise InputError(f"{job.video}: no frame could be decoded")

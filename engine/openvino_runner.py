@@ -17,6 +17,7 @@ import torch
 
 from vst.core.cpu import usable_cores
 from vst.core.errors import InputError
+from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
 from vst.export.frame_model import frame_model
 from vst.export.metadata import METADATA_KEY, ArtifactMetadata, metadata_from_props
@@ -63,7 +64,7 @@ def fixed_shape_graphs(dynamic: ov.Model) -> Graphs:
     return at
 
 
-def torch_graphs(stylizer: Stylizer) -> Graphs:
+def torch_graphs(stylizer: Stylizer, mix: StyleMix = StyleMix()) -> Graphs:
     """Graphs of the FP32 FrameModel traced at each shape asked for. Tracing bakes the
     stylizer's padding arithmetic (pad to a multiple of 4, at least 8) into constants, so a
     graph is traced per shape rather than once and reshaped: that one fails on frames under
@@ -72,7 +73,7 @@ def torch_graphs(stylizer: Stylizer) -> Graphs:
     torch.export's program with instance norm decomposed, 30 reductions in place of 15 MVN."""
     import openvino as ov
 
-    model = frame_model(stylizer, "fp32")
+    model = frame_model(stylizer, "fp32", mix)
 
     @cache
     def at(shape: Shape) -> ov.Model:

@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from vst.core.checkpoint import Checkpoint
-from vst.core.command import parse_resolution, require_writable_folder, run_command
+from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import CommandError, InputError
 from vst.core.files import write_atomically
+from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
 from vst.styles import shipped_checkpoint
 
@@ -43,7 +44,7 @@ class Artifacts:
 
 def write_onnx(stylizer: Stylizer, path: Path, metadata: ArtifactMetadata) -> None:
     model = export_onnx(stylizer, metadata)
-    error = parity_error(stylizer, OnnxRunner(model))
+    error = parity_error(stylizer, OnnxRunner(model), mix=metadata.style_mix)
     sizes = ", ".join(f"{w}x{h}" for h, w in PARITY_SIZES)
     if error > PARITY_TOLERANCE:
         raise CommandError(f"{path}: ONNX Runtime differs from PyTorch by {error}/255 "
@@ -94,7 +95,7 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
                f"PSNR vs {reference.name} at {frame.shape[2]}x{frame.shape[1]}: {quality:.1f} dB")
 
 
-@click.command("vst-export")
+@click.command("vst-export", context_settings=HELP)
 @click.argument("checkpoint", required=False, type=click.Path(path_type=Path))
 @click.option("--style", help="A shipped style instead of a checkpoint.")
 @click.option("--from", "from_onnx", type=click.Path(path_type=Path),
@@ -103,6 +104,9 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
               help="ONNX file to write [default: NAME.onnx here]; NAME.fp16.onnx, NAME.plan beside it.")
 @click.option("--fp16", is_flag=True, help="Also NAME.fp16.onnx and the FP16 TensorRT plan.")
 @click.option("--onnx-only", is_flag=True, help="Stop after the ONNX files.")
+@click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+              help="Build the style mix into the graph (as vst-run --strength): a plan cannot take one later.")
+@click.option("--preserve-color", is_flag=True, help="Build luminance-only transfer into the graph (as vst-run).")
 @click.option("--opset", type=click.IntRange(17, 23), default=OPSET, show_default=True)
 @click.option("--min-res", default="256x256", show_default=True, callback=parse_resolution)
 @click.option("--opt-res", default="1024x436", show_default=True, callback=parse_resolution)
@@ -113,8 +117,8 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
               help="TensorRT builder optimization level.")
 @click.option("--timing-cache", type=click.Path(path_type=Path),
               help="TensorRT timing cache, reused across builds [default: one per GPU under ~/.cache/vst].")
-def command(checkpoint, style, from_onnx, out, fp16, onnx_only, opset, min_res, opt_res, max_res,
-            workspace, opt_level, timing_cache):
+def command(checkpoint, style, from_onnx, out, fp16, onnx_only, strength, preserve_color, opset, min_res,
+            opt_res, max_res, workspace, opt_level, timing_cache):
     """Export a stylizer to ONNX and an FP16 TensorRT plan."""
     if sum(x is not None for x in (checkpoint, style, from_onnx)) != 1:
         raise InputError("give exactly one of CHECKPOINT, --style NAME or --from NAME.onnx")
@@ -125,6 +129,9 @@ def command(checkpoint, style, from_onnx, out, fp16, onnx_only, opset, min_res, 
             raise InputError(f"{from_onnx}: no such file")
         if not fp16 or onnx_only:
             raise InputError("--from builds a TensorRT plan: add --fp16 (and drop --onnx-only)")
+        if strength != 1.0 or preserve_color:
+            raise InputError("--from takes the style mix the ONNX was exported with; give "
+                             "--strength / --preserve-color when exporting the checkpoint")
         read_onnx_metadata(from_onnx)  # refuse foreign files before TensorRT is touched
         artifacts = Artifacts.beside(from_onnx)
     else:
@@ -132,7 +139,8 @@ def command(checkpoint, style, from_onnx, out, fp16, onnx_only, opset, min_res, 
         ckpt = Checkpoint.load(path)
         artifacts = Artifacts.beside(out or Path(f"{path.stem}.onnx"))
         require_writable_folder(artifacts.onnx)
-        metadata = ArtifactMetadata(ckpt.style, ckpt.stylizer.width, ckpt.stylizer.upsample, "fp32", opset)
+        metadata = ArtifactMetadata(ckpt.style, ckpt.stylizer.width, ckpt.stylizer.upsample, "fp32", opset,
+                                    mix=StyleMix(strength, preserve_color).as_record())
         write_onnx(ckpt.stylizer, artifacts.onnx, metadata)
         if fp16:
             write_fp16_onnx(ckpt.stylizer, artifacts.fp16_onnx, artifacts.onnx,

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from vst.core.errors import InputError
+from vst.core.style_mix import StyleMix
 from vst.core.files import write_atomically
 from vst.core.version import vst_version
 
@@ -22,6 +23,7 @@ class ArtifactMetadata:
     precision: str                # "fp32" | "fp16"
     opset: int
     io: dict = field(default_factory=lambda: dict(FRAME_IO))
+    mix: dict = field(default_factory=lambda: StyleMix().as_record())  # the style mix in the graph
     profile: dict | None = None   # plans only: {"min"|"opt"|"max": [W, H]}
     tensorrt_version: str | None = None
     gpu_name: str | None = None
@@ -37,6 +39,10 @@ class ArtifactMetadata:
             return cls(**json.loads(text))
         except (ValueError, TypeError) as exc:
             raise InputError(f"{source}: unreadable vst metadata ({exc})") from None
+
+    @property
+    def style_mix(self) -> StyleMix:
+        return StyleMix(**self.mix)
 
     def for_plan(self, profile: dict, tensorrt_version: str, gpu_name: str,
                  compute_capability: str) -> "ArtifactMetadata":

@@ -12,9 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from vst.core.errors import InputError
+from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
 
-from .frame_model import INPUT_NAME, OUTPUT_NAME, frame_model
+from .frame_model import INPUT_NAME, OUTPUT_NAME, MixModel, frame_model
 from .metadata import ArtifactMetadata, get_onnx_metadata, set_onnx_metadata
 
 OPSET = 20                 # torch 2.13's default; TensorRT 10.x and 11.x both parse it
@@ -24,33 +25,40 @@ FP16_MIN_PSNR = 40.0       # dB, FP16 vs FP32 output on a real frame
 REFERENCE_FRAME = Path(__file__).with_name("reference_frame.jpg")
 
 
-def export_onnx(stylizer: Stylizer, metadata: ArtifactMetadata) -> bytes:
-    """The serialized ONNX model of the FrameModel in metadata.precision, checker-clean, with
-    the metadata record in its metadata_props. Returned, not written, so that callers can
-    check it before it appears on disk."""
+# distinct, non-1 example sizes so that export cannot specialize a dim to a constant
+EXAMPLE_SHAPE = (2, 72, 96, 3)
+
+
+def _export(model: torch.nn.Module, examples: tuple, opset: int, inputs: list[str], output: str):
+    """The ONNX ModelProto of `model` on uint8 (N, H, W, 3) inputs, every N, H, W dynamic."""
     import logging
 
-    import onnx
-
-    model = frame_model(stylizer, metadata.precision)
     dims = {0: torch.export.Dim("batch", min=1, max=256),
             1: torch.export.Dim("height", min=2, max=8192),
             2: torch.export.Dim("width", min=2, max=8192)}
-    # distinct, non-1 example sizes so that export cannot specialize a dim to a constant
-    example = torch.zeros((2, 72, 96, 3), dtype=torch.uint8)
     exporter_log = logging.getLogger("torch.onnx")
     level = exporter_log.level
     exporter_log.setLevel(logging.ERROR)  # it warns about every torchvision op it cannot find
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            program = torch.onnx.export(model, (example,), dynamo=True, external_data=False,
-                                        opset_version=metadata.opset, verbose=False,
-                                        input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                                        dynamic_shapes={"frames": dims})
+            program = torch.onnx.export(model, examples, dynamo=True, external_data=False,
+                                        opset_version=opset, verbose=False, input_names=inputs,
+                                        output_names=[output], dynamic_shapes=[dims] * len(examples))
     finally:
         exporter_log.setLevel(level)
-    proto = program.model_proto
+    return program.model_proto
+
+
+def export_onnx(stylizer: Stylizer, metadata: ArtifactMetadata) -> bytes:
+    """The serialized ONNX model of the FrameModel in metadata.precision, checker-clean, with
+    the metadata record in its metadata_props. Returned, not written, so that callers can
+    check it before it appears on disk."""
+    import onnx
+
+    model = frame_model(stylizer, metadata.precision, metadata.style_mix)
+    proto = _export(model, (torch.zeros(EXAMPLE_SHAPE, dtype=torch.uint8),), metadata.opset,
+                    [INPUT_NAME], OUTPUT_NAME)
     onnx.checker.check_model(proto, full_check=True)
     set_onnx_metadata(proto, metadata)
     return proto.SerializeToString()
@@ -68,19 +76,48 @@ def read_onnx_metadata(path: Path) -> ArtifactMetadata:
 
 class OnnxRunner:
     """ONNX Runtime on one exported model (a path or its bytes): uint8 (N, H, W, 3) RGB in,
-    same out."""
+    same out. A `mix` is appended to the graph (with_mix), so it runs where the model runs."""
 
-    def __init__(self, model: Path | bytes, providers: list[str] | None = None):
+    def __init__(self, model: Path | bytes, providers: list[str] | None = None,
+                 mix: StyleMix = StyleMix()):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initializers are noise here
         source = model if isinstance(model, bytes) else str(model)
+        if not mix.is_plain:
+            source = with_mix(source, mix)
         self.session = ort.InferenceSession(source, options,
                                             providers=providers or ["CPUExecutionProvider"])
+        self.output = self.session.get_outputs()[0].name
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
-        return self.session.run([OUTPUT_NAME], {INPUT_NAME: frames})[0]
+        return self.session.run([self.output], {INPUT_NAME: frames})[0]
+
+
+def mix_onnx(mix: StyleMix, opset: int) -> "onnx.ModelProto":
+    """MixModel as ONNX: inputs "frames" and "stylized", output "mixed"."""
+    # two distinct examples: the exporter would take one tensor passed twice for one input
+    examples = (torch.zeros(EXAMPLE_SHAPE, dtype=torch.uint8), torch.ones(EXAMPLE_SHAPE, dtype=torch.uint8))
+    return _export(MixModel(mix), examples, opset, ["frames", "stylized"], "mixed")
+
+
+def with_mix(model: str | bytes, mix: StyleMix) -> bytes:
+    """An exported model (a path or its bytes) with MixModel(mix) appended: the same input,
+    the mixed frames out."""
+    import onnx
+    from onnx import compose, helper
+
+    base = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(model)
+    opset = next(entry.version for entry in base.opset_import if entry.domain in ("", "ai.onnx"))
+    tail = mix_onnx(mix, opset)
+    tail.ir_version = base.ir_version  # merge_models needs them equal
+    # the mix reads the input frames too: hand them on as a second output of the stylizer
+    base.graph.node.append(helper.make_node("Identity", [INPUT_NAME], ["frames_out"]))
+    base.graph.output.append(helper.make_value_info("frames_out", base.graph.input[0].type))
+    merged = compose.merge_models(base, tail, io_map=[(OUTPUT_NAME, "stylized"), ("frames_out", "frames")],
+                                  outputs=["mix/mixed"], prefix2="mix/")
+    return merged.SerializeToString()
 
 
 def reference_frame(size: tuple[int, int] | None = None) -> np.ndarray:
@@ -97,10 +134,11 @@ def reference_frame(size: tuple[int, int] | None = None) -> np.ndarray:
     return np.ascontiguousarray(frame[None])
 
 
-def parity_error(stylizer: Stylizer, runner: OnnxRunner, sizes=PARITY_SIZES) -> int:
-    """Max abs difference (uint8 levels) between PyTorch FP32 and the ONNX model over
-    real frames at `sizes`; raises if an output's size differs from its input's."""
-    reference = frame_model(stylizer, "fp32")
+def parity_error(stylizer: Stylizer, runner: OnnxRunner, sizes=PARITY_SIZES,
+                 mix: StyleMix = StyleMix()) -> int:
+    """Max abs difference (uint8 levels) between PyTorch FP32 and the ONNX model (both with
+    `mix`) over real frames at `sizes`; raises if an output's size differs from its input's."""
+    reference = frame_model(stylizer, "fp32", mix)
     worst = 0
     for size in sizes:
         frames = reference_frame(size)

@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from vst.core.checkpoint import Checkpoint
-from vst.core.command import require_writable_folder, run_command
+from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
 from vst.styles import STYLES
@@ -97,7 +97,7 @@ def write_gallery(path: Path, style_image: Path, frame_path: Path, checkpoint: C
     write_image(path, np.concatenate([style, gap, frame, gap, stylized], axis=1))
 
 
-@click.command("vst-ship")
+@click.command("vst-ship", context_settings=HELP)
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--name", required=True, help="The style's name: --style NAME.")
 @click.option("--source", required=True, help="Where the style image comes from (repository, path).")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import click
 
-from vst.core.command import parse_resolution, require_writable_folder, run_command
+from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.core.stylizer import CHANNELS, UPSAMPLERS
 
@@ -13,7 +13,7 @@ DEFAULTS = LossWeights()
 MIN_SIDE = 16
 
 
-@click.command("vst-train")
+@click.command("vst-train", context_settings=HELP)
 @click.option("--style", type=click.Path(path_type=Path), required=True, help="Style image.")
 @click.option("--data", type=click.Path(path_type=Path), multiple=True, required=True,
               help="Folder of videos and/or photos (repeatable).")

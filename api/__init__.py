@@ -1,0 +1,53 @@
+"""vst: real-time neural style transfer for video (Huang et al., CVPR 2017).
+
+The Python API, the same code as vst-run:
+
+    import vst
+    vst.stylize("clip.mp4", style="candy")                 # -> [PosixPath('clip.candy.mp4')]
+    vst.stylize("photos/", style="mosaic", output="out/", strength=0.5)
+    with vst.load("candy", preserve_color=True) as candy:
+        stylized = candy(frame)                            # uint8 (H, W, 3) RGB in and out
+
+Importing vst imports nothing else: the stages load when called.
+"""
+from pathlib import Path
+
+
+def stylize(inputs, style: str | None = None, *, engine: str | Path | None = None,
+            output: str | Path | None = None, backend: str = "auto", strength: float = 1.0,
+            preserve_color: bool = False, codec: str = "auto", crf: int = 18, preset: str = "medium",
+            height: int | None = None, max_frames: int | None = None, side_by_side: bool = False,
+            audio: bool = True, progress: bool = True) -> list[Path]:
+    """Stylize a video, an image, a folder of them (or a list of any of these) as vst-run
+    does with the same options; returns the files written. Raises vst.core.errors.InputError
+    for bad input, and CommandError when an input of several fails (after the others)."""
+    from vst.core.errors import CommandError, InputError
+    from vst.core.style_mix import StyleMix
+    from vst.engine.backends import opened_backend
+    from vst.engine.inputs import plan_tasks
+    from vst.engine.job import VideoSettings
+    from vst.engine.run import run_tasks
+
+    if (engine is None) == (style is None):
+        raise InputError("give one of engine=FILE or style=NAME")
+    sources = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(source) for source in inputs]
+    settings = VideoSettings(codec, crf, preset, height, max_frames, side_by_side, audio)
+    with opened_backend(None if engine is None else Path(engine), style, lambda notice: None, backend,
+                        StyleMix(strength, preserve_color)) as opened:
+        tasks = plan_tasks(sources, None if output is None else Path(output), opened.style)
+        outcomes = run_tasks(tasks, opened, settings, lambda line: None, progress)
+    failed = [outcome.error for outcome in outcomes if outcome.error]
+    if failed:
+        raise CommandError("; ".join(failed))
+    return [outcome.task.out for outcome in outcomes]
+
+
+def load(model: str | Path, backend: str = "auto", strength: float = 1.0, preserve_color: bool = False):
+    """A shipped style's name or a model file (.pt, .onnx, .plan) as a FrameStylizer: call it on
+    uint8 RGB frames (H, W, 3) or (N, H, W, 3)."""
+    from vst.engine.frame_stylizer import FrameStylizer
+
+    return FrameStylizer(model, backend, strength, preserve_color)
+
+
+__all__ = ["stylize", "load"]

@@ -1,0 +1,89 @@
+"""What `vst-run INPUT... [-o OUT]` writes where: each input (a video, a still image, a
+folder of them, a stream URL or a camera) becomes one or more `Task`s.
+
+  one file or stream, no -o     STEM.STYLE.mp4 (videos) or STEM.STYLE.EXT (images) beside it
+  one file or stream, -o FILE   FILE
+  a folder                      its videos and images, found recursively, into -o FOLDER
+                                (default: FOLDER.STYLE beside it), under their own relative
+                                names (videos as .mp4)
+  several inputs                each as above, or all into -o FOLDER
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+from vst.core.errors import InputError
+from vst.core.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class Task:
+    source: str        # a file, a stream URL or a camera (/dev/video0)
+    out: Path
+    kind: str          # "video" or "image"
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == "image"
+
+
+def kind_of(source: str) -> str:
+    return "image" if Path(source).suffix.lower() in IMAGE_EXTENSIONS else "video"
+
+
+def default_output(source: str, style: str) -> Path:
+    """STEM.STYLE.mp4 or, for an image, STEM.STYLE.EXT, beside a file; a camera or a
+    stream's output lands in the working folder."""
+    path = Path(source)
+    suffix = path.suffix if kind_of(source) == "image" else ".mp4"
+    if path.is_file():
+        return path.with_name(f"{path.stem}.{style}{suffix}")
+    return Path(f"{'camera' if source.startswith('/dev/') else 'stream'}.{style}.mp4")
+
+
+def folder_media(folder: Path) -> list[Path]:
+    """The videos and images under `folder`, sorted; hidden files (vst's own temporaries) left out."""
+    media = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
+    found = sorted(path for path in folder.rglob("*") if path.is_file() and path.suffix.lower() in media
+                   and not any(part.startswith(".") for part in path.relative_to(folder).parts))
+    if not found:
+        raise InputError(f"{folder}: no videos or images in this folder")
+    return found
+
+
+def plan_tasks(inputs: list[str], out: Path | None, style: str) -> list[Task]:
+    """Every (source, output) pair, refusing clashes and outputs that would overwrite an input."""
+    if not inputs:
+        raise InputError("give an INPUT: a video, an image, a folder of them, a stream URL or a camera")
+    batch = len(inputs) > 1 or Path(inputs[0]).is_dir()
+    if batch and out is not None and out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file; with several inputs or a folder, -o names a folder")
+    tasks = []
+    for source in inputs:
+        path = Path(source)
+        if path.is_dir():
+            target = out or path.with_name(f"{path.name}.{style}")
+            tasks += [Task(str(file), _in_folder(target, file.relative_to(path)), kind_of(str(file)))
+                      for file in folder_media(path)]
+        elif batch and out is not None:
+            name = Path(path.name) if path.is_file() else Path(default_output(source, style).name)
+            tasks.append(Task(source, _in_folder(out, name), kind_of(source)))
+        else:
+            tasks.append(Task(source, out or default_output(source, style), kind_of(source)))
+    _refuse_clashes(tasks)
+    return tasks
+
+
+def _in_folder(folder: Path, relative: Path) -> Path:
+    return folder / (relative if relative.suffix.lower() in IMAGE_EXTENSIONS else relative.with_suffix(".mp4"))
+
+
+def _refuse_clashes(tasks: list[Task]) -> None:
+    sources = {Path(task.source).resolve() for task in tasks}
+    seen: dict[Path, str] = {}
+    for task in tasks:
+        target = task.out.resolve()
+        if target in sources:
+            raise InputError(f"{task.out}: would overwrite the input")
+        if target in seen:
+            raise InputError(f"{task.out}: both {seen[target]} and {task.source} would be written there")
+        seen[target] = task.source

@@ -1,0 +1,73 @@
+"""What `vst-run` and `vst.stylize` do with their inputs: every Task (engine.inputs) through
+one opened backend, videos by engine.job, still images by engine.still; one line per result."""
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from vst.core.command import require_writable_folder
+from vst.core.errors import CommandError
+from vst.core.images import scale_to_height
+
+from .backends import Backend
+from .inputs import Task
+from .job import JobResult, VideoJob, VideoSettings, stylize_video
+from .still import stylize_image
+
+
+@dataclass
+class Outcome:
+    task: Task
+    line: str | None           # what was written
+    error: str | None = None   # what went wrong (after `line` where something was written)
+
+
+def describe_video(result: JobResult, backend: Backend, audio_asked: bool) -> str:
+    info, times = result.info, result.times
+    audio = (", no audio" if not (info.audio and audio_asked) else
+             f", audio {result.audio_note}" if result.audio_note else f", audio copied ({info.audio})")
+    return (f"{result.out}: {times.frames} frames {result.width}x{info.height} at {float(info.fps):g} fps"
+            f"{audio}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
+            f"decode {times.throughput('decode'):.0f} fps, stylize {times.throughput('stylize'):.1f} fps "
+            f"({backend.name}), encode {times.throughput('encode'):.0f} fps")
+
+
+def run_video(task: Task, backend: Backend, settings: VideoSettings, progress: bool) -> Outcome:
+    result = stylize_video(VideoJob(task.source, task.out, settings), backend, progress)
+    outcome = Outcome(task, describe_video(result, backend, settings.audio))
+    frames, info = result.times.frames, result.info
+    if result.decode_error:
+        outcome.error = (f"{task.source}: decoding stopped after {frames} frames ({result.decode_error}); "
+                         f"{result.out} has the frames that decoded")
+    elif settings.max_frames is None and info.is_truncated(frames):
+        outcome.error = (f"{task.source}: truncated: {frames} of the {info.expected_frames} frames its "
+                         f"header announces decoded; {result.out} has those")
+    return outcome
+
+
+def run_image(task: Task, backend: Backend, settings: VideoSettings) -> Outcome:
+    require_writable_folder(task.out)
+    resize = None if settings.height is None else (lambda pixels: scale_to_height(pixels, settings.height))
+    width, height = stylize_image(Path(task.source), task.out, backend, resize)
+    return Outcome(task, f"{task.out}: {width}x{height} ({backend.name})")
+
+
+def run_tasks(tasks: list[Task], backend: Backend, settings: VideoSettings, tell: Callable[[str], None],
+              progress: bool = True) -> list[Outcome]:
+    """Each task in turn; what it wrote passed to tell() as it ends. A lone task's failure is
+    raised; in a batch it is recorded and the others go on (folders are made as needed)."""
+    outcomes = []
+    for task in tasks:
+        if len(tasks) > 1:
+            task.out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            outcome = (run_image(task, backend, settings) if task.is_image
+                       else run_video(task, backend, settings, progress))
+        except CommandError as exc:
+            if len(tasks) == 1:
+                raise
+            said = str(exc)  # most messages name the input already
+            outcome = Outcome(task, None, said if said.startswith(task.source) else f"{task.source}: {said}")
+        if outcome.line:
+            tell(outcome.line)
+        outcomes.append(outcome)
+    return outcomes

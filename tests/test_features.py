@@ -1,0 +1,195 @@
+"""What users ask for: --strength and --preserve-color (every backend, in the graph where
+the graph is ours), still images (format, size, EXIF orientation, alpha, folders), the
+Python API (vst.stylize, vst.load) and vst-run -h."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageOps
+
+import vst
+from vst.core.checkpoint import Checkpoint
+from vst.core.errors import InputError
+from vst.core.style_mix import StyleMix, luma
+from vst.engine import cli
+from vst.engine.backends import mix_to_add
+from vst.export.frame_model import frame_model
+from vst.export.metadata import ArtifactMetadata
+from vst.styles import shipped_styles
+
+from invoke import invoke
+from media import make_texture, write_video
+
+FRAME = make_texture(40, 56, seed=7)
+
+
+def reference(checkpoint: Path, mix: StyleMix, frame=FRAME) -> np.ndarray:
+    model = frame_model(Checkpoint.load(checkpoint).stylizer, "fp32", mix)
+    with torch.no_grad():
+        return model(torch.from_numpy(frame[None])).numpy()[0]
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 2) BT.601 Cb, Cr of uint8 RGB, unscaled: what preserve_color must keep."""
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].double()
+    y = luma(x)
+    return torch.cat((x[:, 2:3] - y, x[:, 0:1] - y), 1)[0].permute(1, 2, 0).numpy()
+
+
+# --- the mix itself ---------------------------------------------------------------------------
+
+def test_strength_0_is_the_input_and_1_the_plain_stylized_frame(checkpoint):
+    assert np.array_equal(reference(checkpoint, StyleMix(0.0)), FRAME)
+    plain = reference(checkpoint, StyleMix())
+    assert np.array_equal(reference(checkpoint, StyleMix(1.0)), plain)
+    half = reference(checkpoint, StyleMix(0.5)).astype(int)
+    assert np.abs(half - (FRAME.astype(int) + plain) / 2).max() <= 1
+
+
+def test_preserve_color_keeps_the_input_chroma_and_takes_the_stylized_luma(checkpoint):
+    plain, kept = reference(checkpoint, StyleMix()), reference(checkpoint, StyleMix(preserve_color=True))
+    unclipped = ((kept > 0) & (kept < 255)).all(axis=-1)
+    assert unclipped.mean() > 0.5
+    assert np.abs(chroma(kept) - chroma(FRAME))[unclipped].max() <= 1.5  # uint8 rounding
+    luma_of = lambda rgb: luma(torch.from_numpy(rgb).permute(2, 0, 1)[None].double())[0, 0].numpy()  # noqa: E731
+    assert np.abs(luma_of(kept) - luma_of(plain))[unclipped].max() <= 1.0
+    assert np.abs(chroma(plain) - chroma(FRAME)).mean() > 5, "the style does change colour"
+
+
+def test_strength_out_of_range_is_refused(capsys, checkpoint):
+    with pytest.raises(ValueError):
+        StyleMix(1.5)
+    code, _, err = invoke(cli.main, capsys, ["x.mp4", "--engine", checkpoint, "--strength", "2"])
+    assert code == 2 and "--strength" in err
+
+
+MIX = StyleMix(0.5, preserve_color=True)
+ON = [("checkpoint", "torch"), ("checkpoint", "openvino"), ("checkpoint", "onnxruntime"),
+      ("onnx_model", "onnxruntime"), ("onnx_model", "openvino")]
+
+
+@pytest.mark.parametrize("model,runtime", ON)
+def test_every_backend_mixes_alike(model, runtime, request):
+    pytest.importorskip({"torch": "torch", "openvino": "openvino", "onnxruntime": "onnxruntime"}[runtime])
+    path = request.getfixturevalue(model)
+    checkpoint = request.getfixturevalue("checkpoint")
+    with vst.load(path, backend=runtime, strength=MIX.strength, preserve_color=MIX.preserve_color) as stylizer:
+        got = stylizer(FRAME).astype(int)
+    assert np.abs(got - reference(checkpoint, MIX)).mean() < 1.0  # BF16 where the CPU has it
+
+
+def test_an_exported_mix_is_used_and_not_mixed_twice():
+    plain, baked = ArtifactMetadata("x", 48, "deconv", "fp16", 20), ArtifactMetadata(
+        "x", 48, "deconv", "fp16", 20, mix=MIX.as_record())
+    assert mix_to_add(Path("a.onnx"), plain, MIX, can_add=True) == MIX
+    assert mix_to_add(Path("a.onnx"), baked, MIX, can_add=True).is_plain
+    assert mix_to_add(Path("a.plan"), baked, StyleMix(), can_add=False).is_plain
+    with pytest.raises(InputError, match=r"a.plan: built with the style mix strength 1; .*vst-export --fp16 "
+                                         r"--strength 0.5 --preserve-color"):
+        mix_to_add(Path("a.plan"), plain, MIX, can_add=False)
+    with pytest.raises(InputError, match="built with the style mix strength 0.5, preserve-color"):
+        mix_to_add(Path("a.onnx"), baked, StyleMix(0.25), can_add=True)
+
+
+# --- still images -----------------------------------------------------------------------------
+
+def run(capsys, *argv):
+    return invoke(cli.main, capsys, [*argv])
+
+
+def test_a_photo_stays_a_photo(checkpoint, tmp_path, capsys):
+    Image.fromarray(FRAME).save(tmp_path / "p.png")
+    code, out, err = run(capsys, tmp_path / "p.png", "--engine", checkpoint, "--backend", "torch")
+    assert code == 0, err
+    written = tmp_path / "p.texture.png"
+    assert out.strip() == f"{written}: 56x40 (PyTorch (CPU, {'BF16' if 'BF16' in out else 'FP32'}))"
+    with Image.open(written) as image:
+        assert image.format == "PNG" and image.size == (56, 40)
+        assert np.abs(np.asarray(image).astype(int) - reference(checkpoint, StyleMix())).mean() < 1.0
+
+
+def test_exif_orientation_is_applied_and_alpha_kept(checkpoint, tmp_path, capsys):
+    sideways = Image.fromarray(np.ascontiguousarray(np.rot90(FRAME)))  # stored 40 wide, 56 high
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to view": upright it is 56 x 40
+    sideways.save(tmp_path / "cam.jpg", exif=exif, quality=98)
+    rgba = Image.fromarray(FRAME).convert("RGBA")
+    rgba.putalpha(Image.fromarray(np.tile(np.arange(56, dtype=np.uint8) * 4, (40, 1))))
+    rgba.save(tmp_path / "logo.png")
+    for name in ("cam.jpg", "logo.png"):
+        assert run(capsys, tmp_path / name, "--engine", checkpoint, "--backend", "torch")[0] == 0
+    with Image.open(tmp_path / "cam.jpg") as image:
+        upright = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    with Image.open(tmp_path / "cam.texture.jpg") as image:
+        assert image.format == "JPEG" and image.size == (56, 40)
+        assert image.getexif().get(0x0112) in (None, 1)  # upright: the tag reset or gone
+        assert np.abs(np.asarray(image).astype(int) - reference(checkpoint, StyleMix(), upright)).mean() < 5  # JPEG, BF16
+    with Image.open(tmp_path / "logo.texture.png") as image:
+        assert image.mode == "RGBA" and np.array_equal(np.asarray(image)[..., 3], np.asarray(rgba)[..., 3])
+
+
+def test_a_folder_of_images_and_videos(checkpoint, tmp_path, capsys):
+    folder = tmp_path / "shots"
+    (folder / "day2").mkdir(parents=True)
+    Image.fromarray(FRAME).save(folder / "a.jpg")
+    Image.fromarray(FRAME).save(folder / "day2" / "b.png")
+    write_video(folder / "clip.mkv", [FRAME[:, :48]] * 3)
+    (folder / "notes.txt").write_text("not media")
+    code, out, err = run(capsys, folder, "--engine", checkpoint, "--backend", "torch")
+    assert code == 0, err
+    made = tmp_path / "shots.texture"
+    assert sorted(str(p.relative_to(made)) for p in made.rglob("*") if p.is_file()) == [
+        "a.jpg", "clip.mp4", "day2/b.png"]
+    assert len(out.strip().splitlines()) == 3
+
+
+def test_several_inputs_into_one_folder_and_one_failure(checkpoint, tmp_path, capsys):
+    Image.fromarray(FRAME).save(tmp_path / "a.png")
+    (tmp_path / "bad.jpg").write_text("not an image")
+    code, out, err = run(capsys, tmp_path / "a.png", tmp_path / "bad.jpg", "--engine", checkpoint,
+                         "--backend", "torch", "-o", tmp_path / "out")
+    assert code == 2 and (tmp_path / "out" / "a.png").is_file()
+    assert err.strip().splitlines()[-1] == (f"vst-run: error: {tmp_path / 'bad.jpg'}: cannot read this image "
+                                            "(UnidentifiedImageError) (1 of 2 inputs failed)")
+    code, _, err = run(capsys, tmp_path / "a.png", tmp_path / "a.png", "--engine", checkpoint, "-o", tmp_path / "out")
+    assert code == 2 and "both" in err
+
+
+# --- the Python API and the help ----------------------------------------------------------------
+
+def test_python_api(checkpoint, tmp_path):
+    Image.fromarray(FRAME).save(tmp_path / "p.png")
+    assert vst.stylize(tmp_path / "p.png", engine=checkpoint, backend="torch", strength=0.0) == [
+        tmp_path / "p.texture.png"]
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "p.texture.png")), FRAME)
+    with vst.load(checkpoint, backend="torch") as stylizer:
+        one, batch = stylizer(FRAME), stylizer(np.stack([FRAME, FRAME]))
+        assert one.shape == FRAME.shape and one.dtype == np.uint8 and batch.shape == (2, *FRAME.shape)
+        assert np.array_equal(batch[1], one)
+        with pytest.raises(ValueError, match="expected uint8 RGB frames"):
+            stylizer(FRAME.astype(np.float32))
+    with pytest.raises(InputError, match="give one of engine=FILE or style=NAME"):
+        vst.stylize(tmp_path / "p.png")
+
+
+def test_dash_h_is_help_and_names_the_shipped_styles(capsys):
+    code, out, _ = run(capsys, "-h")
+    assert code == 0 and out.startswith("Usage: vst-run")
+    assert all(name in " ".join(out.split()) for name in shipped_styles())
+
+
+def test_vst_export_builds_the_mix_into_the_graph(checkpoint, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    from vst.export.cli import main as vst_export
+    from vst.export.onnx_export import read_onnx_metadata
+
+    onnx = tmp_path / "mixed.onnx"
+    code, _, err = invoke(vst_export, capsys, [checkpoint, "-o", onnx, "--onnx-only", "--strength", "0.5",
+                                               "--preserve-color"])
+    assert code == 0, err
+    assert read_onnx_metadata(onnx).style_mix == MIX
+    with vst.load(onnx, backend="onnxruntime") as built_in:  # no options: the graph's own mix
+        assert np.abs(built_in(FRAME).astype(int) - reference(checkpoint, MIX)).max() <= 1
+    with pytest.raises(InputError, match="built with the style mix strength 0.5, preserve-color"):
+        vst.load(onnx, backend="onnxruntime", strength=0.25)
