@@ -20,8 +20,11 @@ from vst.core.checkpoint import Checkpoint
 from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
+from vst.core.images import read_image, write_image
 from vst.styles import STYLES
 from vst.train.config import TrainConfig
+
+from .gallery import style_strip
 
 FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last iterations
 
@@ -80,23 +83,6 @@ def evaluation(path: Path, name: str) -> dict:
     return {"command": " ".join(record["command"]), "flow": record["clips"][0]["flow"], "clips": clips}
 
 
-def write_gallery(path: Path, style_image: Path, frame_path: Path, checkpoint: Checkpoint) -> None:
-    """style image | input frame | stylized frame, all at the frame's height."""
-    import torch
-
-    from vst.export.frame_model import frame_model
-
-    from vst.core.images import read_image, scale_to_height, write_image
-
-    frame = read_image(frame_path)
-    height = frame.shape[0]
-    style = scale_to_height(read_image(style_image), height)
-    with torch.no_grad():
-        stylized = frame_model(checkpoint.stylizer, "fp32")(torch.from_numpy(frame[None])).numpy()[0]
-    gap = np.full((height, 8, 3), 255, np.uint8)
-    write_image(path, np.concatenate([style, gap, frame, gap, stylized], axis=1))
-
-
 @click.command("vst-ship", context_settings=HELP)
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--name", required=True, help="The style's name: --style NAME.")
@@ -145,7 +131,8 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
     text = json.dumps(card, indent=2, allow_nan=False) + "\n"
     write_atomically(card_path, lambda file: file.write(text.encode()))
     if gallery:
-        write_gallery(gallery, Path(config["style"]), frame or REFERENCE_FRAME, shipped)
+        write_image(gallery, style_strip(Path(config["style"]), read_image(frame or REFERENCE_FRAME),
+                                         shipped.stylizer))
     click.echo(f"shipped {name}: {pt}, {onnx}, {card_path}" + (f"; gallery {gallery}" if gallery else ""))
 
 

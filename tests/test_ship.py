@@ -85,3 +85,19 @@ def test_ship_refuses_an_eval_without_the_model(trained, tmp_path, monkeypatch, 
                                            "--eval", evaluation])
     assert code == 2 and "no results for a model named 'x'" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eval.json", "run.csv", "run.pt", "swirl.jpg"]
+
+
+def test_gallery_strips(trained, tmp_path, capsys):
+    from vst.release.gallery import main as gallery
+
+    frame = read_image(REFERENCE_FRAME)
+    height, width = frame.shape[:2]
+    code, out, err = invoke(gallery, capsys, [tmp_path / "mix.png", "--style", trained, "--mix"])
+    assert code == 0, err
+    assert read_image(tmp_path / "mix.png").shape == (height, 5 * width + 4 * 8, 3)
+    code, _, err = invoke(gallery, capsys, [tmp_path / "ba.png", "--before", trained, "--after", trained,
+                                            "--heights", "90,180"])
+    assert code == 0, err
+    assert read_image(tmp_path / "ba.png").shape == (90 + 8 + 180, 3 * 320 + 2 * 8, 3)
+    code, _, err = invoke(gallery, capsys, [tmp_path / "x.png", "--mix"])
+    assert code == 2 and "--mix needs --style" in err
