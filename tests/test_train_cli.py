@@ -123,3 +123,42 @@ def test_console_script_gives_one_line_and_exit_2(tmp_path):
                              str(tmp_path / "m.pt")], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"vst-train: error: {tmp_path / 'x.jpg'}: no such style image"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def torchrun(root, *extra) -> subprocess.CompletedProcess:
+    """vst-train under torchrun: 2 gloo ranks on this CPU, on the loopback address only."""
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
+                           "-m", "vst.train.cli", *train_args(root, "--device", "cpu", *extra)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_torchrun_two_ranks_train_one_model_and_resume(data):
+    first = torchrun(data, "--iters", "4", "--checkpoint-every", "2")
+    assert first.returncode == 0, first.stderr[-3000:]
+    # rank 0 alone writes: one log row per iteration, one "wrote" line; every rank ended with
+    # rank 0's weights, or train.distributed.Ranks.check_agree would have failed the run
+    assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == [1, 2, 3, 4]
+    assert first.stdout.count("wrote ") == 1
+    assert Checkpoint.load(data / "model.pt").training["iteration"] == 4
+    again = torchrun(data, "--iters", "6", "--resume")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == list(range(1, 7))
+
+
+def test_resume_on_a_fresh_machine_recomputes_the_flows(data):
+    main(train_args(data, "--iters", "3"))
+    import shutil
+
+    shutil.rmtree(data / "cache")  # a new machine: the flow cache is gone, the checkpoint is not
+    main(train_args(data, "--iters", "5", "--resume"))
+    assert Checkpoint.load(data / "model.pt").training["iteration"] == 5
+    assert list((data / "cache").rglob("*.npz")), "the flows were computed again"

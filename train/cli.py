@@ -26,7 +26,8 @@ MIN_SIDE = 16
               help="Training frame WIDTHxHEIGHT.")
 @click.option("--style-size", type=click.IntRange(16), help="Style image's longer side [default: the frame's].")
 @click.option("--iters", type=click.IntRange(1), default=80_000, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=2, show_default=True, help="Frame pairs per iteration.")
+@click.option("--batch-size", type=click.IntRange(1), default=2, show_default=True,
+              help="Frame pairs per iteration, per rank under torchrun (N ranks: N x this per step).")
 @click.option("--lr", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True)
 @click.option("--content-weight", type=float, default=DEFAULTS.content, show_default=True, help="alpha")
 @click.option("--style-weight", type=float, default=DEFAULTS.style, show_default=True, help="beta")
@@ -68,8 +69,13 @@ def command(style, data, out, width, content_weight, style_weight, tv_weight, te
     for path in (cfg.out, cfg.log_path):
         require_writable_folder(path)
     ckpt = train(cfg)
-    click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
+    if ckpt is not None:  # rank 0 of a torchrun job, or the only process
+        click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
 
 
 def main(argv: list[str] | None = None) -> None:
     run_command(command, argv)
+
+
+if __name__ == "__main__":  # torchrun -m vst.train.cli, or torchrun $(which vst-train)
+    main()

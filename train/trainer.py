@@ -1,13 +1,13 @@
 """Two-frame synergic training (section 4.1): each iteration stylizes both frames of a batch
-of consecutive pairs, and the hybrid loss of Eq. 1 updates the stylizer."""
+of consecutive pairs, and the hybrid loss of Eq. 1 updates the stylizer; on one process, or
+on each rank of a torchrun job (train.distributed)."""
 import csv
-import itertools
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from vst.core.checkpoint import Checkpoint
@@ -18,19 +18,12 @@ from vst.core.images import read_image, write_image
 from vst.core.stylizer import Stylizer
 
 from .config import TrainConfig
+from .distributed import Ranks
 from .losses import HybridLoss, LossTerms
 from .pairs import training_pairs
 from .vgg import load_vgg
 
 LOG_COLUMNS = ("iteration", "seconds") + LossTerms._fields
-
-
-def select_device(name: str) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device cuda: no CUDA device is available to PyTorch")
-    return torch.device(name)
 
 
 def training_precision(requested: str, device: torch.device) -> str:
@@ -65,10 +58,19 @@ def write_preview(path: Path, stylizer: Stylizer, frame: torch.Tensor) -> None:
     write_image(path, np.concatenate(tensor_to_frames(torch.cat((frame, out)).cpu()), axis=1))
 
 
-def train(cfg: TrainConfig) -> Checkpoint:
-    device = select_device(cfg.device)
+def train(cfg: TrainConfig) -> Checkpoint | None:
+    """Train as cfg says; returns the final checkpoint on rank 0 (the only rank that writes),
+    None on the other ranks of a torchrun job."""
+    ranks = Ranks.from_environment(cfg.device)
+    try:
+        return _train(cfg, ranks)
+    finally:
+        ranks.close()
+
+
+def _train(cfg: TrainConfig, ranks: Ranks) -> Checkpoint | None:
+    device = ranks.device
     torch.manual_seed(cfg.seed)
-    cuda = device.type == "cuda"
     bf16 = training_precision(cfg.precision, device) == "bf16"
     if cfg.resume and not cfg.out.is_file():
         raise InputError(f"--resume: {cfg.out} does not exist yet")
@@ -78,23 +80,22 @@ def train(cfg: TrainConfig) -> Checkpoint:
     stylizer = Stylizer(cfg.width, cfg.upsample)
     training = resume_state(cfg, stylizer) if cfg.resume else {}
     stylizer.to(device, memory_format=memory_format)
+    model = ranks.wrap(stylizer)
     optimizer = torch.optim.Adam(stylizer.parameters(), lr=cfg.lr)
     if training:
         optimizer.load_state_dict(training["optimizer"])
     start = training.get("iteration", 0)
     loss_fn = HybridLoss(vgg.to(memory_format=memory_format), style, cfg.weights).to(device)
     # flows are computed (or found in the cache) here, after the cheap checks above
-    pairs = training_pairs(list(cfg.data), cfg.size, cfg.flow, cfg.long_term, cfg.cache_dir,
-                           cfg.max_pairs_per_video, cfg.seed, cfg.exclude, cfg.photo_motion)
-
-    loader = DataLoader(pairs, batch_size=cfg.batch_size, shuffle=True,
-                        drop_last=len(pairs) >= cfg.batch_size, num_workers=4 if cuda else 0,
-                        pin_memory=cuda, persistent_workers=cuda,
-                        generator=torch.Generator().manual_seed(cfg.seed + start))
-    batches = itertools.chain.from_iterable(itertools.repeat(loader))
+    pairs = ranks.main_first(lambda: training_pairs(
+        list(cfg.data), cfg.size, cfg.flow, cfg.long_term, cfg.cache_dir, cfg.max_pairs_per_video,
+        cfg.seed, cfg.exclude, cfg.photo_motion))
+    batches = ranks.loader(pairs, cfg.batch_size, cfg.seed + start)
     preview_frame = pairs[0].cur[None].to(device)
 
-    def checkpoint(iteration: int) -> Checkpoint:
+    def checkpoint(iteration: int) -> Checkpoint | None:
+        if not ranks.is_main:
+            return None
         ckpt = Checkpoint(stylizer, cfg.style.stem, cfg.as_record(), {
             "iteration": iteration, "optimizer": optimizer.state_dict(), "vgg": vgg.source})
         ckpt.save(cfg.out)
@@ -102,13 +103,14 @@ def train(cfg: TrainConfig) -> Checkpoint:
         return ckpt
 
     new_log = not (cfg.resume and cfg.log_path.is_file())
-    with open(cfg.log_path, "w" if new_log else "a", newline="") as log_file:
-        log = csv.writer(log_file)
-        if new_log:
+    with (open(cfg.log_path, "w" if new_log else "a", newline="") if ranks.is_main else nullcontext()) as log_file:
+        log = csv.writer(log_file) if log_file else None
+        if log and new_log:
             log.writerow(LOG_COLUMNS)
-        stylizer.train()
+        model.train()
         began, done = time.monotonic(), start
-        bar = tqdm(total=cfg.iters, initial=start, desc="train", unit="it", dynamic_ncols=True)
+        bar = tqdm(total=cfg.iters, initial=start, desc="train", unit="it", dynamic_ncols=True,
+                   disable=not ranks.is_main)
         try:
             for iteration in range(start + 1, cfg.iters + 1):
                 batch = [t.to(device, non_blocking=True) for t in next(batches)]
@@ -116,24 +118,26 @@ def train(cfg: TrainConfig) -> Checkpoint:
                 # bf16 keeps float32's range, so no gradient scaler is needed; the loss terms
                 # reduce in float32 (losses.py)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    out = stylizer(torch.cat((prev, cur)).contiguous(memory_format=memory_format))
+                    out = model(torch.cat((prev, cur)).contiguous(memory_format=memory_format))
                     out_prev, out_cur = out.float().chunk(2)
                     terms = loss_fn(prev, cur, out_prev, out_cur, flow, confidence)
                 optimizer.zero_grad(set_to_none=True)
                 terms.total.backward()
                 optimizer.step()
                 done = iteration
-                values = [t.item() for t in terms]
-                log.writerow([iteration, f"{time.monotonic() - began:.2f}"] + [f"{v:.6g}" for v in values])
-                log_file.flush()  # so the CSV can be followed while training runs
+                values = ranks.mean([t.item() for t in terms])
+                if log:
+                    log.writerow([iteration, f"{time.monotonic() - began:.2f}"] + [f"{v:.6g}" for v in values])
+                    log_file.flush()  # so the CSV can be followed while training runs
                 bar.set_postfix({k: f"{v:.3g}" for k, v in zip(LossTerms._fields, values)}, refresh=False)
                 bar.update()
                 if done % cfg.checkpoint_every == 0:
                     checkpoint(done)
         except KeyboardInterrupt:
-            checkpoint(done)
-            tqdm.write(f"saved {cfg.out} at iteration {done}; continue with --resume")
+            if checkpoint(done):
+                tqdm.write(f"saved {cfg.out} at iteration {done}; continue with --resume")
             raise
         finally:
             bar.close()
+    ranks.check_agree(stylizer)
     return checkpoint(done)
