@@ -40,12 +40,17 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 10, codec: str 
             container.mux(stream.encode(picture))
         container.mux(stream.encode())
         if sound is not None:
-            samples = 48000 * len(frames) // fps
-            tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 48000)).astype(np.float32)
-            chunk = sound.frame_size or 1024
-            for start in range(0, samples, chunk):
-                piece = av.AudioFrame.from_ndarray(tone[None, start:start + chunk], format="fltp", layout="mono")
-                piece.sample_rate, piece.pts = 48000, start
-                container.mux(sound.encode(piece))
-            container.mux(sound.encode())
+            add_tone(container, sound, len(frames) / fps)
     return path
+
+
+def add_tone(container, sound, seconds: float) -> None:
+    """Encode a 440 Hz mono tone of `seconds` into the 48 kHz audio stream `sound`."""
+    samples = int(48000 * seconds)
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 48000)).astype(np.float32)
+    chunk = sound.frame_size or 1024
+    for start in range(0, samples, chunk):
+        piece = av.AudioFrame.from_ndarray(tone[None, start:start + chunk], format="fltp", layout="mono")
+        piece.sample_rate, piece.pts = 48000, start
+        container.mux(sound.encode(piece))
+    container.mux(sound.encode())

@@ -17,7 +17,7 @@ from vst.engine import cli
 from vst.engine.video_io import VideoReader
 
 from invoke import invoke
-from media import make_texture, write_video
+from media import add_tone, make_texture, write_video
 
 SIZE = (48, 64)  # (H, W)
 
@@ -44,17 +44,6 @@ def write_timed(path: Path, times: list[float], codec="libx264", options=None, a
         if sound is not None:
             add_tone(container, sound, times[-1] + 1 / 30)
     return path
-
-
-def add_tone(container, sound, seconds: float) -> None:
-    samples = int(48000 * seconds)
-    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 48000)).astype(np.float32)
-    chunk = sound.frame_size or 1024
-    for start in range(0, samples, chunk):
-        piece = av.AudioFrame.from_ndarray(tone[None, start:start + chunk], format="fltp", layout="mono")
-        piece.sample_rate, piece.pts = 48000, start
-        container.mux(sound.encode(piece))
-    container.mux(sound.encode())
 
 
 def video_times(path: Path) -> list[float]:
