@@ -30,8 +30,18 @@ FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last i
 
 
 def relative(path: str) -> str:
-    """Paths as a command typed in the repository root would give them."""
-    return os.path.relpath(path) if os.path.isabs(path) else path
+    """A path as a command typed in the repository root would give it: relative where it
+    lies beside the repository (../shared/data/...), else just its name (a build machine's
+    /tmp/... means nothing elsewhere)."""
+    if not os.path.isabs(path):
+        return path
+    nearby = os.path.relpath(path)
+    return nearby if not nearby.startswith(os.path.join(os.pardir, os.pardir)) else Path(path).name
+
+
+def portable(text: str) -> str:
+    """`text` with every absolute path in it made relative()."""
+    return " ".join(relative(word) if os.path.isabs(word) else word for word in text.split(" "))
 
 
 def train_command(config: dict) -> str:
@@ -80,7 +90,7 @@ def evaluation(path: Path, name: str) -> dict:
             clips[clip["clip"]]["size"] = clip["size"]
     if not clips:
         raise InputError(f"{path}: no results for a model named {name!r}")
-    return {"command": " ".join(record["command"]), "flow": record["clips"][0]["flow"], "clips": clips}
+    return {"command": portable(" ".join(record["command"])), "flow": record["clips"][0]["flow"], "clips": clips}
 
 
 @click.command("vst-ship", context_settings=HELP)
@@ -115,12 +125,12 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
         "files": {},
         "training": {"command": train_command(config), "data": config["data"], "held_out": list(held_out),
                      "iterations": ckpt.training["iteration"], "frame_size": config["size"],
-                     "loss_weights": config["weights"], "flow": config["flow"], "vgg": ckpt.training["vgg"],
+                     "loss_weights": config["weights"], "flow": config["flow"], "vgg": portable(ckpt.training["vgg"]),
                      "losses_at_end": final_losses(log)},
         "evaluation": evaluation(eval_json, name) if eval_json else None,
     }
     shipped = Checkpoint(ckpt.stylizer, name, config,
-                         {"iteration": ckpt.training["iteration"], "vgg": ckpt.training["vgg"]})
+                         {"iteration": ckpt.training["iteration"], "vgg": portable(ckpt.training["vgg"])})
     pt, onnx = STYLES / f"{name}.pt", STYLES / f"{name}.onnx"
     # the .onnx first: its parity check can fail, and a style is listed by its .pt
     write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,
@@ -131,7 +141,7 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
     text = json.dumps(card, indent=2, allow_nan=False) + "\n"
     write_atomically(card_path, lambda file: file.write(text.encode()))
     if gallery:
-        write_image(gallery, style_strip(Path(config["style"]), read_image(frame or REFERENCE_FRAME),
+        write_image(gallery, style_strip(Path(ckpt.config["style"]), read_image(frame or REFERENCE_FRAME),
                                          shipped.stylizer))
     click.echo(f"shipped {name}: {pt}, {onnx}, {card_path}" + (f"; gallery {gallery}" if gallery else ""))
 

