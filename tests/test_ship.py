@@ -107,3 +107,20 @@ def test_gallery_strips(trained, tmp_path, capsys):
     assert read_image(tmp_path / "ba.png").shape == (90 + 8 + 180, 3 * 320 + 2 * 8, 3)
     code, _, err = invoke(gallery, capsys, [tmp_path / "x.png", "--mix"])
     assert code == 2 and "--mix needs --style" in err
+
+
+def test_compare_gives_ratios_to_the_baseline(tmp_path, capsys):
+    from vst.release.compare import main as compare
+
+    def row(model, e, style):
+        return {"model": model, "e_temporal": e, "warping_error": 0, "style_distance": style, "content_distance": 1.0}
+
+    (tmp_path / "e.json").write_text(json.dumps({"clips": [
+        {"clip": "a", "results": [row("input (not stylized)", 0.01, None), row("flat", 0.1, 2.0), row("new", 0.05, 1.0)]},
+        {"clip": "b", "results": [row("flat", 0.2, 2.0), row("new", 0.16, 1.0)]}]}))
+    code, out, err = invoke(compare, capsys, [tmp_path / "e.json", "--baseline", "flat"])
+    assert code == 0, err
+    new = next(line for line in out.splitlines() if line.startswith("| new "))
+    assert new == "| new | 0.0500 (0.50) | 0.1600 (0.80) | 0.65 | 0.80 | 1.00 (0.50) | 1.00 |"
+    code, _, err = invoke(compare, capsys, [tmp_path / "e.json", "--baseline", "nope"])
+    assert code == 2 and "no model 'nope'" in err
