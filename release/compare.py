@@ -61,7 +61,8 @@ def markdown(clips: list[str], table: dict[str, dict[str, dict]], baseline: str)
 def command(results, baseline):
     """Print vst-eval RESULTS as one markdown table, ratios to the baseline model."""
     clips, table = scores(list(results))
-    missing = sorted({f"{model} on {clip}" for model, rows in table.items() for clip in clips if clip not in rows})
+    missing = sorted({f"{model} on {clip}" for model, rows in table.items() for clip in clips
+                      if clip not in rows and model != INPUT_ROW})
     if missing:
         raise InputError(f"results do not cover every clip: {', '.join(missing[:3])}")
     click.echo(markdown(clips, table, baseline))
