@@ -20,7 +20,10 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
             audio: bool = True, progress: bool = True) -> list[Path]:
     """Stylize a video, an image, a folder of them (or a list of any of these) as vst-run
     does with the same options; returns the files written. Raises vst.core.errors.InputError
-    for bad input, and CommandError when an input of several fails (after the others)."""
+    for bad input, and CommandError when an input of several fails (after the others); a
+    video written in part (truncated input) is a warning (warnings.warn)."""
+    import warnings
+
     from vst.core.errors import CommandError, InputError
     from vst.core.style_mix import StyleMix
     from vst.engine.backends import opened_backend
@@ -31,12 +34,16 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
     if (engine is None) == (style is None):
         raise InputError("give one of engine=FILE or style=NAME")
     sources = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(source) for source in inputs]
-    settings = VideoSettings(codec, crf, preset, height, max_frames, side_by_side, audio)
+    settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
+                             side_by_side=side_by_side, audio=audio)
     with opened_backend(None if engine is None else Path(engine), style, lambda notice: None, backend,
                         StyleMix(strength, preserve_color)) as opened:
         tasks = plan_tasks(sources, None if output is None else Path(output), opened.style)
         outcomes = run_tasks(tasks, opened, settings, lambda line: None, progress)
-    failed = [outcome.error for outcome in outcomes if outcome.error]
+    for outcome in outcomes:
+        if outcome.error and outcome.line:
+            warnings.warn(str(outcome.error), stacklevel=2)
+    failed = [str(outcome.error) for outcome in outcomes if outcome.error and not outcome.line]
     if failed:
         raise CommandError("; ".join(failed))
     return [outcome.task.out for outcome in outcomes]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .convention import MAX_SIDE
 from .errors import InputError
 from .files import write_atomically
 
@@ -33,17 +34,22 @@ def read_photo(path: Path) -> Photo:
 
     try:
         with Image.open(path) as opened:
+            if max(opened.size) > MAX_SIDE:
+                raise InputError(f"{path}: {opened.size[0]}x{opened.size[1]}; at most {MAX_SIDE} pixels a side")
             image = ImageOps.exif_transpose(opened)
-            file_format = opened.format
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+            file_format = "JPEG" if opened.format == "MPO" else opened.format  # cameras' JPEG + previews
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(f"{path}: cannot read this image ({type(exc).__name__})") from None
     exif = image.getexif()
     if ORIENTATION in exif:
         exif[ORIENTATION] = 1
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
     alpha = np.array(image.getchannel("A")) if image.mode in ("RGBA", "LA", "PA") else None
+    # a CMYK or grey image's colour profile does not describe the RGB pixels written back
+    profile = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
     # np.array, not asarray: Pillow's buffer is read-only, and torch.from_numpy warns on it
-    return Photo(np.array(image.convert("RGB")), alpha, file_format,
-                 exif.tobytes() if exif else None, image.info.get("icc_profile"))
+    return Photo(np.array(image.convert("RGB")), alpha, file_format, exif.tobytes() if exif else None, profile)
 
 
 def read_image(path: Path, longest: int | None = None) -> np.ndarray:
@@ -68,32 +74,35 @@ def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.array(Image.fromarray(image).resize((width, height), method))
 
 
-def encode_photo(photo: Photo, pixels: np.ndarray) -> bytes:
-    """`pixels` (uint8 (H, W, 3) RGB, the photo's size) in the photo's own format, with its
-    alpha plane, metadata and colour profile."""
+def format_of(path: Path) -> str:
+    """Pillow's name of the image format a file name asks for; InputError for none."""
+    from PIL import Image
+
+    file_format = Image.registered_extensions().get(Path(path).suffix.lower())
+    if file_format is None:
+        raise InputError(f"{path}: not an image file name (.jpg, .png, .webp, ...)")
+    return file_format
+
+
+def encode_photo(photo: Photo, pixels: np.ndarray, file_format: str) -> bytes:
+    """`pixels` (uint8 (H, W, 3) RGB, the photo's size) as `file_format`, with the photo's
+    alpha plane (where the format holds one), metadata and colour profile."""
     from PIL import Image
 
     image = Image.fromarray(np.ascontiguousarray(pixels))
-    if photo.alpha is not None:
+    if photo.alpha is not None and file_format != "JPEG":
         image.putalpha(Image.fromarray(photo.alpha))
     options = {key: value for key, value in (("exif", photo.exif), ("icc_profile", photo.icc_profile)) if value}
-    if photo.format == "JPEG":
+    if file_format == "JPEG":
         options.update(quality=JPEG_QUALITY, subsampling=0)  # keep the style's fine colour detail
     buffer = io.BytesIO()
-    image.save(buffer, format=photo.format, **options)
+    image.save(buffer, format=file_format, **options)
     return buffer.getvalue()
 
 
 def write_image(path: Path, image: np.ndarray) -> None:
     """Write a uint8 RGB (H, W, 3) image atomically; the format follows the suffix."""
-    from PIL import Image
-
-    extension = Path(path).suffix.lower()
-    file_format = Image.registered_extensions().get(extension)
-    if file_format is None:
-        raise InputError(f"{path}: cannot encode an image of this type")
-    photo = Photo(image, None, file_format, None, None)
-    encoded = encode_photo(photo, image)
+    encoded = encode_photo(Photo(image, None, "", None, None), image, format_of(path))
     write_atomically(path, lambda file: file.write(encoded))
 
 

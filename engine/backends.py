@@ -110,8 +110,9 @@ def mix_to_add(path: Path, metadata: ArtifactMetadata, asked: StyleMix, can_add:
         return asked
     flags = f"--strength {asked.strength:g}" + (" --preserve-color" if asked.preserve_color else "")
     described = f"strength {built.strength:g}" + (", preserve-color" if built.preserve_color else "")
-    raise InputError(f"{path}: built with the style mix {described}; for another, export it "
-                     f"again: vst-export --fp16 {flags} (a plan cannot change its graph)")
+    why = "a plan cannot change its graph" if path.suffix == ".plan" else "it would be mixed twice"
+    raise InputError(f"{path}: built with the style mix {described} ({why}); for another, export "
+                     f"the checkpoint again: vst-export CHECKPOINT --fp16 {flags}")
 
 
 def checkpoint_on_torch(path: Path, mix: StyleMix) -> Backend:

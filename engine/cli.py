@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from vst.core.command import HELP, run_command
-from vst.core.errors import CommandError, InputError
+from vst.core.errors import InputError
 from vst.styles import describe_style, shipped_styles
 
 from .choice import RUNTIMES
@@ -42,28 +42,28 @@ def command(inputs, engine, style, runtime, strength, preserve_color, list_style
     from vst.core.style_mix import StyleMix
 
     from .backends import opened_backend
-    from .inputs import plan_tasks
+    from .inputs import check_inputs, plan_tasks
     from .job import VideoSettings
     from .run import run_tasks
 
     if list_styles:
         click.echo("\n".join(describe_style(name) for name in shipped_styles()))
         return
-    if not inputs:
-        raise InputError("give an INPUT: a video, an image, a folder of them, a stream URL or a camera")
+    check_inputs(list(inputs))
     if (engine is None) == (style is None):
         raise InputError("give one of --engine FILE or --style NAME (--list-styles shows them)")
-    settings = VideoSettings(codec, crf, preset, height, max_frames, side_by_side, not no_audio)
+    settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
+                             side_by_side=side_by_side, audio=not no_audio)
     tell = lambda notice: click.echo(f"vst-run: {notice}", err=True)  # noqa: E731
     with opened_backend(engine, style, tell, runtime, StyleMix(strength, preserve_color)) as backend:
         tasks = plan_tasks(list(inputs), out, backend.style)
         outcomes = run_tasks(tasks, backend, settings, click.echo)
-    failed = [outcome for outcome in outcomes if outcome.error]
-    for outcome in failed[:-1]:
-        tell(f"error: {outcome.error}")
+    failed = [outcome.error for outcome in outcomes if outcome.error]
+    for error in failed[:-1]:
+        tell(f"error: {error}")
     if failed:
-        more = f" ({len(failed)} of {len(outcomes)} inputs failed)" if len(outcomes) > 1 else ""
-        raise InputError(failed[-1].error + more)
+        last = failed[-1]  # its kind sets the exit status: 2 for bad input, 1 otherwise
+        raise last if len(outcomes) == 1 else type(last)(f"{last} ({len(failed)} of {len(outcomes)} inputs failed)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 from vst.core.style_mix import StyleMix
 
 from .backends import open_backend
+from .choice import KINDS
 
 
 class FrameStylizer:
@@ -16,7 +17,7 @@ class FrameStylizer:
     def __init__(self, model: str | Path, backend: str = "auto", strength: float = 1.0,
                  preserve_color: bool = False):
         path = Path(model)
-        engine, style = (path, None) if path.suffix in (".pt", ".onnx", ".plan") else (None, str(model))
+        engine, style = (path, None) if path.suffix in KINDS else (None, str(model))
         self.backend = open_backend(engine, style, backend, StyleMix(strength, preserve_color))
         self.style, self.name = self.backend.style, self.backend.name
         self.notice = self.backend.notice

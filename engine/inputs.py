@@ -20,6 +20,7 @@ class Task:
     source: str        # a file, a stream URL or a camera (/dev/video0)
     out: Path
     kind: str          # "video" or "image"
+    batch: bool = False  # one of a folder's or several inputs': its output folder is made as needed
 
     @property
     def is_image(self) -> bool:
@@ -50,10 +51,18 @@ def folder_media(folder: Path) -> list[Path]:
     return found
 
 
-def plan_tasks(inputs: list[str], out: Path | None, style: str) -> list[Task]:
-    """Every (source, output) pair, refusing clashes and outputs that would overwrite an input."""
+def check_inputs(inputs: list[str]) -> None:
+    """Refuse a missing input before a model is loaded for it."""
     if not inputs:
         raise InputError("give an INPUT: a video, an image, a folder of them, a stream URL or a camera")
+    for source in inputs:
+        if "://" not in source and not Path(source).exists():
+            raise InputError(f"{source}: no such file")
+
+
+def plan_tasks(inputs: list[str], out: Path | None, style: str) -> list[Task]:
+    """Every (source, output) pair, refusing clashes and outputs that would overwrite an input."""
+    check_inputs(inputs)
     batch = len(inputs) > 1 or Path(inputs[0]).is_dir()
     if batch and out is not None and out.exists() and not out.is_dir():
         raise InputError(f"{out}: is a file; with several inputs or a folder, -o names a folder")
@@ -61,12 +70,13 @@ def plan_tasks(inputs: list[str], out: Path | None, style: str) -> list[Task]:
     for source in inputs:
         path = Path(source)
         if path.is_dir():
-            target = out or path.with_name(f"{path.name}.{style}")
-            tasks += [Task(str(file), _in_folder(target, file.relative_to(path)), kind_of(str(file)))
+            whole = path.resolve()  # "." and ".." have no name of their own
+            target = out or whole.with_name(f"{whole.name}.{style}")
+            tasks += [Task(str(file), _in_folder(target, file.relative_to(path)), kind_of(str(file)), True)
                       for file in folder_media(path)]
         elif batch and out is not None:
             name = Path(path.name) if path.is_file() else Path(default_output(source, style).name)
-            tasks.append(Task(source, _in_folder(out, name), kind_of(source)))
+            tasks.append(Task(source, _in_folder(out, name), kind_of(source), True))
         else:
             tasks.append(Task(source, out or default_output(source, style), kind_of(source)))
     _refuse_clashes(tasks)

@@ -64,8 +64,6 @@ def stylize_video(job: VideoJob, backend: Backend, progress: bool = True) -> Job
         if out.suffix.lower() not in CONTAINERS:
             raise InputError(f"{out}: unknown container; use one of {' '.join(CONTAINERS)}")
         require_writable_folder(out)
-        if Path(job.video).exists() and out.resolve() == Path(job.video).resolve():
-            raise InputError(f"{out}: would overwrite the input")
         info = reader.info
         width = info.width * (2 if settings.side_by_side else 1)
         temporary, writer = temporary_sibling(out), None

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Callable
 
 from vst.core.command import require_writable_folder
-from vst.core.errors import CommandError
+from vst.core.errors import CommandError, InputError
 from vst.core.images import scale_to_height
 
 from .backends import Backend
@@ -17,8 +17,8 @@ from .still import stylize_image
 @dataclass
 class Outcome:
     task: Task
-    line: str | None           # what was written
-    error: str | None = None   # what went wrong (after `line` where something was written)
+    line: str | None                       # what was written; None: nothing was
+    error: CommandError | None = None      # what went wrong (a warning where `line` is set)
 
 
 def describe_video(result: JobResult, backend: Backend, audio_asked: bool) -> str:
@@ -36,11 +36,11 @@ def run_video(task: Task, backend: Backend, settings: VideoSettings, progress: b
     outcome = Outcome(task, describe_video(result, backend, settings.audio))
     frames, info = result.times.frames, result.info
     if result.decode_error:
-        outcome.error = (f"{task.source}: decoding stopped after {frames} frames ({result.decode_error}); "
-                         f"{result.out} has the frames that decoded")
+        outcome.error = InputError(f"{task.source}: decoding stopped after {frames} frames "
+                                   f"({result.decode_error}); {result.out} has the frames that decoded")
     elif settings.max_frames is None and info.is_truncated(frames):
-        outcome.error = (f"{task.source}: truncated: {frames} of the {info.expected_frames} frames its "
-                         f"header announces decoded; {result.out} has those")
+        outcome.error = InputError(f"{task.source}: truncated: {frames} of the {info.expected_frames} frames "
+                                   f"its header announces decoded; {result.out} has those")
     return outcome
 
 
@@ -57,17 +57,25 @@ def run_tasks(tasks: list[Task], backend: Backend, settings: VideoSettings, tell
     raised; in a batch it is recorded and the others go on (folders are made as needed)."""
     outcomes = []
     for task in tasks:
-        if len(tasks) > 1:
-            task.out.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if task.batch:
+                make_folder(task.out.parent)
             outcome = (run_image(task, backend, settings) if task.is_image
                        else run_video(task, backend, settings, progress))
         except CommandError as exc:
             if len(tasks) == 1:
                 raise
             said = str(exc)  # most messages name the input already
-            outcome = Outcome(task, None, said if said.startswith(task.source) else f"{task.source}: {said}")
+            named = said if said.startswith(task.source) else f"{task.source}: {said}"
+            outcome = Outcome(task, None, type(exc)(named))  # the same kind: the same exit status
         if outcome.line:
             tell(outcome.line)
         outcomes.append(outcome)
     return outcomes
+
+
+def make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"{folder}: cannot make this output folder ({exc.strerror or exc})") from None

@@ -6,27 +6,31 @@ from typing import Callable
 
 import numpy as np
 
-from vst.core.errors import InputError
+from vst.core.errors import CommandError, InputError
 from vst.core.files import write_atomically
-from vst.core.images import encode_photo, read_photo
+from vst.core.images import encode_photo, format_of, read_photo
 
 from .backends import Backend
 
 
 def stylize_image(source: Path, out: Path, backend: Backend,
                   resize: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[int, int]:
-    """Write the stylized `source` (optionally resized first) to `out` atomically; returns
-    the written (width, height)."""
-    if Path(out).resolve() == Path(source).resolve():
-        raise InputError(f"{out}: would overwrite the input")
+    """Write the stylized `source` (optionally resized first) to `out` atomically, in the
+    format its suffix names; returns the written (width, height)."""
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give the output file's name")
+    file_format = format_of(out)
     photo = read_photo(source)
     if resize is not None:
         photo.pixels = resize(photo.pixels)
         photo.alpha = None if photo.alpha is None else resize(photo.alpha)
     stylized = backend.collect(backend.submit(photo.pixels[None]))[0]
     try:
-        encoded = encode_photo(photo, stylized)
+        encoded = encode_photo(photo, stylized, file_format)
     except (KeyError, OSError, ValueError) as exc:  # Pillow cannot write every format it reads
-        raise InputError(f"{out}: cannot write a {photo.format} image ({exc})") from None
-    write_atomically(out, lambda file: file.write(encoded))
+        raise InputError(f"{out}: cannot write a {file_format} image ({exc})") from None
+    try:
+        write_atomically(out, lambda file: file.write(encoded))
+    except OSError as exc:  # a full disk, a vanished folder
+        raise CommandError(f"{out}: cannot write ({exc.strerror or exc}); nothing written") from None
     return photo.pixels.shape[1], photo.pixels.shape[0]

@@ -6,6 +6,7 @@ The reader yields video frames and audio packets in container order; the writer 
 audio back until the video has reached it, so that a run cut short (--max-frames) ends its
 audio where its video ends.
 """
+import errno
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
@@ -15,9 +16,9 @@ from typing import Iterator
 import av
 import numpy as np
 
+from vst.core.convention import MAX_SIDE
 from vst.core.errors import InputError
 
-MAX_SIDE = 8192       # pixels: the largest frame side the exported graphs accept
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")
 REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate) when it cannot copy; else aac
@@ -162,7 +163,7 @@ class VideoReader:
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
                     yield Frame(pixels, pts, self.time_base)
         except av.FFmpegError as exc:
-            self.error = str(exc).splitlines()[0]
+            self.error = _reason(exc)
 
     def close(self) -> None:
         self.container.close()
@@ -176,23 +177,30 @@ class VideoWriter:
     def __init__(self, path: Path, container_format: str, info: VideoInfo, width: int,
                  codec: str, crf: int, preset: str, audio_stream=None):
         check_video_encoder(codec, preset)
+        self.audio_note: str | None = None
+        self.pending_audio: deque[tuple[float, av.Packet]] = deque()
+        self.video_end = 0.0   # seconds: where the last frame written ends
+        self.written = 0       # frames
         opening = (path, container_format, info, width, codec, crf, preset, audio_stream)
         try:
             try:
                 self._open(*opening, copy_audio=True)
-            except av.FFmpegError:
-                if audio_stream is None or self.audio_note is not None:
+            except av.FFmpegError as exc:
+                if _disk_error(exc) or audio_stream is None or self.audio_note is not None:
                     raise
                 # a muxer may list a codec it then refuses to hold (Opus in .mov): re-encode it
                 self._open(*opening, copy_audio=False)
         except av.FFmpegError as exc:
+            if _disk_error(exc):
+                raise  # the job reports it as the file it could not write
             raise InputError(f"{codec} does not start with these settings ({_reason(exc)})") from None
-        self.pending_audio: deque[tuple[float, av.Packet]] = deque()
-        self.video_end = 0.0   # seconds: where the last frame written ends
 
     def _open(self, path, container_format, info, width, codec, crf, preset, audio_stream,
               copy_audio: bool) -> None:
-        self.container = av.open(str(path), "w", format=container_format)
+        try:
+            self.container = av.open(str(path), "w", format=container_format)
+        except av.FFmpegError as exc:  # the file itself: permissions, a folder of that name
+            raise OSError(exc.errno, exc.strerror) from None
         self.audio_note = None
         try:
             self.video = self._video_stream(info, width, codec, crf, preset)
@@ -209,8 +217,11 @@ class VideoWriter:
         except ValueError as exc:  # "'webm' format does not support 'libx264' codec"
             raise InputError(f"{exc}; choose another --codec or container") from None
         # the input's own time base, never 1/fps: frames of a variable-rate input that lie
-        # closer than one frame period would otherwise round onto one timestamp
-        video.codec_context.time_base = video.time_base = info.time_base
+        # closer than one frame period would otherwise round onto one timestamp. AVI has no
+        # timestamps: its muxer takes the time base for the frame rate, so there frames are
+        # numbered at 1/fps instead
+        self.numbered = self.container.format.name == "avi"
+        video.codec_context.time_base = video.time_base = 1 / info.fps if self.numbered else info.time_base
         # 4:2:0 needs even sizes; odd ones keep every pixel in 4:4:4 rather than lose a row
         even = width % 2 == 0 and info.height % 2 == 0
         video.width, video.height = width, info.height
@@ -235,10 +246,14 @@ class VideoWriter:
     def write_frame(self, pixels: np.ndarray, source: Frame) -> None:
         """Encode uint8 (H, W, 3) RGB `pixels` at the timestamp of the `source` frame."""
         frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-        frame.pts, frame.time_base = source.pts, source.time_base
+        if self.numbered:
+            frame.pts, frame.time_base = self.written, self.video.time_base
+        else:
+            frame.pts, frame.time_base = source.pts, source.time_base
         self.container.mux(self.video.encode(frame))
-        if source.pts is not None:
-            self.video_end = float(source.pts * source.time_base + self.frame_period)
+        self.written += 1
+        if frame.pts is not None:
+            self.video_end = float(frame.pts * frame.time_base + self.frame_period)
         self._write_audio_until(self.video_end)
 
     def write_audio(self, packet: av.Packet) -> None:
@@ -302,3 +317,8 @@ def check_video_encoder(codec: str, preset: str) -> None:
 
 def _reason(exc: av.FFmpegError) -> str:
     return str(exc).splitlines()[0]
+
+
+def _disk_error(exc: av.FFmpegError) -> bool:
+    """A write the disk refused (full, quota, file-size limit), not a setting."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)

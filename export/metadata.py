@@ -42,7 +42,10 @@ class ArtifactMetadata:
 
     @property
     def style_mix(self) -> StyleMix:
-        return StyleMix(**self.mix)
+        try:
+            return StyleMix(**self.mix)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{self.style}: unreadable style mix in its vst metadata ({exc})") from None
 
     def for_plan(self, profile: dict, tensorrt_version: str, gpu_name: str,
                  compute_capability: str) -> "ArtifactMetadata":

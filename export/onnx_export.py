@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vst.core.convention import MAX_SIDE
 from vst.core.errors import InputError
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
@@ -34,8 +35,8 @@ def _export(model: torch.nn.Module, examples: tuple, opset: int, inputs: list[st
     import logging
 
     dims = {0: torch.export.Dim("batch", min=1, max=256),
-            1: torch.export.Dim("height", min=2, max=8192),
-            2: torch.export.Dim("width", min=2, max=8192)}
+            1: torch.export.Dim("height", min=2, max=MAX_SIDE),
+            2: torch.export.Dim("width", min=2, max=MAX_SIDE)}
     exporter_log = logging.getLogger("torch.onnx")
     level = exporter_log.level
     exporter_log.setLevel(logging.ERROR)  # it warns about every torchvision op it cannot find
@@ -96,10 +97,11 @@ class OnnxRunner:
 
 
 def mix_onnx(mix: StyleMix, opset: int) -> "onnx.ModelProto":
-    """MixModel as ONNX: inputs "frames" and "stylized", output "mixed"."""
+    """MixModel as ONNX: inputs INPUT_NAME (the frames) and OUTPUT_NAME (the stylized frames,
+    as the stylizer's graph names its output), output "mixed"."""
     # two distinct examples: the exporter would take one tensor passed twice for one input
     examples = (torch.zeros(EXAMPLE_SHAPE, dtype=torch.uint8), torch.ones(EXAMPLE_SHAPE, dtype=torch.uint8))
-    return _export(MixModel(mix), examples, opset, ["frames", "stylized"], "mixed")
+    return _export(MixModel(mix), examples, opset, [INPUT_NAME, OUTPUT_NAME], "mixed")
 
 
 def with_mix(model: str | bytes, mix: StyleMix) -> bytes:
@@ -115,7 +117,7 @@ def with_mix(model: str | bytes, mix: StyleMix) -> bytes:
     # the mix reads the input frames too: hand them on as a second output of the stylizer
     base.graph.node.append(helper.make_node("Identity", [INPUT_NAME], ["frames_out"]))
     base.graph.output.append(helper.make_value_info("frames_out", base.graph.input[0].type))
-    merged = compose.merge_models(base, tail, io_map=[(OUTPUT_NAME, "stylized"), ("frames_out", "frames")],
+    merged = compose.merge_models(base, tail, io_map=[(OUTPUT_NAME, OUTPUT_NAME), ("frames_out", INPUT_NAME)],
                                   outputs=["mix/mixed"], prefix2="mix/")
     return merged.SerializeToString()
 

@@ -68,13 +68,24 @@ def load_stylizer(model: str) -> Stylizer:
     return Checkpoint.load(path if path.suffix == ".pt" else shipped_checkpoint(model)).stylizer
 
 
+def parse_heights(ctx, param, value: str) -> tuple[int, ...]:
+    try:
+        heights = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a list of heights, e.g. 270,436") from None
+    if min(heights) < 8:
+        raise click.BadParameter(f"{value!r}: every height must be at least 8")
+    return heights
+
+
 @click.command("vst-gallery", context_settings=HELP)
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--style", "model", help="Shipped style or checkpoint for --mix.")
 @click.option("--mix", is_flag=True, help="input | strength 0.25 | 0.5 | 1 | preserve-color.")
 @click.option("--before", help="Shipped style or checkpoint: the left model of a before/after strip.")
 @click.option("--after", help="Checkpoint or shipped style: the right model.")
-@click.option("--heights", default="270,436", show_default=True, help="Rows of the before/after strip.")
+@click.option("--heights", default="270,436", show_default=True, callback=parse_heights,
+              help="Rows of the before/after strip, comma-separated.")
 @click.option("--frame", type=click.Path(path_type=Path), default=REFERENCE_FRAME,
               help="The input frame [default: vst.export's reference frame].")
 def command(out, model, mix, before, after, heights, frame):
@@ -90,8 +101,7 @@ def command(out, model, mix, before, after, heights, frame):
     else:
         if not (before and after):
             raise InputError("give both --before and --after")
-        rows = tuple(int(h) for h in heights.split(","))
-        image = before_after(picture, load_stylizer(before), load_stylizer(after), rows)
+        image = before_after(picture, load_stylizer(before), load_stylizer(after), heights)
     write_image(out, image)
     click.echo(f"wrote {out} ({image.shape[1]}x{image.shape[0]})")
 

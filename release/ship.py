@@ -52,10 +52,11 @@ def train_command(config: dict) -> str:
     parts += [item for data in config["data"] for item in ("--data", relative(data))]
     parts += ["--out", Path(config["out"]).name]
     for key in ("width", "upsample", "size", "style_size", "iters", "batch_size", "lr", "long_term",
-                "flow", "max_pairs_per_video", "seed"):
-        if config[key] != defaults[key]:
+                "flow", "max_pairs_per_video", "photo_motion", "precision", "seed"):
+        if config.get(key, defaults[key]) != defaults[key]:  # keys a checkpoint predates: defaults
             value = "x".join(map(str, config[key])) if key == "size" else config[key]
             parts += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
+    parts += [item for pattern in config.get("exclude", ()) for item in ("--exclude", f"'{pattern}'")]
     for key in ("content", "style", "tv"):
         if weights[key] != defaults["weights"][key]:
             parts += [f"--{key}-weight", str(weights[key])]
@@ -116,7 +117,11 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
     if gallery:
         require_writable_folder(gallery)
     config = dict(ckpt.config, style=relative(ckpt.config["style"]),
-                  data=[relative(d) for d in ckpt.config["data"]], out=f"{name}.pt", cache_dir=None)
+                  data=[relative(d) for d in ckpt.config["data"]], out=f"{name}.pt", cache_dir=None,
+                  log=None, vgg=ckpt.config.get("vgg") and relative(ckpt.config["vgg"]))
+    # the gallery strip too is made before anything is written: a bad --frame fails here
+    strip = gallery and style_strip(Path(ckpt.config["style"]), read_image(frame or REFERENCE_FRAME),
+                                    ckpt.stylizer)
     card = {  # everything that can fail on bad input before any file is written
         "name": name,
         "style_image": {"file": Path(config["style"]).name, "source": source, "licence": licence},
@@ -141,8 +146,7 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
     text = json.dumps(card, indent=2, allow_nan=False) + "\n"
     write_atomically(card_path, lambda file: file.write(text.encode()))
     if gallery:
-        write_image(gallery, style_strip(Path(ckpt.config["style"]), read_image(frame or REFERENCE_FRAME),
-                                         shipped.stylizer))
+        write_image(gallery, strip)
     click.echo(f"shipped {name}: {pt}, {onnx}, {card_path}" + (f"; gallery {gallery}" if gallery else ""))
 
 

@@ -85,10 +85,10 @@ def test_an_exported_mix_is_used_and_not_mixed_twice():
     assert mix_to_add(Path("a.onnx"), plain, MIX, can_add=True) == MIX
     assert mix_to_add(Path("a.onnx"), baked, MIX, can_add=True).is_plain
     assert mix_to_add(Path("a.plan"), baked, StyleMix(), can_add=False).is_plain
-    with pytest.raises(InputError, match=r"a.plan: built with the style mix strength 1; .*vst-export --fp16 "
-                                         r"--strength 0.5 --preserve-color"):
+    with pytest.raises(InputError, match=r"a.plan: built with the style mix strength 1 \(a plan cannot change its "
+                                         r"graph\); .*vst-export CHECKPOINT --fp16 --strength 0.5 --preserve-color"):
         mix_to_add(Path("a.plan"), plain, MIX, can_add=False)
-    with pytest.raises(InputError, match="built with the style mix strength 0.5, preserve-color"):
+    with pytest.raises(InputError, match=r"built with the style mix strength 0.5, preserve-color \(it would be mixed"):
         mix_to_add(Path("a.onnx"), baked, StyleMix(0.25), can_add=True)
 
 
@@ -193,3 +193,22 @@ def test_vst_export_builds_the_mix_into_the_graph(checkpoint, tmp_path, capsys):
         assert np.abs(built_in(FRAME).astype(int) - reference(checkpoint, MIX)).max() <= 1
     with pytest.raises(InputError, match="built with the style mix strength 0.5, preserve-color"):
         vst.load(onnx, backend="onnxruntime", strength=0.25)
+
+
+def test_an_image_output_takes_the_format_its_name_asks_for(checkpoint, tmp_path, capsys, monkeypatch):
+    Image.fromarray(FRAME).save(tmp_path / "p.png")
+    assert run(capsys, tmp_path / "p.png", "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "q.jpg")[0] == 0
+    with Image.open(tmp_path / "q.jpg") as image:
+        assert image.format == "JPEG"
+    (tmp_path / "folder").mkdir()
+    Image.fromarray(np.zeros((8, 8193, 3), np.uint8)).save(tmp_path / "wide.png")
+    for argv, message in (([tmp_path / "p.png", "-o", tmp_path / "folder"], "folder: is a folder"),
+                          ([tmp_path / "p.png", "-o", tmp_path / "p.mp4"], "p.mp4: not an image file name"),
+                          ([tmp_path / "wide.png"], "wide.png: 8193x8; at most 8192 pixels a side")):
+        code, _, err = run(capsys, *argv, "--engine", checkpoint, "--backend", "torch")
+        assert code == 2 and err.strip().splitlines() == [f"vst-run: error: {err.split('error: ')[1].strip()}"]
+        assert message in err, err
+    monkeypatch.chdir(tmp_path / "folder")
+    Image.fromarray(FRAME).save("here.png")
+    assert run(capsys, ".", "--engine", checkpoint, "--backend", "torch")[0] == 0  # "." has no name of its own
+    assert (tmp_path / "folder.texture" / "here.png").is_file()

@@ -104,6 +104,15 @@ def test_avi_with_b_frames_comes_out_evenly_spaced(codec, options, checkpoint, t
     assert got == pytest.approx([i * 1001 / 24000 for i in range(24)], abs=1e-3)
 
 
+def test_avi_output_is_numbered_at_the_frame_rate(checkpoint, tmp_path, capsys):
+    """mkv's 1 ms time base would become a 1000 fps AVI full of empty frames."""
+    source = write_video(tmp_path / "in.mkv", frames(12), fps=10)
+    stylize(capsys, checkpoint, source, tmp_path / "out.avi")
+    with av.open(str(tmp_path / "out.avi")) as container:
+        video = container.streams.video[0]
+        assert video.average_rate == 10 and len(list(container.decode(video))) == 12
+
+
 # --- audio ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", [".mp4", ".avi", ".webm"])

@@ -40,7 +40,10 @@ def trained(tmp_path) -> Path:
 
 
 def test_train_command_gives_the_options_that_differ_from_the_defaults(trained):
-    command = train_command(Checkpoint.load(trained).config)
+    config = Checkpoint.load(trained).config
+    assert "--exclude '*/bikes.mp4'" in train_command(dict(config, exclude=["*/bikes.mp4"], photo_motion=4.0))
+    assert "--photo-motion 4.0" in train_command(dict(config, photo_motion=4.0))
+    command = train_command(config)
     assert command.startswith("vst-train --style ")
     assert command.endswith("--out run.pt --size 64x48 --iters 60 --max-pairs-per-video 5 --no-temporal")
 

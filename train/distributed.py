@@ -14,7 +14,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from vst.core.errors import InputError
+from vst.core.errors import CommandError, InputError
 
 T = TypeVar("T")
 
@@ -48,13 +48,23 @@ class Ranks:
         return self.rank == 0
 
     def main_first(self, make: Callable[[], T]) -> T:
-        """make() on rank 0, then on the others: what rank 0 caches, they find."""
-        if not self.is_main:
-            dist.barrier()
-        made = make()
-        if self.is_main and self.world > 1:
-            dist.barrier()
-        return made
+        """make() on rank 0, then on the others: what rank 0 caches, they find. Where rank 0
+        fails (bad data, say), every rank stops instead of waiting for it."""
+        if self.world == 1:
+            return make()
+        made, failure = None, None
+        if self.is_main:
+            try:
+                made = make()
+            except Exception as exc:  # noqa: BLE001 - raised below, after the others are told
+                failure = exc
+        succeeded = torch.tensor([failure is None], dtype=torch.int32, device=self.device)
+        dist.broadcast(succeeded, 0)
+        if failure is not None:
+            raise failure
+        if not succeeded.item():
+            raise CommandError(f"rank {self.rank}: rank 0 failed to prepare the data (its message says why)")
+        return made if self.is_main else make()
 
     def wrap(self, model: nn.Module) -> nn.Module:
         if self.world == 1:
