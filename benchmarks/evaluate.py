@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from vst.core.convention import frames_to_tensor, tensor_to_frames
 from vst.core.errors import InputError
+from vst.core.paths import portable
 from vst.train.losses import masked_warp_difference
 
 from .clips import Clip
@@ -66,7 +67,7 @@ class ClipResult:
     maps: ErrorMaps | None = None
 
     def as_record(self) -> dict:
-        return {"clip": self.clip.name, "path": str(self.clip.path), "flow": self.flow,
+        return {"clip": self.clip.name, "path": portable(self.clip.path), "flow": self.flow,
                 "frames": self.frames, "size": list(self.size), "pairs_scored": self.pairs,
                 "pairs_total": max(self.frames - 1, 0), "confident_fraction": self.confident.mean,
                 "results": [model.as_record() for model in self.models]}

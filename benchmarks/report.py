@@ -5,6 +5,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from vst.core.files import write_atomically
+from vst.core.paths import portable
 
 from .end_to_end import VideoResults
 from .machine import MachineFacts, Peak
@@ -92,7 +93,7 @@ def peaks_line(peaks: dict[str, Peak]) -> str:
 def stylize_record(results: StylizeResults, machine: MachineFacts, peaks: dict[str, Peak],
                    floors: list[dict], command: list[str]) -> dict:
     settings = asdict(results.settings)
-    settings["clip"] = str(settings["clip"])
+    settings["clip"] = portable(settings["clip"])
     settings["weights"] = f"random (torch seed {results.settings.seed}); time does not depend on them"
     return {"tool": "vst-bench", "mode": "stylize-only", "command": command,
             "machine": machine.as_record(), "peaks": {d: p.as_record() for d, p in peaks.items()},

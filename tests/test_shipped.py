@@ -70,3 +70,10 @@ def test_the_card_records_the_table_2_result():
     style = (np.mean([c["style_distance"] for c in with_loss.values()])
              / np.mean([c["style_distance"] for c in without.values()]))
     assert ratio <= 0.7 and style <= 1.15  # a lower style distance is a stronger stylization
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_no_build_machine_paths_in_what_ships(name):
+    checkpoint = Checkpoint.load(STYLES / f"{name}.pt")
+    for text in (str(checkpoint.config), str(checkpoint.training), (STYLES / f"{name}.json").read_text()):
+        assert not any(root in text for root in ("/tmp/", "/root/", "/work/", "/home/")), text[:300]

@@ -1,0 +1,18 @@
+"""Paths as records hold them (model cards, result JSON, recorded command lines): relative
+where they lie in or beside the working folder (../shared/data/...), else just a name — a
+build machine's /tmp/... means nothing on another machine."""
+import os
+from pathlib import Path
+
+
+def portable(path: str | Path) -> str:
+    path = str(path)
+    if not os.path.isabs(path):
+        return path
+    nearby = os.path.relpath(path)
+    return nearby if not nearby.startswith(os.path.join(os.pardir, os.pardir)) else Path(path).name
+
+
+def portable_words(text: str) -> str:
+    """`text` with every absolute path in it (a word starting with /) made portable()."""
+    return " ".join(portable(word) if os.path.isabs(word) else word for word in text.split(" "))
