@@ -13,6 +13,7 @@ from torch import nn
 from vst.benchmarks.cli import main
 from vst.benchmarks.cost import count_flops, model_cost
 from vst.benchmarks.timing import Stats, time_frames
+from vst.core.paths import portable
 from vst.core.stylizer import Stylizer
 
 from bindings_11_4 import tensorrt_installed
@@ -70,7 +71,7 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert code == 0, err
     record = json.loads((tmp_path / "bench.json").read_text(), parse_constant=reject_non_json)
 
-    assert record["command"] == ["vst-bench", *map(str, argv)]
+    assert record["command"] == ["vst-bench", *map(portable, map(str, argv))]  # paths as records hold them
     machine = record["machine"]
     assert machine["cpu"] and machine["cores"] >= 1 and machine["libraries"]["torch"] == torch.__version__
     assert record["peaks"]["cpu"]["flops"]["fp32"] > 0 and record["peaks"]["cpu"]["bandwidth"] > 0
