@@ -42,7 +42,9 @@ class TrainConfig:
         return self.log or self.out.with_suffix(".csv")
 
     def as_record(self) -> dict:
-        """Plain values only, so checkpoints load with torch.load(weights_only=True)."""
+        """Plain values only, so checkpoints load with torch.load(weights_only=True). Paths as
+        they were given (vst.release.ship makes them portable for a model card); the default
+        cache is left out: it is this machine's home folder."""
         def plain(value):
             if isinstance(value, Path):
                 return str(value)
@@ -51,4 +53,7 @@ class TrainConfig:
             if isinstance(value, dict):
                 return {k: plain(v) for k, v in value.items()}
             return value
-        return plain(asdict(self))
+        record = plain(asdict(self))
+        if self.cache_dir == default_cache_dir():
+            record["cache_dir"] = None
+        return record
