@@ -26,20 +26,18 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
 
     from vst.core.errors import CommandError, InputError
     from vst.core.style_mix import StyleMix
-    from vst.engine.backends import opened_backend
-    from vst.engine.inputs import plan_tasks
     from vst.engine.job import VideoSettings
-    from vst.engine.run import run_tasks
+    from vst.engine.run import stylize_inputs
 
     if (engine is None) == (style is None):
         raise InputError("give one of engine=FILE or style=NAME")
     sources = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(source) for source in inputs]
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=audio)
-    with opened_backend(None if engine is None else Path(engine), style, lambda notice: None, backend,
-                        StyleMix(strength, preserve_color)) as opened:
-        tasks = plan_tasks(sources, None if output is None else Path(output), opened.style)
-        outcomes = run_tasks(tasks, opened, settings, lambda line: None, progress)
+    outcomes = stylize_inputs(sources, None if output is None else Path(output),
+                              None if engine is None else Path(engine), style, backend,
+                              StyleMix(strength, preserve_color), settings, lambda line: None,
+                              lambda notice: None, progress)
     for outcome in outcomes:
         if outcome.error and outcome.line:
             warnings.warn(str(outcome.error), stacklevel=2)

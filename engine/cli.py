@@ -41,10 +41,9 @@ def command(inputs, engine, style, runtime, strength, preserve_color, list_style
     frame: decode -> stylize -> encode, pipelined."""
     from vst.core.style_mix import StyleMix
 
-    from .backends import opened_backend
-    from .inputs import check_inputs, plan_tasks
+    from .inputs import check_inputs
     from .job import VideoSettings
-    from .run import run_tasks
+    from .run import stylize_inputs
 
     if list_styles:
         click.echo("\n".join(describe_style(name) for name in shipped_styles()))
@@ -55,9 +54,8 @@ def command(inputs, engine, style, runtime, strength, preserve_color, list_style
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=not no_audio)
     tell = lambda notice: click.echo(f"vst-run: {notice}", err=True)  # noqa: E731
-    with opened_backend(engine, style, tell, runtime, StyleMix(strength, preserve_color)) as backend:
-        tasks = plan_tasks(list(inputs), out, backend.style)
-        outcomes = run_tasks(tasks, backend, settings, click.echo)
+    outcomes = stylize_inputs(list(inputs), out, engine, style, runtime, StyleMix(strength, preserve_color),
+                              settings, click.echo, tell)
     failed = [outcome.error for outcome in outcomes if outcome.error]
     for error in failed[:-1]:
         tell(f"error: {error}")

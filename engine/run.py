@@ -7,9 +7,10 @@ from typing import Callable
 from vst.core.command import require_writable_folder
 from vst.core.errors import CommandError, InputError
 from vst.core.images import scale_to_height
+from vst.core.style_mix import StyleMix
 
-from .backends import Backend
-from .inputs import Task
+from .backends import Backend, opened_backend
+from .inputs import Task, plan_tasks
 from .job import JobResult, VideoJob, VideoSettings, stylize_video
 from .still import stylize_image
 
@@ -79,3 +80,12 @@ def make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CommandError(f"{folder}: cannot make this output folder ({exc.strerror or exc})") from None
+
+
+def stylize_inputs(inputs: list[str], out: Path | None, engine: Path | None, style: str | None,
+                   runtime: str, mix: StyleMix, settings: VideoSettings, tell: Callable[[str], None],
+                   notice: Callable[[str], None], progress: bool = True) -> list[Outcome]:
+    """What vst-run and vst.stylize do: open the model once, plan every input's output, run
+    them all; notice() gets the backend's notice, tell() each line of what was written."""
+    with opened_backend(engine, style, notice, runtime, mix) as backend:
+        return run_tasks(plan_tasks(inputs, out, backend.style), backend, settings, tell, progress)
