@@ -108,6 +108,12 @@ class Ranks:
             if not torch.equal(reference, tensor):
                 raise RuntimeError(f"rank {self.rank}: {name} differs from rank 0's")
 
+    def wait_for_all(self) -> None:
+        """Every rank here before any tears its group down: a rank that leaves while rank 0
+        still writes the last checkpoint aborts in gloo's teardown."""
+        if self.world > 1:
+            dist.barrier()
+
     def close(self) -> None:
         if self.world > 1:
             dist.destroy_process_group()

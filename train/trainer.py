@@ -63,7 +63,9 @@ def train(cfg: TrainConfig) -> Checkpoint | None:
     None on the other ranks of a torchrun job."""
     ranks = Ranks.from_environment(cfg.device)
     try:
-        return _train(cfg, ranks)
+        checkpoint = _train(cfg, ranks)
+        ranks.wait_for_all()
+        return checkpoint
     finally:
         ranks.close()
 
