@@ -44,6 +44,7 @@ setup(
         "dev": ["pytest>=7", "h5py>=3"],
         "gpu": ["pycuda>=2022.1"],
         "bench": ["matplotlib>=3.7"],  # vst-bench --plot
+        "cluster": ["ray>=2.9"],  # vst-run --workers, --ray-address
     },
     entry_points={
         "console_scripts": [

@@ -17,7 +17,8 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
             output: str | Path | None = None, backend: str = "auto", strength: float = 1.0,
             preserve_color: bool = False, codec: str = "auto", crf: int = 18, preset: str = "medium",
             height: int | None = None, max_frames: int | None = None, side_by_side: bool = False,
-            audio: bool = True, progress: bool = True) -> list[Path]:
+            audio: bool = True, progress: bool = True, workers: int = 1, ray_address: str | None = None,
+            chunk_seconds: float | None = None) -> list[Path]:
     """Stylize a video, an image, a folder of them (or a list of any of these) as vst-run
     does with the same options; returns the files written. Raises vst.core.errors.InputError
     for bad input, and CommandError when an input of several fails (after the others); a
@@ -26,17 +27,19 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
 
     from vst.core.errors import CommandError, InputError
     from vst.core.style_mix import StyleMix
+    from vst.engine.backends import ModelSpec
+    from vst.engine.batch import stylize_inputs
+    from vst.engine.cluster import Scaling
     from vst.engine.job import VideoSettings
-    from vst.engine.run import stylize_inputs
 
     if (engine is None) == (style is None):
         raise InputError("give one of engine=FILE or style=NAME")
     sources = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(source) for source in inputs]
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=audio)
-    outcomes = stylize_inputs(sources, None if output is None else Path(output),
-                              None if engine is None else Path(engine), style, backend,
-                              StyleMix(strength, preserve_color), settings, lambda line: None,
+    model = ModelSpec(None if engine is None else Path(engine), style, backend, StyleMix(strength, preserve_color))
+    outcomes = stylize_inputs(sources, None if output is None else Path(output), model, settings,
+                              Scaling(workers, ray_address, chunk_seconds), lambda line: None,
                               lambda notice: None, progress)
     for outcome in outcomes:
         if outcome.error and outcome.line:

@@ -6,6 +6,7 @@ import click
 
 from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import CommandError, InputError
+from vst.core.paths import portable
 from vst.core.style_mix import StyleMix
 from vst.engine.choice import RUNTIMES
 from vst.samples import SAMPLE_CLIP
@@ -49,16 +50,19 @@ def parse_list(choices: list[str]):
 @click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Time with this style strength, as vst-run --strength (inside every graph).")
 @click.option("--preserve-color", is_flag=True, help="Time with luminance-only transfer, as vst-run.")
+@click.option("--scaling", multiple=True, help="Time these videos (repeat it) as a batch, and the first one "
+              "cut into chunks, on each of --workers (with --engine or --style; needs vst[cluster]).")
+@click.option("--workers", default="1,2", show_default=True, help="With --scaling: the worker counts.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
 def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, runtime, height,
-            max_frames, strength, preserve_color, json_path, plot):
+            max_frames, strength, preserve_color, scaling, workers, json_path, plot):
     """Time the stylizers: Res48 vs Res128 per frame on each backend (default), or a whole
     video end to end (--video with --engine or --style)."""
     for path in filter(None, (json_path, plot)):
         require_writable_folder(path)
-    if video is None and (engine or style or runtime != "auto" or height or max_frames):
-        raise InputError("--engine, --style, --backend, --height and --max-frames go with --video")
+    if video is None and not scaling and (engine or style or runtime != "auto" or height or max_frames):
+        raise InputError("--engine, --style, --backend, --height and --max-frames go with --video or --scaling")
     if video is not None and plot:
         raise InputError("--plot charts the stylize-only timing; drop --video for it")
     if plot:
@@ -68,7 +72,10 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
             raise InputError("--plot needs matplotlib: pip install 'vst[bench]'") from None
     command_line = click.get_current_context().obj
     mix = StyleMix(strength, preserve_color)
-    if video is not None:
+    if scaling:
+        bench_workers(list(scaling), engine, style, runtime, height, max_frames, mix, workers, json_path,
+                      command_line)
+    elif video is not None:
         bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, mix, json_path,
                          command_line)
     else:
@@ -133,6 +140,34 @@ def bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, 
     click.echo(report.video_table(results))
     if json_path:
         report.write_json(json_path, report.video_record(results, machine, command_line))
+
+
+def bench_workers(videos, engine, style, runtime, height, max_frames, mix, workers, json_path, command_line):
+    from vst.engine.backends import ModelSpec
+    from vst.engine.job import VideoSettings
+
+    from . import report
+    from .machine import machine_facts
+    from .scaling import bench_scaling, scaling_table
+
+    if (engine is None) == (style is None):
+        raise InputError("--scaling needs one of --engine FILE or --style NAME")
+    try:
+        counts = sorted({int(n) for n in workers.split(",")})
+    except ValueError:
+        raise InputError(f"--workers {workers!r}: give worker counts, e.g. 1,2") from None
+    if not counts or counts[0] < 1:
+        raise InputError(f"--workers {workers!r}: counts start at 1")
+    runs = bench_scaling(videos, ModelSpec(engine, style, runtime, mix),
+                         VideoSettings(height=height, max_frames=max_frames), counts, None)
+    machine = machine_facts()
+    click.echo(f"Scaling: {len(videos)} videos as a batch, and {videos[0]} alone in chunks; wall time from the "
+               f"call to the last file, Ray's start and model loading included\nmachine: {machine.describe()}\n")
+    click.echo(scaling_table(runs))
+    if json_path:
+        report.write_json(json_path, {"tool": "vst-bench", "mode": "scaling", "command": command_line,
+                                      "machine": machine.as_record(), "videos": [portable(v) for v in videos],
+                                      "results": [run.as_record() for run in runs]})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -47,8 +47,12 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+_received: list[Stopped] = []  # the signals that stopped this command
+
+
 def _raise_stopped(signum, frame):
-    raise Stopped(signum)
+    _received.append(Stopped(signum))
+    raise _received[-1]
 
 
 @contextmanager
@@ -79,6 +83,8 @@ def run_command(command: click.Command, argv: list[str] | None = None) -> None:
             command.main(args=args, prog_name=name, standalone_mode=False, obj=typed)
     except (KeyboardInterrupt, click.Abort) as exc:
         stop = exc if isinstance(exc, Stopped) else exc.__cause__  # click wraps it in Abort
+        if not isinstance(stop, Stopped) and _received:
+            stop = _received[-1]  # a library (Ray's wait) raised a KeyboardInterrupt of its own for it
         if isinstance(stop, Stopped):
             click.echo(f"{name}: stopped by {stop}", err=True)
             sys.exit(128 + stop.signum)

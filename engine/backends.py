@@ -188,6 +188,19 @@ OPENERS = {  # (kind of model, runtime) -> opener of a model file
 }
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as vst-run names it (--engine FILE or --style NAME, --backend, the style mix):
+    what each worker of a batch opens for itself."""
+    engine: Path | None
+    style: str | None
+    runtime: str = "auto"
+    mix: StyleMix = StyleMix()
+
+    def open(self) -> Backend:
+        return open_backend(self.engine, self.style, self.runtime, self.mix)
+
+
 @contextmanager
 def opened_backend(engine: Path | None, style: str | None, tell: Callable[[str], None],
                    runtime: str = "auto", mix: StyleMix = StyleMix()) -> Iterator[Backend]:

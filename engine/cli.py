@@ -35,15 +35,25 @@ from .choice import RUNTIMES
 @click.option("--max-frames", type=click.IntRange(1), help="Stop after N frames (needed to end a camera).")
 @click.option("--side-by-side", is_flag=True, help="Write input | output, twice as wide.")
 @click.option("--no-audio", is_flag=True, help="Drop the audio track.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Ray workers, each with its own backend: one GPU each where there are GPUs, else a "
+                   "share of the CPU cores. 1 runs in this process, without Ray. Needs vst[cluster].")
+@click.option("--ray-address", help="Join this Ray cluster (e.g. ray://head:10001) instead of starting "
+                                    "Ray here; its workers must see the inputs and outputs at the same paths.")
+@click.option("--chunk-seconds", type=click.FloatRange(0), help="With workers: cut videos at the keyframes "
+              "nearest every S seconds, so one long video spreads over them; 0: never "
+              "[default: about two chunks per worker over the batch].")
 def command(inputs, engine, style, runtime, strength, preserve_color, list_styles, out, codec, crf, preset,
-            height, max_frames, side_by_side, no_audio):
+            height, max_frames, side_by_side, no_audio, workers, ray_address, chunk_seconds):
     """Stylize INPUTS (videos, images, folders of them, a stream URL or a camera) frame by
     frame: decode -> stylize -> encode, pipelined."""
     from vst.core.style_mix import StyleMix
 
+    from .backends import ModelSpec
+    from .batch import stylize_inputs
+    from .cluster import Scaling
     from .inputs import check_inputs
     from .job import VideoSettings
-    from .run import stylize_inputs
 
     if list_styles:
         click.echo("\n".join(describe_style(name) for name in shipped_styles()))
@@ -54,8 +64,9 @@ def command(inputs, engine, style, runtime, strength, preserve_color, list_style
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=not no_audio)
     tell = lambda notice: click.echo(f"vst-run: {notice}", err=True)  # noqa: E731
-    outcomes = stylize_inputs(list(inputs), out, engine, style, runtime, StyleMix(strength, preserve_color),
-                              settings, click.echo, tell)
+    model = ModelSpec(engine, style, runtime, StyleMix(strength, preserve_color))
+    outcomes = stylize_inputs(list(inputs), out, model, settings, Scaling(workers, ray_address, chunk_seconds),
+                              click.echo, tell)
     failed = [outcome.error for outcome in outcomes if outcome.error]
     for error in failed[:-1]:
         tell(f"error: {error}")
@@ -66,3 +77,7 @@ def command(inputs, engine, style, runtime, strength, preserve_color, list_style
 
 def main(argv: list[str] | None = None) -> None:
     run_command(command, argv)
+
+
+if __name__ == "__main__":
+    main()

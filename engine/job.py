@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -35,6 +36,7 @@ class VideoJob:
     video: str                       # a file, a stream URL or a camera (/dev/video0)
     out: Path
     settings: VideoSettings = VideoSettings()
+    span: tuple[int, int | None] | None = None  # a chunk's pts range (engine.chunks); None: all
 
 
 @dataclass
@@ -51,13 +53,15 @@ def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
     return np.concatenate([source, stylized], axis=1)
 
 
-def stylize_video(job: VideoJob, backend: Backend, progress: bool = True) -> JobResult:
+def stylize_video(job: VideoJob, backend: Backend, progress: bool = True,
+                  on_frame: Callable[[], None] | None = None) -> JobResult:
     """Decode -> stylize -> encode into a temporary file renamed to the output on success;
-    on any error or Ctrl-C nothing is left behind."""
+    on any error or Ctrl-C nothing is left behind. on_frame, if given, is called after each
+    frame in place of a progress bar."""
     from tqdm import tqdm
 
     settings, out = job.settings, job.out
-    reader = VideoReader(job.video, settings.height, audio=settings.audio)
+    reader = VideoReader(job.video, settings.height, audio=settings.audio, span=job.span)
     try:
         if out.is_dir():
             raise InputError(f"{out}: is a folder; give the output file's name")
@@ -74,11 +78,11 @@ def stylize_video(job: VideoJob, backend: Backend, progress: bool = True) -> Job
                                  settings.preset, reader.audio)
             total = min(filter(None, (info.expected_frames, settings.max_frames)), default=None)
             with tqdm(total=total, unit="frame", desc=backend.name, dynamic_ncols=True,
-                      disable=not progress) as bar:
+                      disable=not progress or on_frame is not None) as bar:
                 times = run_pipeline(reader, backend.submit, writer.write_frame, writer.write_audio,
                                      backend.collect, backend.depth,
                                      input_beside_output if settings.side_by_side else None,
-                                     settings.max_frames, bar.update)
+                                     settings.max_frames, on_frame or bar.update)
             audio_note = writer.audio_note
             writer.close(cut_audio=settings.max_frames is not None and times.frames >= settings.max_frames)
             writer = None

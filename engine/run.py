@@ -1,5 +1,5 @@
-"""What `vst-run` and `vst.stylize` do with their inputs: every Task (engine.inputs) through
-one opened backend, videos by engine.job, still images by engine.still; one line per result."""
+"""Tasks (engine.inputs) through one opened backend: videos by engine.job, still images by
+engine.still; one line per result."""
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -9,8 +9,8 @@ from vst.core.errors import CommandError, InputError
 from vst.core.images import scale_to_height
 from vst.core.style_mix import StyleMix
 
-from .backends import Backend, opened_backend
-from .inputs import Task, plan_tasks
+from .backends import Backend
+from .inputs import Task
 from .job import JobResult, VideoJob, VideoSettings, stylize_video
 from .still import stylize_image
 
@@ -32,8 +32,9 @@ def describe_video(result: JobResult, backend: Backend, audio_asked: bool) -> st
             f"({backend.name}), encode {times.throughput('encode'):.0f} fps")
 
 
-def run_video(task: Task, backend: Backend, settings: VideoSettings, progress: bool) -> Outcome:
-    result = stylize_video(VideoJob(task.source, task.out, settings), backend, progress)
+def run_video(task: Task, backend: Backend, settings: VideoSettings, progress: bool,
+              on_frame: Callable[[], None] | None = None) -> Outcome:
+    result = stylize_video(VideoJob(task.source, task.out, settings), backend, progress, on_frame)
     outcome = Outcome(task, describe_video(result, backend, settings.audio))
     frames, info = result.times.frames, result.info
     if result.decode_error:
@@ -80,12 +81,3 @@ def make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CommandError(f"{folder}: cannot make this output folder ({exc.strerror or exc})") from None
-
-
-def stylize_inputs(inputs: list[str], out: Path | None, engine: Path | None, style: str | None,
-                   runtime: str, mix: StyleMix, settings: VideoSettings, tell: Callable[[str], None],
-                   notice: Callable[[str], None], progress: bool = True) -> list[Outcome]:
-    """What vst-run and vst.stylize do: open the model once, plan every input's output, run
-    them all; notice() gets the backend's notice, tell() each line of what was written."""
-    with opened_backend(engine, style, notice, runtime, mix) as backend:
-        return run_tasks(plan_tasks(inputs, out, backend.style), backend, settings, tell, progress)

@@ -110,10 +110,13 @@ def display_rotation(path: str) -> int:
 
 class VideoReader:
     def __init__(self, source: str, height: int | None = None, audio: bool = True,
-                 width: int | None = None):
+                 width: int | None = None, span: tuple[int, int | None] | None = None):
         """Frames come out `height` high (default: the video's) and `width` wide (default:
-        the video's aspect ratio, rounded to even)."""
+        the video's aspect ratio, rounded to even). `span`: only the frames whose pts (in the
+        video stream's time base) lie in [start, end), end None for the rest; start must be a
+        keyframe's pts (engine.chunks plans them)."""
         self.container = open_source(source)
+        self.span = span
         self.rotation = display_rotation(source)
         self.video = self.container.streams.video[0]
         self.video.thread_type = "AUTO"  # frame-threaded decoding
@@ -151,7 +154,10 @@ class VideoReader:
     def __iter__(self) -> Iterator[Frame | av.Packet]:
         streams = [self.video] + ([self.audio] if self.audio else [])
         timestamps, first = Timestamps(), self._first_pts()
+        start, end = self.span or (None, None)
         try:
+            if start is not None:
+                self.container.seek(start, stream=self.video)
             for packet in self.container.demux(*streams):
                 if packet.stream is self.audio:
                     if packet.dts is not None:  # the demuxer's flush packets carry nothing
@@ -159,6 +165,10 @@ class VideoReader:
                     continue
                 for frame in packet.decode():
                     pts = first + self.decoded if self.constant_rate else timestamps(frame.pts, frame.dts)
+                    if start is not None and pts < start:
+                        continue  # before the span (the seek may land on an earlier keyframe)
+                    if end is not None and pts >= end:
+                        return  # decoders hand frames out in presentation order: the span is done
                     self.decoded += 1
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
                     yield Frame(pixels, pts, self.time_base)
@@ -172,11 +182,15 @@ class VideoReader:
 class VideoWriter:
     """Encodes frames with the given codec at the reader's timestamps, and copies the
     reader's audio packets where the container takes their codec, else re-encodes them
-    (aac; Opus in WebM). Every setting is checked as it opens, before any frame is made."""
+    (aac; Opus in WebM). Every setting is checked as it opens, before any frame is made.
+    With a `video_template` (a stream of encoded chunks, engine.chunks) it copies that
+    stream's packets (write_packet) instead of encoding frames."""
 
     def __init__(self, path: Path, container_format: str, info: VideoInfo, width: int,
-                 codec: str, crf: int, preset: str, audio_stream=None):
-        check_video_encoder(codec, preset)
+                 codec: str, crf: int, preset: str, audio_stream=None, video_template=None):
+        self.video_template, self.last_dts = video_template, None
+        if video_template is None:
+            check_video_encoder(codec, preset)
         self.audio_note: str | None = None
         self.pending_audio: deque[tuple[float, av.Packet]] = deque()
         self.video_end = 0.0   # seconds: where the last frame written ends
@@ -212,6 +226,18 @@ class VideoWriter:
             raise
 
     def _video_stream(self, info: VideoInfo, width: int, codec: str, crf: int, preset: str):
+        self.frame_period = 1 / info.fps
+        if self.video_template is not None:
+            self.numbered = False
+            video = self.container.add_stream_from_template(self.video_template)
+            video.time_base = self.video_template.time_base
+        else:
+            video = self._encoder_stream(info, width, codec, crf, preset)
+        if info.rotation:
+            video.set_display_rotation(info.rotation)
+        return video
+
+    def _encoder_stream(self, info: VideoInfo, width: int, codec: str, crf: int, preset: str):
         try:
             video = self.container.add_stream(codec, rate=info.fps)
         except ValueError as exc:  # "'webm' format does not support 'libx264' codec"
@@ -227,9 +253,6 @@ class VideoWriter:
         video.width, video.height = width, info.height
         video.pix_fmt = "yuv420p" if even else "yuv444p"
         video.options = encoder_options(codec, crf, preset)
-        if info.rotation:
-            video.set_display_rotation(info.rotation)
-        self.frame_period = 1 / info.fps
         return video
 
     def _audio_stream(self, template, container_format: str, copy: bool):
@@ -256,6 +279,20 @@ class VideoWriter:
             self.video_end = float(frame.pts * frame.time_base + self.frame_period)
         self._write_audio_until(self.video_end)
 
+    def write_packet(self, packet: av.Packet) -> None:
+        """Copy an encoded packet of the video template's stream, at its own timestamps.
+        Matroska stores no decoding times: its demuxer gives none for the packets that open
+        each chunk, and FFmpeg cannot guess them across a join, so they follow the last one."""
+        if packet.dts is None and self.last_dts is not None:
+            packet.dts = self.last_dts + 1
+        self.last_dts = packet.dts
+        packet.stream = self.video
+        self.container.mux(packet)
+        self.written += 1
+        if packet.pts is not None:
+            self.video_end = max(self.video_end, float(packet.pts * packet.time_base + self.frame_period))
+        self._write_audio_until(self.video_end)
+
     def write_audio(self, packet: av.Packet) -> None:
         """Queue an audio packet of the reader's stream; it is written once the video reaches it."""
         when = packet.pts if packet.pts is not None else packet.dts
@@ -277,7 +314,8 @@ class VideoWriter:
         stopped early), else keep all of it, as the input has it."""
         try:
             self._write_audio_until(self.video_end if cut_audio else float("inf"))
-            self.container.mux(self.video.encode())  # flush delayed frames
+            if self.video_template is None:
+                self.container.mux(self.video.encode())  # flush delayed frames
             if self.audio_note is not None:
                 self.container.mux(self.audio.encode())
         finally:

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from vst.core.convention import MAX_SIDE
+from vst.core.cpu import usable_cores
 from vst.core.errors import InputError
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
@@ -85,6 +86,9 @@ class OnnxRunner:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initializers are noise here
+        # its default is every physical core of the machine, not the cores this process may
+        # use: one of several workers on a box (engine.cluster) would oversubscribe them
+        options.intra_op_num_threads = usable_cores()
         source = model if isinstance(model, bytes) else str(model)
         if not mix.is_plain:
             source = with_mix(source, mix)

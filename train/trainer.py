@@ -17,6 +17,7 @@ from vst.core.errors import InputError
 from vst.core.images import read_image, write_image
 from vst.core.stylizer import Stylizer
 
+from .allocator import keep_freed_memory
 from .config import TrainConfig
 from .distributed import Ranks
 from .losses import HybridLoss, LossTerms
@@ -61,6 +62,7 @@ def write_preview(path: Path, stylizer: Stylizer, frame: torch.Tensor) -> None:
 def train(cfg: TrainConfig) -> Checkpoint | None:
     """Train as cfg says; returns the final checkpoint on rank 0 (the only rank that writes),
     None on the other ranks of a torchrun job."""
+    keep_freed_memory()
     ranks = Ranks.from_environment(cfg.device)
     try:
         checkpoint = _train(cfg, ranks)

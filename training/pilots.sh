@@ -2,6 +2,7 @@
 # Recipe pilots (README, "Choosing the recipe"): candy at 256x144, 1000 BF16 iterations each,
 # the held-out clips excluded. Resumable: a finished pilot leaves NAME.done, an unfinished one
 # continues from its checkpoint (flows are recomputed into the cache on a fresh machine).
+# Arguments name the pilots to run (default: all, in the order below).
 set -u
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
@@ -11,8 +12,10 @@ COMMON=(--style $S/styles/jcjohnson_fast-neural-style/candy.jpg --size 256x144 -
         --exclude '*paragliding-launch*' --exclude '*flipping_a_pancake*' --exclude '*03_blocks*' --exclude '*/bikes.mp4')
 PHOTOS=(--data $S/photos --photo-motion 4)
 run() { name=$1; shift; [ -f training/pilots/$name.done ] && return
+  [ ${#ONLY[@]} -gt 0 ] && [[ " ${ONLY[*]} " != *" $name "* ]] && return
   resume=(); [ -f training/pilots/$name.pt ] && resume=(--resume)
   vst-train "${COMMON[@]}" --data $S/videos --out training/pilots/$name.pt "$@" "${resume[@]}" > training/pilots/$name.out 2>&1 && touch training/pilots/$name.done; }
+ONLY=("$@")
 mkdir -p training/pilots
 run base
 run notemp --no-temporal

@@ -1,0 +1,21 @@
+"""What `vst-run` and `vst.stylize` do with their inputs: open the model, plan every input's
+output (engine.inputs), run them all, in this process (engine.run) or on Ray workers
+(engine.cluster, --workers / --ray-address)."""
+from pathlib import Path
+from typing import Callable
+
+from .backends import ModelSpec, opened_backend
+from .cluster import Scaling, run_on_ray
+from .inputs import plan_tasks
+from .job import VideoSettings
+from .run import Outcome, run_tasks
+
+
+def stylize_inputs(inputs: list[str], out: Path | None, model: ModelSpec, settings: VideoSettings,
+                   scaling: Scaling, tell: Callable[[str], None], notice: Callable[[str], None],
+                   progress: bool = True) -> list[Outcome]:
+    """notice() gets the backends' notice, tell() each line of what was written."""
+    if scaling.uses_ray:
+        return run_on_ray(inputs, out, model, settings, scaling, tell, notice, progress)
+    with opened_backend(model.engine, model.style, notice, model.runtime, model.mix) as backend:
+        return run_tasks(plan_tasks(inputs, out, backend.style), backend, settings, tell, progress)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The long runs of the shipped styles (issue 14), with the recipe the pilots chose (README,
+# "Choosing the recipe"): 256x144, the held-out clips excluded, photos as pairs at 4x motion,
+# lambda 300, resize upsampling. Resumable across sessions: each run continues from
+# training/NAME.pt (commit it before a session ends) and leaves NAME.done when finished.
+# Arguments name the runs (default: all, in the order below).
+set -u
+cd "$(dirname "$0")/.."
+. .venv/bin/activate
+S=../shared/data
+J=$S/styles/jcjohnson_fast-neural-style
+COMMON=(--size 256x144 --max-pairs-per-video 200 --checkpoint-every 100
+        --data $S/videos --data $S/photos --photo-motion 4 --upsample resize
+        --exclude '*paragliding-launch*' --exclude '*flipping_a_pancake*' --exclude '*03_blocks*' --exclude '*/bikes.mp4')
+ONLY=("$@")
+run() { name=$1; image=$2; iters=$3; shift 3; [ -f training/$name.done ] && return
+  [ ${#ONLY[@]} -gt 0 ] && [[ " ${ONLY[*]} " != *" $name "* ]] && return
+  resume=(); [ -f training/$name.pt ] && resume=(--resume)
+  vst-train "${COMMON[@]}" --style "$image" --iters "$iters" --out training/$name.pt "$@" "${resume[@]}" \
+    >> training/$name.out 2>&1 && touch training/$name.done; }
+run candy $J/candy.jpg 10000 --temporal-weight 300
+run candy_no_temporal $J/candy.jpg 10000 --no-temporal
+run mosaic $J/mosaic.jpg 6000 --temporal-weight 300
+run starry_night $J/starry_night.jpg 6000 --temporal-weight 300
+run composition_vii $J/composition_vii.jpg 6000 --temporal-weight 300
+run gothic $S/styles/lambdal_TF2-Fast-Neural-Style/gothic.jpg 6000 --temporal-weight 300
