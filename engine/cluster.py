@@ -130,7 +130,6 @@ class StylizeWorker:
         return result
 
 
-
 def start_ray(ray, address: str | None) -> None:
     """Local Ray on this machine's usable cores, or the cluster at `address`. Ray installs
     signal handlers of its own; vst's are put back, so that SIGTERM stops a batch as Ctrl-C
@@ -138,8 +137,12 @@ def start_ray(ray, address: str | None) -> None:
     signals = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
     kept = ({signum: signal.getsignal(signum) for signum in signals}
             if threading.current_thread() is threading.main_thread() else {})
-    ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
-             logging_level="ERROR", configure_logging=False, **({} if address else {"num_cpus": usable_cores()}))
+    try:
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
+                 logging_level="ERROR", configure_logging=False, **({} if address else {"num_cpus": usable_cores()}))
+    except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, ValueError, RuntimeError...
+        where = f"--ray-address {address}" if address else "local Ray"
+        raise CommandError(f"{where}: cannot start or join Ray ({_reason(exc)})") from None
     for signum, handler in kept.items():
         signal.signal(signum, handler)
 

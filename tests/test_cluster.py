@@ -193,3 +193,14 @@ def test_sigterm_stops_the_workers_and_leaves_nothing(checkpoint, tmp_path):
     assert process.returncode == 143 and "stopped by SIGTERM" in err
     assert list(out.iterdir()) == []
     assert subprocess.run(["pgrep", "-f", "StylizeWorker"], capture_output=True).stdout == b""
+
+
+def test_a_bad_ray_address_is_one_line(checkpoint, tmp_path):
+    pytest.importorskip("ray", reason="pip install 'vst[cluster]'")
+    clip = panning_clip(tmp_path / "clip.mp4", 5, audio=False)
+    done = subprocess.run([sys.executable, "-m", "vst.engine.cli", str(clip), "--engine", str(checkpoint),
+                           "--workers", "2", "--ray-address", "nohost:noport"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    assert "vst-run: error: --ray-address nohost:noport: cannot start or join Ray" in done.stderr
+    assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == [clip]
