@@ -41,6 +41,7 @@ class FrameTimes:
     pts: list[int]
     keyframes: list[int]
     time_base: Fraction
+    numbered: bool           # AVI: frames numbered at the rate, no timestamps to cut by
 
     @classmethod
     def scan(cls, source: str) -> "FrameTimes":
@@ -53,14 +54,13 @@ class FrameTimes:
                 pts.append(packet.pts)
                 if packet.is_keyframe:
                     keys.append(packet.pts)
-            return cls(sorted(pts), sorted(keys), stream.time_base)
+            return cls(sorted(pts), sorted(keys), stream.time_base, container.format.name == "avi")
 
 
 def can_chunk(source: str, out: Path) -> bool:
-    if not Path(source).is_file() or out.suffix.lower() == ".avi":
-        return False
-    with open_source(source) as container:
-        return container.format.name != "avi"
+    """A file (not a stream or camera) into a container with timestamps; plan_chunks checks
+    the input's own container."""
+    return Path(source).is_file() and out.suffix.lower() != ".avi"
 
 
 def plan_chunks(source: str, seconds: float, max_frames: int | None = None) -> list[Chunk]:
@@ -68,7 +68,7 @@ def plan_chunks(source: str, seconds: float, max_frames: int | None = None) -> l
     first `max_frames` frames; one chunk where it has too few keyframes."""
     times = FrameTimes.scan(source)
     frames = times.pts[:max_frames] if max_frames else times.pts
-    if not frames:
+    if not frames or times.numbered:
         return []
     last = times.pts[len(frames)] if len(frames) < len(times.pts) else None
     step = seconds / times.time_base
