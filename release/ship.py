@@ -5,7 +5,7 @@ Writes into vst/styles/ (the styles/ folder of the repository):
   NAME.onnx   the FP32 ONNX (vst-export's, parity-checked against PyTorch)
   NAME.json   the model card: style image source and licence, the exact training command
               and data, iterations, size, the losses at the end (mean of the last 50
-              iterations of the training log), E_temporal and distances from a vst-eval JSON
+              iterations of the training log), E_temporal and distances from vst-eval JSONs
 and, with --gallery, a strip PNG: the style image | an input frame | its stylized frame.
 """
 import csv
@@ -64,19 +64,24 @@ def final_losses(log: Path) -> dict:
             "training_seconds": float(rows[-1]["seconds"])}
 
 
-def evaluation(path: Path, name: str) -> dict:
-    """The rows of vst-eval's JSON for the model labelled `name`."""
-    record = json.loads(path.read_text())
-    clips = {}
-    for clip in record["clips"]:
-        row = next((r for r in clip["results"] if r["model"] == name), None)
-        if row:
-            clips[clip["clip"]] = {key: row[key] for key in
-                                   ("e_temporal", "warping_error", "style_distance", "content_distance")}
-            clips[clip["clip"]]["size"] = clip["size"]
-    if not clips:
-        raise InputError(f"{path}: no results for a model named {name!r}")
-    return {"command": portable_words(" ".join(record["command"])), "flow": record["clips"][0]["flow"], "clips": clips}
+def evaluation(paths: tuple[Path, ...], name: str) -> dict:
+    """The rows of vst-eval JSONs for the model labelled `name`: every run's command, and per
+    clip its scores, its size and the flow it was scored with (ground truth or estimated)."""
+    commands, clips = [], {}
+    for path in paths:
+        record = json.loads(path.read_text())
+        found = False
+        for clip in record["clips"]:
+            row = next((r for r in clip["results"] if r["model"] == name), None)
+            if row:
+                found = True
+                clips[clip["clip"]] = {key: row[key] for key in
+                                       ("e_temporal", "warping_error", "style_distance", "content_distance")}
+                clips[clip["clip"]].update(size=clip["size"], flow=clip["flow"])
+        if not found:
+            raise InputError(f"{path}: no results for a model named {name!r}")
+        commands.append(portable_words(" ".join(record["command"])))
+    return {"commands": commands, "clips": clips}
 
 
 @click.command("vst-ship", context_settings=HELP)
@@ -84,11 +89,12 @@ def evaluation(path: Path, name: str) -> dict:
 @click.option("--name", required=True, help="The style's name: --style NAME.")
 @click.option("--source", required=True, help="Where the style image comes from (repository, path).")
 @click.option("--licence", required=True, help="The style image's licence as its source states it.")
-@click.option("--eval", "eval_json", type=click.Path(path_type=Path), help="vst-eval --json output with a row NAME.")
+@click.option("--eval", "eval_jsons", multiple=True, type=click.Path(path_type=Path),
+              help="vst-eval --json output with rows for NAME (repeatable: Sintel, held-out clips).")
 @click.option("--held-out", multiple=True, help="Clips kept out of the training data (repeatable).")
 @click.option("--gallery", type=click.Path(path_type=Path), help="Write the gallery strip PNG here.")
 @click.option("--frame", type=click.Path(path_type=Path), help="The gallery's input frame [default: vst.export's reference frame].")
-def command(checkpoint, name, source, licence, eval_json, held_out, gallery, frame):
+def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, frame):
     """Ship CHECKPOINT as the style NAME: .pt, .onnx and the model card in vst/styles."""
     from vst.export.cli import write_onnx
     from vst.export.metadata import ArtifactMetadata
@@ -96,7 +102,7 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
 
     ckpt = Checkpoint.load(checkpoint)
     log = Path(ckpt.config.get("log") or checkpoint.with_suffix(".csv"))
-    for path in (log, eval_json, ckpt.config["style"] if gallery else None):
+    for path in (log, *eval_jsons, ckpt.config["style"] if gallery else None):
         if path and not Path(path).is_file():
             raise InputError(f"{path}: no such file")
     if gallery:
@@ -117,7 +123,7 @@ def command(checkpoint, name, source, licence, eval_json, held_out, gallery, fra
                      "iterations": ckpt.training["iteration"], "frame_size": config["size"],
                      "loss_weights": config["weights"], "flow": config["flow"], "vgg": portable_words(ckpt.training["vgg"]),
                      "losses_at_end": final_losses(log)},
-        "evaluation": evaluation(eval_json, name) if eval_json else None,
+        "evaluation": evaluation(eval_jsons, name) if eval_jsons else None,
     }
     shipped = Checkpoint(ckpt.stylizer, name, config,
                          {"iteration": ckpt.training["iteration"], "vgg": portable_words(ckpt.training["vgg"])})

