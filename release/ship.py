@@ -53,6 +53,7 @@ def train_command(config: dict) -> str:
 
 
 def final_losses(log: Path) -> dict:
+    """The losses at the end of the training log and what the training cost."""
     with open(log, newline="") as file:
         rows = list(csv.DictReader(file))
     if not rows:
@@ -60,8 +61,22 @@ def final_losses(log: Path) -> dict:
     last = rows[-FINAL_ITERATIONS:]
     losses = {key: float(np.mean([float(row[key]) for row in last]))
               for key in rows[0] if key not in ("iteration", "seconds")}
+    segments = training_segments(rows)
     return {"iterations": f"{last[0]['iteration']}-{last[-1]['iteration']}", **losses,
-            "training_seconds": float(rows[-1]["seconds"])}
+            "training_seconds": round(sum(s["seconds"] for s in segments), 2), "segments": segments}
+
+
+def training_segments(rows: list[dict]) -> list[dict]:
+    """The log cut where its clock restarts: a run resumed in a later session (often on
+    another machine) logs seconds from its own start."""
+    segments, first = [], 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or float(rows[i]["seconds"]) < float(rows[i - 1]["seconds"]):
+            seconds = float(rows[i - 1]["seconds"])
+            segments.append({"iterations": f"{rows[first]['iteration']}-{rows[i - 1]['iteration']}",
+                             "seconds": seconds, "seconds_per_iteration": round(seconds / (i - first), 3)})
+            first = i
+    return segments
 
 
 def evaluation(paths: tuple[Path, ...], name: str) -> dict:

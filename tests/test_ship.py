@@ -21,7 +21,8 @@ pytest.importorskip("onnxscript", reason="shipping writes the ONNX (pip install 
 
 @pytest.fixture
 def trained(tmp_path) -> Path:
-    """A checkpoint as vst-train leaves it: the config, the optimizer state, the CSV log."""
+    """A checkpoint as vst-train leaves it: the config, the optimizer state, the CSV log of a
+    run resumed once (its clock restarts at iteration 31)."""
     style = tmp_path / "swirl.jpg"
     write_image(style, make_texture(40, 60, seed=3))
     config = TrainConfig(style=style, data=(tmp_path / "clips",), out=tmp_path / "run.pt", size=(64, 48),
@@ -35,7 +36,7 @@ def trained(tmp_path) -> Path:
         log = csv.writer(file)
         log.writerow(["iteration", "seconds", "total", "content", "style", "tv", "temporal"])
         for i in range(1, 61):
-            log.writerow([i, i * 0.5, 10 - i / 10, 1, 2, 3, 0])
+            log.writerow([i, i * 0.5 if i <= 30 else (i - 30) * 2.0, 10 - i / 10, 1, 2, 3, 0])
     return path
 
 
@@ -76,6 +77,10 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     assert card["style_image"] == {"file": "swirl.jpg", "source": "made by a test", "licence": "CC0"}
     assert card["training"]["losses_at_end"]["total"] == pytest.approx(10 - 35.5 / 10)  # iterations 11-60
     assert card["training"]["losses_at_end"]["iterations"] == "11-60"
+    assert card["training"]["losses_at_end"]["training_seconds"] == 15 + 60
+    assert card["training"]["losses_at_end"]["segments"] == [
+        {"iterations": "1-30", "seconds": 15.0, "seconds_per_iteration": 0.5},
+        {"iterations": "31-60", "seconds": 60.0, "seconds_per_iteration": 2.0}]
     assert card["training"]["command"].endswith("--no-temporal") and card["training"]["held_out"] == ["clip"]
     assert card["evaluation"]["clips"]["clip"]["e_temporal"] == 0.05
     assert card["evaluation"]["clips"]["clip"]["flow"] == "DIS"
