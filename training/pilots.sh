@@ -24,3 +24,4 @@ run lam300 "${PHOTOS[@]}" --temporal-weight 300
 run beta1 "${PHOTOS[@]}" --style-weight 1.0
 run resize "${PHOTOS[@]}" --upsample resize
 run long "${PHOTOS[@]}" --long-term
+run style512 "${PHOTOS[@]}" --style-size 512
