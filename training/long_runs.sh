@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The long runs of the shipped styles (issue 14), with the recipe the pilots chose (README,
 # "Choosing the recipe"): 256x144, the held-out clips excluded, photos as pairs at 4x motion,
-# lambda 300, resize upsampling. Resumable across sessions: each run continues from
-# training/NAME.pt (commit it before a session ends) and leaves NAME.done when finished.
+# lambda 300, resize upsampling; the four styles after the candy pair also --style-size 512 (the
+# style512 pilot: much more style on unseen frames at about the same flicker; candy and its
+# twin had started before it was measured and stay a matched pair without it). Resumable
+# across sessions: each run continues from training/NAME.pt (commit it before a session ends) and leaves NAME.done when finished.
 # Arguments name the runs (default: all, in the order below).
 set -u
 cd "$(dirname "$0")/.."
@@ -20,7 +22,7 @@ run() { name=$1; image=$2; iters=$3; shift 3; [ -f training/$name.done ] && retu
     >> training/$name.out 2>&1 && touch training/$name.done; }
 run candy $J/candy.jpg 10000 --temporal-weight 300
 run candy_no_temporal $J/candy.jpg 10000 --no-temporal
-run mosaic $J/mosaic.jpg 6000 --temporal-weight 300
-run starry_night $J/starry_night.jpg 6000 --temporal-weight 300
-run composition_vii $J/composition_vii.jpg 6000 --temporal-weight 300
-run gothic $S/styles/lambdal_TF2-Fast-Neural-Style/gothic.jpg 6000 --temporal-weight 300
+run mosaic $J/mosaic.jpg 6000 --temporal-weight 300 --style-size 512
+run starry_night $J/starry_night.jpg 6000 --temporal-weight 300 --style-size 512
+run composition_vii $J/composition_vii.jpg 6000 --temporal-weight 300 --style-size 512
+run gothic $S/styles/lambdal_TF2-Fast-Neural-Style/gothic.jpg 6000 --temporal-weight 300 --style-size 512
