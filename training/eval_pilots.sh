@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# Score the pilots (and the shipped candy pair, "before") with vst-eval on data no model was
-# trained on: MPI Sintel with ground-truth flow, and held-out clips with DIS flow.
+# Score the pilots NAME... (README, "Choosing the recipe") with vst-eval on data no pilot was
+# trained on (eval_data.sh), each against candy's style image, into
+# benchmarks/results/pilots/{sintel-gt,held-out}-NAME.json; `python -m vst.release.compare
+# benchmarks/results/pilots/sintel-gt-*.json --baseline notemp` puts them in one table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
-S=../shared/data
-models=()
-for pt in training/pilots/*.pt; do [ -f "${pt%.pt}.done" ] && models+=(--engine "$pt"); done
-models+=(--style candy_no_temporal --style candy)
-style=(--style-image $S/styles/jcjohnson_fast-neural-style/candy.jpg --backend onnxruntime)
-T=$S/flow/sintel/training
-vst-eval $T/final/alley_1 $T/final/cave_2 $T/clean/alley_1 $T/clean/cave_2 --gt-flow "${models[@]}" "${style[@]}" \
-  --json benchmarks/results/pilots-sintel-gt.json
-V=$S/videos
-# flicker only (no distances, which the Sintel run gives): the fast held-out clips, 16 frames
-vst-eval $S/frames/raft_demo_frames_sintel $V/co-tracker/paragliding-launch.mp4 $V/decord/flipping_a_pancake.mkv \
-  --height 270 --max-frames 16 --no-distances "${models[@]}" --backend onnxruntime \
-  --json benchmarks/results/pilots-held-out.json
+. training/eval_data.sh
+[ $# -gt 0 ] || { echo "usage: training/eval_pilots.sh NAME..." >&2; exit 2; }
+for name in "$@"; do
+  [ -f training/pilots/$name.done ] || { echo "eval_pilots.sh: training/pilots/$name.pt is not finished" >&2; exit 2; }
+  run=(--engine training/pilots/$name.pt --backend onnxruntime)
+  vst-eval "${SINTEL[@]}" "${run[@]}" --style-image $S/styles/jcjohnson_fast-neural-style/candy.jpg \
+    --json benchmarks/results/pilots/sintel-gt-$name.json
+  # flicker only on the held-out clips: the Sintel run gives the distances
+  vst-eval "${HELD_OUT[@]}" "${run[@]}" --no-distances --json benchmarks/results/pilots/held-out-$name.json
+done

@@ -4,7 +4,8 @@
 # lambda 300, resize upsampling; the four styles after the candy pair also --style-size 512 (the
 # style512 pilot: much more style on unseen frames at about the same flicker; candy and its
 # twin had started before it was measured and stay a matched pair without it). Resumable
-# across sessions: each run continues from training/NAME.pt (commit it before a session ends) and leaves NAME.done when finished.
+# across sessions: each run continues from training/NAME.pt (commit it before a session ends)
+# and leaves NAME.done when finished.
 # Arguments name the runs (default: all, in the order below).
 set -u
 cd "$(dirname "$0")/.."

