@@ -24,6 +24,10 @@ DEFINITIONS = {
     "style_distance": "Gram distance to the style image, summed over relu1_2, relu2_2, relu3_2, "
                       "relu4_2, each layer / the style Gram's ||G||^2/C^2 (vst-train's relative "
                       "style term; style image scaled to the frame's longer side), mean over frames",
+    "grid_amplitude": "the grid or checkerboard left by the stylizer's stride-2 stages, in 8-bit "
+                      "levels: RMS over the 4x4 pixel phases (y mod 4, x mod 4) of the output's "
+                      "high-pass (minus a Gaussian blur, sigma 2) averaged at each phase over all "
+                      "frames, the mean over phases removed; unstylized frames score ~0.02",
 }
 
 
@@ -49,7 +53,7 @@ def temporal_table(results: list[ClipResult]) -> str:
 
 def detail_table(results: list[ClipResult]) -> str:
     columns = ["clip", "size", "frames", "pairs scored", "confident pixels", "model", "backend",
-               "E_temporal", "E_warp (Lai)", "style distance", "content distance"]
+               "E_temporal", "E_warp (Lai)", "style distance", "content distance", "grid (levels)"]
     lines = [markdown_row(columns), markdown_row(["---"] * len(columns))]
     for result in results:
         for model in result.models:
@@ -57,7 +61,8 @@ def detail_table(results: list[ClipResult]) -> str:
                 result.clip.name, "x".join(map(str, result.size)), result.frames,
                 f"{result.pairs} of {result.frames - 1}", f"{result.confident.mean:.1%}", model.label,
                 model.backend, _number(model.temporal.e_temporal), _number(model.temporal.warping_error, 6),
-                _number(model.style.mean, 3), _number(model.content.mean, 3)]))
+                _number(model.style.mean, 3), _number(model.content.mean, 3),
+                _number(model.grid.amplitude, 2)]))
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from vst.train.losses import masked_warp_difference
 
 from .clips import Clip
 from .pair_flows import FlowSource, PairFlow
-from .scores import MeanScore, StyleContentDistance, TemporalScore, error_map
+from .scores import GridScore, MeanScore, StyleContentDistance, TemporalScore, error_map
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,13 @@ class ModelResult:
     temporal: TemporalScore = field(default_factory=TemporalScore)
     content: MeanScore = field(default_factory=MeanScore)
     style: MeanScore = field(default_factory=MeanScore)
+    grid: GridScore = field(default_factory=GridScore)
 
     def as_record(self) -> dict:
         return {"model": self.label, "backend": self.backend,
                 "e_temporal": self.temporal.e_temporal, "warping_error": self.temporal.warping_error,
-                "content_distance": self.content.mean, "style_distance": self.style.mean}
+                "content_distance": self.content.mean, "style_distance": self.style.mean,
+                "grid_amplitude": self.grid.amplitude}
 
 
 @dataclass
@@ -87,6 +89,8 @@ def evaluate_clip(clip: Clip, frames: Iterable[np.ndarray], models: list[EvalMod
     for index, frame in enumerate(tqdm(frames, desc=clip.name, unit="frame", leave=False)):
         frame_tensor = frames_to_tensor(frame).to(device)
         outputs = [frames_to_tensor(model.stylize(frame[None])).to(device) for model in models]
+        for scores, out in zip(result.models, outputs):
+            scores.grid.add(out)
         if distance is not None:
             for scores, (content, style) in zip(result.models, distance(frame_tensor, outputs)):
                 scores.content.add(content)

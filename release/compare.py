@@ -1,7 +1,8 @@
 """`python -m vst.release.compare EVAL.json... --baseline MODEL`: vst-eval results as the
 README's recipe tables. Per model: E_temporal per clip and its ratio to the baseline's (the
-per-frame twin, Table 2's comparison), the worst ratio, and the mean style and content
-distances with the style distance's ratio to the baseline's."""
+per-frame twin, Table 2's comparison), the worst ratio, the mean style and content
+distances with the style distance's ratio to the baseline's, and the largest grid amplitude
+over the clips (where the results have it)."""
 import json
 from pathlib import Path
 
@@ -36,12 +37,18 @@ def mean_of(rows: dict[str, dict], key: str, clips: list[str]) -> float | None:
     return None if None in values else float(np.mean(values))
 
 
+def worst_grid(rows: dict[str, dict], clips: list[str]) -> str:
+    """The largest grid amplitude over the clips; '-' where a result predates the score."""
+    values = [rows[clip].get("grid_amplitude") for clip in clips]
+    return "-" if None in values else f"{max(values):.2f}"
+
+
 def markdown(clips: list[str], table: dict[str, dict[str, dict]], baseline: str) -> str:
     if baseline not in table:
         raise InputError(f"no model {baseline!r} in these results; models: {', '.join(table)}")
     base = table[baseline]
     head = (["model"] + [f"E_temporal {clip}" for clip in clips]
-            + ["mean ratio", "worst ratio", "style distance (ratio)", "content distance"])
+            + ["mean ratio", "worst ratio", "style distance (ratio)", "content distance", "grid (levels)"])
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for model, rows in table.items():
         if model == INPUT_ROW:
@@ -51,7 +58,7 @@ def markdown(clips: list[str], table: dict[str, dict[str, dict]], baseline: str)
             (rows, "style_distance"), (base, "style_distance"), (rows, "content_distance")))
         distances = ["-", "-"] if style is None else [f"{style:.2f} ({style / base_style:.2f})", f"{content:.2f}"]
         cells = ([model] + [f"{rows[clip]['e_temporal']:.4f} ({ratio:.2f})" for clip, ratio in zip(clips, ratios)]
-                 + [f"{np.mean(ratios):.2f}", f"{max(ratios):.2f}"] + distances)
+                 + [f"{np.mean(ratios):.2f}", f"{max(ratios):.2f}"] + distances + [worst_grid(rows, clips)])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

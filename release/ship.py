@@ -36,6 +36,8 @@ def train_command(config: dict) -> str:
     parts = ["vst-train", "--style", portable(config["style"])]
     parts += [item for data in config["data"] for item in ("--data", portable(data))]
     parts += ["--out", Path(config["out"]).name]
+    if config.get("init"):
+        parts += ["--init", Path(config["init"]).name]
     for key in ("width", "upsample", "size", "style_size", "iters", "batch_size", "lr", "long_term",
                 "flow", "max_pairs_per_video", "photo_motion", "precision", "seed"):
         if config.get(key, defaults[key]) != defaults[key]:  # keys a checkpoint predates: defaults
@@ -52,10 +54,11 @@ def train_command(config: dict) -> str:
     return " ".join(parts)
 
 
-def final_losses(log: Path) -> dict:
-    """The losses at the end of the training log and what the training cost."""
+def final_losses(log: Path, until: int | None = None) -> dict:
+    """The losses at the end of the training log (up to iteration `until`) and what the
+    training cost."""
     with open(log, newline="") as file:
-        rows = list(csv.DictReader(file))
+        rows = [row for row in csv.DictReader(file) if until is None or int(row["iteration"]) <= until]
     if not rows:
         raise InputError(f"{log}: empty training log")
     last = rows[-FINAL_ITERATIONS:]
@@ -79,6 +82,21 @@ def training_segments(rows: list[dict]) -> list[dict]:
     return segments
 
 
+def fine_tuned_from(init: dict) -> dict:
+    """The card's record of the run a fine-tuned (--init) model started from, back to the
+    first: its command, iterations and, where its log is still at the path it recorded, the
+    training cost (vst-train --init copies no log)."""
+    config = init["config"]
+    record = {"command": train_command(config), "iterations": init["iteration"]}
+    log = Path(config.get("log") or Path(config["out"]).with_suffix(".csv"))
+    if log.is_file():
+        cost = final_losses(log, until=init["iteration"])
+        record.update(training_seconds=cost["training_seconds"], segments=cost["segments"])
+    if "init" in init:
+        record["init"] = fine_tuned_from(init["init"])
+    return record
+
+
 def evaluation(paths: tuple[Path, ...], name: str) -> dict:
     """The rows of vst-eval JSONs for the model labelled `name`: every run's command, and per
     clip its scores, its size and the flow it was scored with (ground truth or estimated)."""
@@ -92,6 +110,8 @@ def evaluation(paths: tuple[Path, ...], name: str) -> dict:
                 found = True
                 clips[clip["clip"]] = {key: row[key] for key in
                                        ("e_temporal", "warping_error", "style_distance", "content_distance")}
+                if "grid_amplitude" in row:  # vst-eval records before it scored the grid lack it
+                    clips[clip["clip"]]["grid_amplitude"] = row["grid_amplitude"]
                 clips[clip["clip"]].update(size=clip["size"], flow=clip["flow"])
         if not found:
             raise InputError(f"{path}: no results for a model named {name!r}")
@@ -124,7 +144,8 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
         require_writable_folder(gallery)
     config = dict(ckpt.config, style=portable(ckpt.config["style"]),
                   data=[portable(d) for d in ckpt.config["data"]], out=f"{name}.pt", cache_dir=None,
-                  log=None, vgg=ckpt.config.get("vgg") and portable(ckpt.config["vgg"]))
+                  log=None, vgg=ckpt.config.get("vgg") and portable(ckpt.config["vgg"]),
+                  init=ckpt.config.get("init") and Path(ckpt.config["init"]).name)
     # the gallery strip too is made before anything is written: a bad --frame fails here
     strip = gallery and style_strip(Path(ckpt.config["style"]), read_image(frame or REFERENCE_FRAME),
                                     ckpt.stylizer)
@@ -137,11 +158,13 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
         "training": {"command": train_command(config), "data": config["data"], "held_out": list(held_out),
                      "iterations": ckpt.training["iteration"], "frame_size": config["size"],
                      "loss_weights": config["weights"], "flow": config["flow"], "vgg": portable_words(ckpt.training["vgg"]),
-                     "losses_at_end": final_losses(log)},
+                     "losses_at_end": final_losses(log),
+                     **({"fine_tuned_from": fine_tuned_from(ckpt.training["init"])} if "init" in ckpt.training else {})},
         "evaluation": evaluation(eval_jsons, name) if eval_jsons else None,
     }
     shipped = Checkpoint(ckpt.stylizer, name, config,
                          {"iteration": ckpt.training["iteration"], "vgg": portable_words(ckpt.training["vgg"])})
+    # no "init" in the shipped .pt: the origin's config holds this machine's paths; the card traces it
     pt, onnx = STYLES / f"{name}.pt", STYLES / f"{name}.onnx"
     # the .onnx first: its parity check can fail, and a style is listed by its .pt
     write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,

@@ -74,6 +74,25 @@ def test_known_flicker_on_known_motion_gives_the_analytic_scores():
     assert flickering.temporal.warping_error == pytest.approx(jumps.mean(), rel=1e-4)
 
 
+def test_a_pattern_fixed_to_the_pixel_grid_scores_its_amplitude():
+    """A model that adds a 4x4-periodic pattern (a deconv's checkerboard) scores the
+    pattern's RMS in levels; the moving picture under it, at no fixed phase, scores ~0."""
+    pattern = np.random.default_rng(1).normal(0, 3, (4, 4, 3))
+    pattern -= pattern.mean(axis=(0, 1))
+    frames = moving_crops(6, (3, 2), size=(96, 128))
+
+    def checkerboard(batch):
+        tiled = np.tile(pattern, (batch.shape[1] // 4, batch.shape[2] // 4, 1))
+        return np.clip(batch + tiled.round(), 0, 255).astype(np.uint8)
+
+    models = [INPUT_FRAMES, EvalModel("grid", "test", checkerboard)]
+    result = evaluate_clip(Clip(Path("moving"), "moving"), frames, models, ConstantShift((3, 2)))
+    still, grid = (model.grid.amplitude for model in result.models)
+    assert still < 0.1
+    assert grid == pytest.approx(np.sqrt((pattern.round() ** 2).mean()), rel=0.05)
+    assert result.as_record()["results"][1]["grid_amplitude"] == grid
+
+
 def test_static_clip_scores_zero_with_estimated_flow(checkpoint, tmp_path, capsys):
     clip = write_frames(tmp_path / "static", [make_texture(48, 64)] * 4)
     code, out, err = invoke(main, capsys, [clip, "--engine", checkpoint, "--no-distances",

@@ -59,7 +59,7 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
             {"model": "input (not stylized)", "e_temporal": 0.01, "warping_error": 1e-4,
              "style_distance": None, "content_distance": 0.0},
             {"model": "swirly", "e_temporal": 0.05, "warping_error": 2e-3,
-             "style_distance": 1.5, "content_distance": 0.9}]}]}))
+             "style_distance": 1.5, "content_distance": 0.9, "grid_amplitude": 0.12}]}]}))
     held_out = tmp_path / "held-out.json"  # a second vst-eval run: its clips join the card's
     held_out.write_text(json.dumps({"command": ["vst-eval", "other"], "clips": [
         {"clip": "other", "flow": "ground truth", "size": [64, 48], "results": [
@@ -84,6 +84,7 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     assert card["training"]["command"].endswith("--no-temporal") and card["training"]["held_out"] == ["clip"]
     assert card["evaluation"]["clips"]["clip"]["e_temporal"] == 0.05
     assert card["evaluation"]["clips"]["clip"]["flow"] == "DIS"
+    assert card["evaluation"]["clips"]["clip"]["grid_amplitude"] == 0.12
     assert card["evaluation"]["clips"]["other"] == {
         "e_temporal": 0.07, "warping_error": 3e-3, "style_distance": None, "content_distance": None,
         "size": [64, 48], "flow": "ground truth"}
@@ -98,6 +99,34 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     frame = read_image(REFERENCE_FRAME)
     strip = read_image(tmp_path / "swirly.png")  # style | frame | stylized, at the frame's height
     assert strip.shape[0] == frame.shape[0] and strip.shape[1] > 2 * frame.shape[1]
+
+
+def test_a_fine_tuned_model_carries_its_origin_on_the_card(trained, tmp_path, monkeypatch, capsys):
+    """vst-train --init: the card says what the weights started from, back to the first run,
+    with that run's cost from its own log up to the iteration the fine-tune took."""
+    monkeypatch.setattr("vst.release.ship.STYLES", tmp_path)
+    origin = Checkpoint.load(trained)
+    config = dict(origin.config, out=str(tmp_path / "tuned.pt"), init=str(trained), iters=10,
+                  weights=dict(origin.config["weights"], temporal=1000.0))
+    Checkpoint(Stylizer(48), "swirl", config, {
+        "iteration": 10, "vgg": origin.training["vgg"],
+        "init": {"iteration": 40, "config": origin.config}}).save(tmp_path / "tuned.pt")
+    with open(tmp_path / "tuned.csv", "w", newline="") as file:
+        log = csv.writer(file)
+        log.writerow(["iteration", "seconds", "total", "content", "style", "tv", "temporal"])
+        log.writerows([i, i * 1.0, 1, 1, 1, 1, 1] for i in range(1, 11))
+    code, out, err = invoke(main, capsys, [tmp_path / "tuned.pt", "--name", "tuned", "--source", "s",
+                                           "--licence", "l"])
+    assert code == 0, err
+    card = json.loads((tmp_path / "tuned.json").read_text())
+    command = card["training"]["command"]
+    assert "--out tuned.pt --init run.pt " in command and command.endswith("--temporal-weight 1000.0")
+    assert card["training"]["iterations"] == 10
+    assert card["training"]["fine_tuned_from"] == {
+        "command": train_command(origin.config), "iterations": 40, "training_seconds": 15 + 20,
+        "segments": [{"iterations": "1-30", "seconds": 15.0, "seconds_per_iteration": 0.5},
+                     {"iterations": "31-40", "seconds": 20.0, "seconds_per_iteration": 2.0}]}
+    assert str(tmp_path) not in (tmp_path / "tuned.json").read_text()
 
 
 def test_ship_refuses_an_eval_without_the_model(trained, tmp_path, monkeypatch, capsys):
@@ -130,15 +159,18 @@ def test_gallery_strips(trained, tmp_path, capsys):
 def test_compare_gives_ratios_to_the_baseline(tmp_path, capsys):
     from vst.release.compare import main as compare
 
-    def row(model, e, style):
-        return {"model": model, "e_temporal": e, "warping_error": 0, "style_distance": style, "content_distance": 1.0}
+    def row(model, e, style, grid=None):
+        return {"model": model, "e_temporal": e, "warping_error": 0, "style_distance": style, "content_distance": 1.0,
+                **({} if grid is None else {"grid_amplitude": grid})}
 
     (tmp_path / "e.json").write_text(json.dumps({"clips": [
-        {"clip": "a", "results": [row("input (not stylized)", 0.01, None), row("flat", 0.1, 2.0), row("new", 0.05, 1.0)]},
-        {"clip": "b", "results": [row("flat", 0.2, 2.0), row("new", 0.16, 1.0)]}]}))
+        {"clip": "a", "results": [row("input (not stylized)", 0.01, None), row("flat", 0.1, 2.0),
+                                  row("new", 0.05, 1.0, 0.3)]},
+        {"clip": "b", "results": [row("flat", 0.2, 2.0), row("new", 0.16, 1.0, 0.1)]}]}))
     code, out, err = invoke(compare, capsys, [tmp_path / "e.json", "--baseline", "flat"])
     assert code == 0, err
-    new = next(line for line in out.splitlines() if line.startswith("| new "))
-    assert new == "| new | 0.0500 (0.50) | 0.1600 (0.80) | 0.65 | 0.80 | 1.00 (0.50) | 1.00 |"
+    rows = {line.split(" | ")[0]: line for line in out.splitlines()}
+    assert rows["| new"] == "| new | 0.0500 (0.50) | 0.1600 (0.80) | 0.65 | 0.80 | 1.00 (0.50) | 1.00 | 0.30 |"
+    assert rows["| flat"].endswith("| 2.00 (1.00) | 1.00 | - |")  # results from before the grid score
     code, _, err = invoke(compare, capsys, [tmp_path / "e.json", "--baseline", "nope"])
     assert code == 2 and "no model 'nope'" in err

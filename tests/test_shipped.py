@@ -72,6 +72,27 @@ def test_the_card_records_the_table_2_result():
     assert ratio <= 0.7 and style <= 1.15  # a lower style distance is a stronger stylization
 
 
+# A grid amplitude (vst-eval's grid_amplitude, 8-bit levels) at or under this is invisible at
+# 100 % zoom: the unstylized frames score 0.01-0.02, the resize-upsampling models 0.1-0.2, the
+# deconv ones whose dot grid shows 0.74-0.85 (faint, seen at 4x zoom) to 3.55 (starry_night).
+GRID_LIMIT = 0.5
+# the 300-iteration deconv models shipped before issue 14's re-ship: their cards have no grid
+# score, and their grid shows; each leaves this set when it is re-shipped
+GRID_PENDING = {"candy", "candy_no_temporal", "mosaic", "starry_night", "composition_vii", "gothic"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
+    name in GRID_PENDING, reason="shipped before the grid score (issue 14)", strict=True)) for name in SHIPPED])
+def test_no_visible_grid_on_any_clip_the_card_scores(name):
+    """The card's clips cover both sizes users see: Sintel at 1024x436, the held-out clips at
+    270 lines (480x270)."""
+    clips = style_card(name)["evaluation"]["clips"]
+    heights = {clip["size"][1] for clip in clips.values()}
+    assert {436, 270} <= heights, heights
+    grids = {clip: scores.get("grid_amplitude") for clip, scores in clips.items()}
+    assert None not in grids.values() and max(grids.values()) <= GRID_LIMIT, grids
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_no_build_machine_paths_in_what_ships(name):
     checkpoint = Checkpoint.load(STYLES / f"{name}.pt")

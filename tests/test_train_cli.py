@@ -117,6 +117,30 @@ def test_refusals(data, capsys, tmp_path):
     refuse(capsys, train_args(data, "--iters", "2", "--width", "128", "--resume"), "not the requested 128")
 
 
+def test_init_fine_tunes_from_a_checkpoint_and_records_where_it_came_from(data, capsys):
+    main(train_args(data, "--iters", "3", "--out", str(data / "first.pt")))
+    first = Checkpoint.load(data / "first.pt")
+    # an lr so small that one Adam step leaves the weights where --init put them
+    main(train_args(data, "--iters", "2", "--lr", "1e-12", "--init", str(data / "first.pt"),
+                    "--temporal-weight", "500", "--style-size", "40", "--checkpoint-every", "1"))
+    tuned = Checkpoint.load(data / "model.pt")
+    assert tuned.training["iteration"] == 2 and "optimizer" in tuned.training
+    assert tuned.training["init"] == {"iteration": 3, "config": first.config}
+    assert tuned.config["init"] == str(data / "first.pt") and tuned.config["weights"]["temporal"] == 500
+    for name, weight in first.stylizer.state_dict().items():
+        assert torch.allclose(tuned.stylizer.state_dict()[name], weight, atol=1e-6), name
+    assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == [1, 2]
+    # resuming the fine-tune keeps its origin; fine-tuning it again chains the origins
+    main(train_args(data, "--iters", "3", "--init", str(data / "first.pt"), "--resume"))
+    assert Checkpoint.load(data / "model.pt").training["init"]["iteration"] == 3
+    main(train_args(data, "--iters", "1", "--init", str(data / "model.pt"), "--out", str(data / "third.pt")))
+    origin = Checkpoint.load(data / "third.pt").training["init"]
+    assert origin["iteration"] == 3 and origin["init"]["iteration"] == 3
+    refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "nope.pt")), "no such checkpoint")
+    refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "first.pt"), "--upsample", "resize"),
+           "not the requested 48/resize")
+
+
 def test_console_script_gives_one_line_and_exit_2(tmp_path):
     result = subprocess.run([sys.executable, "-c", "from vst.train.cli import main; main()",
                              "--style", str(tmp_path / "x.jpg"), "--data", str(tmp_path), "--out",

@@ -50,6 +50,9 @@ MIN_SIDE = 16
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--checkpoint-every", type=click.IntRange(1), default=1000, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint at --out.")
+@click.option("--init", type=click.Path(path_type=Path),
+              help="Start from this checkpoint's weights (fine-tuning: another lambda, style size, "
+                   "data); the iterations, Adam and the log start anew. Same --width and --upsample.")
 @click.option("--log", type=click.Path(path_type=Path), help="CSV of the loss terms [default: OUT with .csv].")
 def command(style, data, out, width, content_weight, style_weight, tv_weight, temporal_weight,
             no_temporal, cache_dir, exclude, **options):

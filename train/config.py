@@ -29,6 +29,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 1000
     resume: bool = False
+    init: Path | None = None                # weights to start from (fine-tuning); Adam starts anew
     vgg: Path | None = None
     cache_dir: Path = field(default_factory=default_cache_dir)
     max_pairs_per_video: int | None = None

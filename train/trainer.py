@@ -38,15 +38,29 @@ def training_precision(requested: str, device: torch.device) -> str:
     return requested
 
 
-def resume_state(cfg: TrainConfig, stylizer: Stylizer) -> dict:
-    """The 'training' record of the checkpoint at cfg.out, its weights loaded into stylizer."""
-    ckpt = Checkpoint.load(cfg.out)
+def load_weights(path: Path, cfg: TrainConfig, stylizer: Stylizer) -> Checkpoint:
+    """The checkpoint at path, its weights loaded into stylizer (same architecture)."""
+    ckpt = Checkpoint.load(path)
     found = (ckpt.stylizer.width, ckpt.stylizer.upsample)
     if found != (cfg.width, cfg.upsample):
-        raise InputError(f"{cfg.out}: checkpoint is width {found[0]}/{found[1]}, "
+        raise InputError(f"{path}: checkpoint is width {found[0]}/{found[1]}, "
                          f"not the requested {cfg.width}/{cfg.upsample}")
     stylizer.load_state_dict(ckpt.stylizer.state_dict())
-    return ckpt.training
+    return ckpt
+
+
+def start_state(cfg: TrainConfig, stylizer: Stylizer) -> dict:
+    """Where training starts: {} from scratch; the 'training' record of the checkpoint at
+    cfg.out for --resume; for --init, only {"init": what the weights came from} (the
+    iteration, config and own origin of that checkpoint, so a model card can trace a
+    fine-tuned model to its first iteration)."""
+    if cfg.resume:
+        return load_weights(cfg.out, cfg, stylizer).training
+    if cfg.init:
+        ckpt = load_weights(cfg.init, cfg, stylizer)
+        return {"init": {"iteration": ckpt.training["iteration"], "config": ckpt.config,
+                         **({"init": ckpt.training["init"]} if "init" in ckpt.training else {})}}
+    return {}
 
 
 def write_preview(path: Path, stylizer: Stylizer, frame: torch.Tensor) -> None:
@@ -82,11 +96,11 @@ def _train(cfg: TrainConfig, ranks: Ranks) -> Checkpoint | None:
     vgg = load_vgg(cfg.vgg).to(device)
     memory_format = torch.channels_last if bf16 else torch.contiguous_format
     stylizer = Stylizer(cfg.width, cfg.upsample)
-    training = resume_state(cfg, stylizer) if cfg.resume else {}
+    training = start_state(cfg, stylizer)
     stylizer.to(device, memory_format=memory_format)
     model = ranks.wrap(stylizer)
     optimizer = torch.optim.Adam(stylizer.parameters(), lr=cfg.lr)
-    if training:
+    if "optimizer" in training:
         optimizer.load_state_dict(training["optimizer"])
     start = training.get("iteration", 0)
     loss_fn = HybridLoss(vgg.to(memory_format=memory_format), style, cfg.weights).to(device)
@@ -100,8 +114,9 @@ def _train(cfg: TrainConfig, ranks: Ranks) -> Checkpoint | None:
     def checkpoint(iteration: int) -> Checkpoint | None:
         if not ranks.is_main:
             return None
+        origin = {"init": training["init"]} if "init" in training else {}
         ckpt = Checkpoint(stylizer, cfg.style.stem, cfg.as_record(), {
-            "iteration": iteration, "optimizer": optimizer.state_dict(), "vgg": vgg.source})
+            "iteration": iteration, "optimizer": optimizer.state_dict(), "vgg": vgg.source, **origin})
         ckpt.save(cfg.out)
         write_preview(cfg.out.with_suffix(".preview.jpg"), stylizer, preview_frame)
         return ckpt

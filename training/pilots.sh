@@ -25,3 +25,5 @@ run beta1 "${PHOTOS[@]}" --style-weight 1.0
 run resize "${PHOTOS[@]}" --upsample resize
 run long "${PHOTOS[@]}" --long-term
 run style512 "${PHOTOS[@]}" --style-size 512
+# the long runs' recipe (photo4, resize, style512) with a larger lambda, for the fast scenes
+run lam1000 "${PHOTOS[@]}" --upsample resize --style-size 512 --temporal-weight 1000
