@@ -97,15 +97,16 @@ def fine_tuned_from(init: dict) -> dict:
     return record
 
 
-def evaluation(paths: tuple[Path, ...], name: str) -> dict:
-    """The rows of vst-eval JSONs for the model labelled `name`: every run's command, and per
-    clip its scores, its size and the flow it was scored with (ground truth or estimated)."""
+def evaluation(paths: tuple[Path, ...], labels: tuple[str, ...]) -> dict:
+    """The rows of vst-eval JSONs for the model labelled with one of `labels` (vst-eval labels
+    an --engine by its file stem, a --style by its name): every run's command, and per clip
+    its scores, its size and the flow it was scored with (ground truth or estimated)."""
     commands, clips = [], {}
     for path in paths:
         record = json.loads(path.read_text())
         found = False
         for clip in record["clips"]:
-            row = next((r for r in clip["results"] if r["model"] == name), None)
+            row = next((r for r in clip["results"] if r["model"] in labels), None)
             if row:
                 found = True
                 clips[clip["clip"]] = {key: row[key] for key in
@@ -114,7 +115,7 @@ def evaluation(paths: tuple[Path, ...], name: str) -> dict:
                     clips[clip["clip"]]["grid_amplitude"] = row["grid_amplitude"]
                 clips[clip["clip"]].update(size=clip["size"], flow=clip["flow"])
         if not found:
-            raise InputError(f"{path}: no results for a model named {name!r}")
+            raise InputError(f"{path}: no results for a model named {' or '.join(map(repr, labels))}")
         commands.append(portable_words(" ".join(record["command"])))
     return {"commands": commands, "clips": clips}
 
@@ -125,7 +126,8 @@ def evaluation(paths: tuple[Path, ...], name: str) -> dict:
 @click.option("--source", required=True, help="Where the style image comes from (repository, path).")
 @click.option("--licence", required=True, help="The style image's licence as its source states it.")
 @click.option("--eval", "eval_jsons", multiple=True, type=click.Path(path_type=Path),
-              help="vst-eval --json output with rows for NAME (repeatable: Sintel, held-out clips).")
+              help="vst-eval --json output with rows for CHECKPOINT's file stem or NAME (repeatable: "
+                   "Sintel, held-out clips).")
 @click.option("--held-out", multiple=True, help="Clips kept out of the training data (repeatable).")
 @click.option("--gallery", type=click.Path(path_type=Path), help="Write the gallery strip PNG here.")
 @click.option("--frame", type=click.Path(path_type=Path), help="The gallery's input frame [default: vst.export's reference frame].")
@@ -160,7 +162,7 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
                      "loss_weights": config["weights"], "flow": config["flow"], "vgg": portable_words(ckpt.training["vgg"]),
                      "losses_at_end": final_losses(log),
                      **({"fine_tuned_from": fine_tuned_from(ckpt.training["init"])} if "init" in ckpt.training else {})},
-        "evaluation": evaluation(eval_jsons, name) if eval_jsons else None,
+        "evaluation": evaluation(eval_jsons, (checkpoint.stem, name)) if eval_jsons else None,
     }
     shipped = Checkpoint(ckpt.stylizer, name, config,
                          {"iteration": ckpt.training["iteration"], "vgg": portable_words(ckpt.training["vgg"])})

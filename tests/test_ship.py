@@ -60,10 +60,11 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
              "style_distance": None, "content_distance": 0.0},
             {"model": "swirly", "e_temporal": 0.05, "warping_error": 2e-3,
              "style_distance": 1.5, "content_distance": 0.9, "grid_amplitude": 0.12}]}]}))
-    held_out = tmp_path / "held-out.json"  # a second vst-eval run: its clips join the card's
+    # a second vst-eval run, of the checkpoint file (labelled by its stem): its clips join the card's
+    held_out = tmp_path / "held-out.json"
     held_out.write_text(json.dumps({"command": ["vst-eval", "other"], "clips": [
         {"clip": "other", "flow": "ground truth", "size": [64, 48], "results": [
-            {"model": "swirly", "e_temporal": 0.07, "warping_error": 3e-3,
+            {"model": "run", "e_temporal": 0.07, "warping_error": 3e-3,
              "style_distance": None, "content_distance": None}]}]}))
     code, out, err = invoke(main, capsys, [trained, "--name", "swirly", "--source", "made by a test",
                                            "--licence", "CC0", "--eval", evaluation, "--eval", held_out,
@@ -136,7 +137,7 @@ def test_ship_refuses_an_eval_without_the_model(trained, tmp_path, monkeypatch, 
         {"clip": "c", "flow": "DIS", "size": [8, 8], "results": []}]}))
     code, out, err = invoke(main, capsys, [trained, "--name", "x", "--source", "s", "--licence", "l",
                                            "--eval", evaluation])
-    assert code == 2 and "no results for a model named 'x'" in err
+    assert code == 2 and "no results for a model named 'run' or 'x'" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eval.json", "run.csv", "run.pt", "swirl.jpg"]
 
 

