@@ -12,7 +12,7 @@ from vst.core.checkpoint import Checkpoint
 from vst.core.images import read_image, write_image
 from vst.core.stylizer import Stylizer
 from vst.export.onnx_export import REFERENCE_FRAME, read_onnx_metadata
-from vst.release.ship import main, train_command
+from vst.release.ship import fine_tuned_from, main, train_command
 from vst.train.config import TrainConfig
 from vst.train.losses import LossWeights
 
@@ -83,6 +83,7 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
         {"iterations": "1-30", "seconds": 15.0, "seconds_per_iteration": 0.5},
         {"iterations": "31-60", "seconds": 60.0, "seconds_per_iteration": 2.0}]
     assert card["training"]["command"].endswith("--no-temporal") and card["training"]["held_out"] == ["clip"]
+    assert "fine_tuned_from" not in card["training"]  # trained from scratch
     assert card["evaluation"]["clips"]["clip"]["e_temporal"] == 0.05
     assert card["evaluation"]["clips"]["clip"]["flow"] == "DIS"
     assert card["evaluation"]["clips"]["clip"]["grid_amplitude"] == 0.12
@@ -102,32 +103,28 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     assert strip.shape[0] == frame.shape[0] and strip.shape[1] > 2 * frame.shape[1]
 
 
-def test_a_fine_tuned_model_carries_its_origin_on_the_card(trained, tmp_path, monkeypatch, capsys):
-    """vst-train --init: the card says what the weights started from, back to the first run,
-    with that run's cost from its own log up to the iteration the fine-tune took."""
-    monkeypatch.setattr("vst.release.ship.STYLES", tmp_path)
-    origin = Checkpoint.load(trained)
-    config = dict(origin.config, out=str(tmp_path / "tuned.pt"), init=str(trained), iters=10,
-                  weights=dict(origin.config["weights"], temporal=1000.0))
-    Checkpoint(Stylizer(48), "swirl", config, {
-        "iteration": 10, "vgg": origin.training["vgg"],
-        "init": {"iteration": 40, "config": origin.config}}).save(tmp_path / "tuned.pt")
-    with open(tmp_path / "tuned.csv", "w", newline="") as file:
+def test_a_fine_tuned_model_is_traced_back_to_its_first_run(trained, tmp_path):
+    """vst-train --init: the card's command names the origin, and fine_tuned_from says what
+    the weights started from, back to the first run, with each run's cost from its own log up
+    to the iteration the next one took."""
+    first = Checkpoint.load(trained).config
+    second = dict(first, out=str(tmp_path / "second.pt"), init=str(trained), iters=10,
+                  weights=dict(first["weights"], temporal=1000.0))
+    with open(tmp_path / "second.csv", "w", newline="") as file:
         log = csv.writer(file)
         log.writerow(["iteration", "seconds", "total", "content", "style", "tv", "temporal"])
         log.writerows([i, i * 1.0, 1, 1, 1, 1, 1] for i in range(1, 11))
-    code, out, err = invoke(main, capsys, [tmp_path / "tuned.pt", "--name", "tuned", "--source", "s",
-                                           "--licence", "l"])
-    assert code == 0, err
-    card = json.loads((tmp_path / "tuned.json").read_text())
-    command = card["training"]["command"]
-    assert "--out tuned.pt --init run.pt " in command and command.endswith("--temporal-weight 1000.0")
-    assert card["training"]["iterations"] == 10
-    assert card["training"]["fine_tuned_from"] == {
-        "command": train_command(origin.config), "iterations": 40, "training_seconds": 15 + 20,
-        "segments": [{"iterations": "1-30", "seconds": 15.0, "seconds_per_iteration": 0.5},
-                     {"iterations": "31-40", "seconds": 20.0, "seconds_per_iteration": 2.0}]}
-    assert str(tmp_path) not in (tmp_path / "tuned.json").read_text()
+    command = train_command(dict(second, init="run.pt"))
+    assert "--out second.pt --init run.pt " in command and command.endswith("--temporal-weight 1000.0")
+    origin = fine_tuned_from({"iteration": 6, "config": second, "init": {"iteration": 40, "config": first}})
+    assert origin == {
+        "command": train_command(second), "iterations": 6, "training_seconds": 6.0,
+        "segments": [{"iterations": "1-6", "seconds": 6.0, "seconds_per_iteration": 1.0}],
+        "init": {"command": train_command(first), "iterations": 40, "training_seconds": 15 + 20,
+                 "segments": [{"iterations": "1-30", "seconds": 15.0, "seconds_per_iteration": 0.5},
+                              {"iterations": "31-40", "seconds": 20.0, "seconds_per_iteration": 2.0}]}}
+    (tmp_path / "second.csv").unlink()  # a log no longer there: the command and iterations remain
+    assert fine_tuned_from({"iteration": 6, "config": second}) == {"command": train_command(second), "iterations": 6}
 
 
 def test_ship_refuses_an_eval_without_the_model(trained, tmp_path, monkeypatch, capsys):
