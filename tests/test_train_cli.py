@@ -57,6 +57,15 @@ def test_short_run_lowers_the_loss_writes_a_checkpoint_and_resumes(data):
     assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == list(range(1, 15))
     assert Checkpoint.load(data / "model.pt").training["iteration"] == 14
 
+    # a run stopped hard logs past its last checkpoint (14): those rows are trained again
+    logged = read_log(data / "model.csv")
+    with open(data / "model.csv", "a", newline="") as file:
+        csv.writer(file).writerows([[i, 99.0] + [1.0] * 5 for i in (15, 16)])
+    main(train_args(data, "--iters", "15", "--lr", "3e-3", "--resume"))
+    again = read_log(data / "model.csv")
+    assert [int(r["iteration"]) for r in again] == list(range(1, 16))
+    assert again[:14] == logged and float(again[14]["seconds"]) < 99
+
 
 def test_bf16_loss_curve_tracks_fp32(data, monkeypatch):
     """Same seed, same pairs: BF16 autocast changes the losses by rounding only."""

@@ -2,6 +2,7 @@
 of consecutive pairs, and the hybrid loss of Eq. 1 updates the stylizer; on one process, or
 on each rank of a torchrun job (train.distributed)."""
 import csv
+import io
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -14,6 +15,7 @@ from vst.core.checkpoint import Checkpoint
 from vst.core.convention import frames_to_tensor, tensor_to_frames
 from vst.core.cpu import has_native_bf16
 from vst.core.errors import InputError
+from vst.core.files import write_atomically
 from vst.core.images import read_image, write_image
 from vst.core.stylizer import Stylizer
 
@@ -61,6 +63,18 @@ def start_state(cfg: TrainConfig, stylizer: Stylizer) -> dict:
         return {"init": {"iteration": ckpt.training["iteration"], "config": ckpt.config,
                          **({"init": ckpt.training["init"]} if "init" in ckpt.training else {})}}
     return {}
+
+
+def cut_log(path: Path, iteration: int) -> None:
+    """Drop the rows past `iteration` from a resumed run's log: a run stopped hard (a session's
+    end, SIGKILL) logged iterations after its last checkpoint, and they are trained again."""
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    kept = rows[:1] + [row for row in rows[1:] if int(row[0]) <= iteration]
+    if len(kept) < len(rows):
+        text = io.StringIO()
+        csv.writer(text).writerows(kept)
+        write_atomically(path, lambda file: file.write(text.getvalue().encode()))
 
 
 def write_preview(path: Path, stylizer: Stylizer, frame: torch.Tensor) -> None:
@@ -122,6 +136,8 @@ def _train(cfg: TrainConfig, ranks: Ranks) -> Checkpoint | None:
         return ckpt
 
     new_log = not (cfg.resume and cfg.log_path.is_file())
+    if not new_log and ranks.is_main:
+        cut_log(cfg.log_path, start)
     with (open(cfg.log_path, "w" if new_log else "a", newline="") if ranks.is_main else nullcontext()) as log_file:
         log = csv.writer(log_file) if log_file else None
         if log and new_log:
