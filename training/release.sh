@@ -24,14 +24,17 @@ pairs=("$@")
 if [ ${#pairs[@]} -eq 0 ]; then
   for pair in "${DEFAULT[@]}"; do [ -f "training/${pair%%:*}.done" ] && pairs+=("$pair"); done
 fi
+for pair in "${pairs[@]}"; do  # every pair checked before any scoring or shipping
+  run=${pair%%:*} name=${pair#*:}
+  [[ $pair == *:* && -n $run && -n $name ]] || { echo "release.sh: $pair: give RUN:NAME" >&2; exit 2; }
+  [ -f training/$run.done ] || { echo "release.sh: training/$run.pt is not finished" >&2; exit 2; }
+done
 mkdir -p $R/before $R/after benchmarks/results/gallery
 before=(); for style in candy candy_no_temporal mosaic starry_night composition_vii gothic; do before+=(--style $style); done
 [ -f $R/before/sintel.json ] || vst-eval "${SINTEL[@]}" "${before[@]}" --backend onnxruntime --json $R/before/sintel.json
 [ -f $R/before/held-out.json ] || vst-eval "${HELD_OUT[@]}" "${before[@]}" --backend onnxruntime --json $R/before/held-out.json
 for pair in "${pairs[@]}"; do
   run=${pair%%:*} name=${pair#*:}
-  [[ $pair == *:* && -n $run && -n $name ]] || { echo "release.sh: $pair: give RUN:NAME" >&2; exit 2; }
-  [ -f training/$run.done ] || { echo "release.sh: training/$run.pt is not finished" >&2; exit 2; }
   for set in sintel held-out; do
     clips=("${SINTEL[@]}"); [ $set = held-out ] && clips=("${HELD_OUT[@]}")
     vst-eval "${clips[@]}" --engine training/$run.pt --backend onnxruntime --json $R/after/$set-$run.json
