@@ -7,6 +7,7 @@ import click
 
 from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
+from vst.core.paths import portable
 from vst.engine.choice import RUNTIMES
 from vst.train.flow import FLOW_METHODS
 
@@ -88,10 +89,10 @@ def command(clips, engines, styles, runtime, gt_flow, flow, height, max_frames, 
     click.echo(eval_report.temporal_table(results) + "\n")
     click.echo(eval_report.detail_table(results))
     if json_path:
-        settings = {"clips": [str(c) for c in clips], "engines": [str(e) for e in engines],
+        settings = {"clips": [portable(c) for c in clips], "engines": [portable(e) for e in engines],
                     "styles": list(styles), "backend": runtime, "gt_flow": gt_flow, "flow": None if gt_flow else flow,
                     "height": height, "max_frames": max_frames,
-                    "style_image": str(style_image) if style_image else None,
+                    "style_image": portable(style_image) if style_image else None,
                     "distances": not no_distances, "device": device}
         write_json(json_path, eval_report.eval_record(results, settings, click.get_current_context().obj))
     if error_map:

@@ -19,6 +19,12 @@ DEFINITIONS = {
     "c": "1 where frame t+1 can be matched to frame t: the flow stays inside the frame and, for "
          "estimated flows, forward and backward flow agree and no motion boundary; for ground "
          "truth, not occluded and not invalid",
+    "stable_floor": "the E_temporal a perfectly stable output with this model's texture would "
+                    "still score on these flows, to first order: E_temporal(input) * "
+                    "sqrt(gradient_energy / gradient_energy(input)) (flow errors d leave |grad x . d|); "
+                    "null without the input row",
+    "gradient_energy": "mean squared difference of horizontally plus of vertically adjacent values, "
+                       "pixels in [0, 1], mean over frames",
     "content_distance": "relu4_2 MSE of the output to its input frame / the input's mean squared "
                         "feature (vst-train's relative content term), mean over frames",
     "style_distance": "Gram distance to the style image, summed over relu1_2, relu2_2, relu3_2, "
@@ -53,14 +59,15 @@ def temporal_table(results: list[ClipResult]) -> str:
 
 def detail_table(results: list[ClipResult]) -> str:
     columns = ["clip", "size", "frames", "pairs scored", "confident pixels", "model", "backend",
-               "E_temporal", "E_warp (Lai)", "style distance", "content distance", "grid (levels)"]
+               "E_temporal", "stable floor", "E_warp (Lai)", "style distance", "content distance", "grid (levels)"]
     lines = [markdown_row(columns), markdown_row(["---"] * len(columns))]
     for result in results:
         for model in result.models:
             lines.append(markdown_row([
                 result.clip.name, "x".join(map(str, result.size)), result.frames,
                 f"{result.pairs} of {result.frames - 1}", f"{result.confident.mean:.1%}", model.label,
-                model.backend, _number(model.temporal.e_temporal), _number(model.temporal.warping_error, 6),
+                model.backend, _number(model.temporal.e_temporal),
+                _number(result.stable_floor(model)), _number(model.temporal.warping_error, 6),
                 _number(model.style.mean, 3), _number(model.content.mean, 3),
                 _number(model.grid.amplitude, 2)]))
     return "\n".join(lines)

@@ -16,7 +16,8 @@ from vst.train.losses import masked_warp_difference
 
 from .clips import Clip
 from .pair_flows import FlowSource, PairFlow
-from .scores import GridScore, MeanScore, StyleContentDistance, TemporalScore, error_map
+from .scores import (GridScore, MeanScore, StyleContentDistance, TemporalScore, error_map, gradient_energy,
+                     stable_floor)
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,13 @@ class ModelResult:
     content: MeanScore = field(default_factory=MeanScore)
     style: MeanScore = field(default_factory=MeanScore)
     grid: GridScore = field(default_factory=GridScore)
+    gradient: MeanScore = field(default_factory=MeanScore)
 
-    def as_record(self) -> dict:
+    def as_record(self, floor: float | None) -> dict:
         return {"model": self.label, "backend": self.backend,
                 "e_temporal": self.temporal.e_temporal, "warping_error": self.temporal.warping_error,
-                "content_distance": self.content.mean, "style_distance": self.style.mean,
-                "grid_amplitude": self.grid.amplitude}
+                "stable_floor": floor, "content_distance": self.content.mean, "style_distance": self.style.mean,
+                "grid_amplitude": self.grid.amplitude, "gradient_energy": self.gradient.mean}
 
 
 @dataclass
@@ -72,7 +74,14 @@ class ClipResult:
         return {"clip": self.clip.name, "path": portable(self.clip.path), "flow": self.flow,
                 "frames": self.frames, "size": list(self.size), "pairs_scored": self.pairs,
                 "pairs_total": max(self.frames - 1, 0), "confident_fraction": self.confident.mean,
-                "results": [model.as_record() for model in self.models]}
+                "results": [model.as_record(self.stable_floor(model)) for model in self.models]}
+
+    def stable_floor(self, model: ModelResult) -> float | None:
+        """scores.stable_floor of `model`; None where the input frames were not scored."""
+        frames = next((m for m in self.models if m.label == INPUT_FRAMES.label), None)
+        if frames is None or not frames.temporal.values:
+            return None
+        return stable_floor(frames.temporal.e_temporal, frames.gradient.mean, model.gradient.mean)
 
 
 def evaluate_clip(clip: Clip, frames: Iterable[np.ndarray], models: list[EvalModel],
@@ -91,6 +100,7 @@ def evaluate_clip(clip: Clip, frames: Iterable[np.ndarray], models: list[EvalMod
         outputs = [frames_to_tensor(model.stylize(frame[None])).to(device) for model in models]
         for scores, out in zip(result.models, outputs):
             scores.grid.add(out)
+            scores.gradient.add(gradient_energy(out))
         if distance is not None:
             for scores, (content, style) in zip(result.models, distance(frame_tensor, outputs)):
                 scores.content.add(content)

@@ -86,6 +86,21 @@ class GridScore:
         return float(np.sqrt(((phases - phases.mean(axis=(0, 1))) ** 2).mean()))
 
 
+def gradient_energy(frame: torch.Tensor) -> float:
+    """Mean squared difference of horizontally plus of vertically adjacent values of a
+    (1, 3, H, W) frame in [0, 1]: how much texture and edge an output carries."""
+    return ((frame[..., :, 1:] - frame[..., :, :-1]).pow(2).mean()
+            + (frame[..., 1:, :] - frame[..., :-1, :]).pow(2).mean()).item()
+
+
+def stable_floor(e_temporal_input: float, energy_input: float, energy: float) -> float:
+    """The E_temporal that a perfectly stable output with `energy` (gradient_energy) would
+    still score against the same flows: a flow error d leaves |grad x . d| in Eq. 8, so to
+    first order the input frames' own E_temporal, which is all flow error, lighting and noise
+    (the scene does not flicker), scales with the square root of the gradient energy."""
+    return e_temporal_input * math.sqrt(energy / energy_input) if energy_input > 0 else 0.0
+
+
 @dataclass
 class MeanScore:
     total: float = 0.0

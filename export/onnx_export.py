@@ -49,7 +49,18 @@ def _export(model: torch.nn.Module, examples: tuple, opset: int, inputs: list[st
                                         output_names=[output], dynamic_shapes=[dims] * len(examples))
     finally:
         exporter_log.setLevel(level)
-    return program.model_proto
+    return _without_trace(program.model_proto)
+
+
+def _without_trace(proto):
+    """The exporter tags every node with its Python stack trace and FX node, which carry the
+    build machine's paths (.../site-packages/torch/..., the checkout): artifacts are shipped,
+    so those tags go; the graph itself does not use them."""
+    for graph_nodes in [proto.graph.node, *(function.node for function in proto.functions)]:
+        for node in graph_nodes:
+            del node.metadata_props[:]
+            node.doc_string = ""
+    return proto
 
 
 def export_onnx(stylizer: Stylizer, metadata: ArtifactMetadata) -> bytes:

@@ -1,8 +1,10 @@
 """`python -m vst.release.compare EVAL.json... --baseline MODEL`: vst-eval results as the
 README's recipe tables. Per model: E_temporal per clip and its ratio to the baseline's (the
 per-frame twin, Table 2's comparison), the worst ratio, the mean style and content
-distances with the style distance's ratio to the baseline's, and the largest grid amplitude
-over the clips (where the results have it)."""
+distances with the style distance's ratio to the baseline's, the worst ratio of the model's
+stable floor to the baseline's E_temporal (the ratio a perfectly stable model with its texture
+would reach) and the largest grid amplitude over the clips (these two where the results have
+them)."""
 import json
 from pathlib import Path
 
@@ -37,9 +39,8 @@ def mean_of(rows: dict[str, dict], key: str, clips: list[str]) -> float | None:
     return None if None in values else float(np.mean(values))
 
 
-def worst_grid(rows: dict[str, dict], clips: list[str]) -> str:
-    """The largest grid amplitude over the clips; '-' where a result predates the score."""
-    values = [rows[clip].get("grid_amplitude") for clip in clips]
+def worst(values: list[float | None]) -> str:
+    """The largest value; '-' where a result predates the score."""
     return "-" if None in values else f"{max(values):.2f}"
 
 
@@ -48,7 +49,7 @@ def markdown(clips: list[str], table: dict[str, dict[str, dict]], baseline: str)
         raise InputError(f"no model {baseline!r} in these results; models: {', '.join(table)}")
     base = table[baseline]
     head = (["model"] + [f"E_temporal {clip}" for clip in clips]
-            + ["mean ratio", "worst ratio", "style distance (ratio)", "content distance", "grid (levels)"])
+            + ["mean ratio", "worst ratio", "style distance (ratio)", "content distance", "worst floor ratio", "grid (levels)"])
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for model, rows in table.items():
         if model == INPUT_ROW:
@@ -57,8 +58,11 @@ def markdown(clips: list[str], table: dict[str, dict[str, dict]], baseline: str)
         style, base_style, content = (mean_of(of, key, clips) for of, key in (
             (rows, "style_distance"), (base, "style_distance"), (rows, "content_distance")))
         distances = ["-", "-"] if style is None else [f"{style:.2f} ({style / base_style:.2f})", f"{content:.2f}"]
+        floors = [rows[clip].get("stable_floor") for clip in clips]
+        floor_ratios = [None if floor is None else floor / base[clip]["e_temporal"] for clip, floor in zip(clips, floors)]
         cells = ([model] + [f"{rows[clip]['e_temporal']:.4f} ({ratio:.2f})" for clip, ratio in zip(clips, ratios)]
-                 + [f"{np.mean(ratios):.2f}", f"{max(ratios):.2f}"] + distances + [worst_grid(rows, clips)])
+                 + [f"{np.mean(ratios):.2f}", f"{max(ratios):.2f}"] + distances
+                 + [worst(floor_ratios), worst([rows[clip].get("grid_amplitude") for clip in clips])])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

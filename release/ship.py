@@ -111,8 +111,8 @@ def evaluation(paths: tuple[Path, ...], labels: tuple[str, ...]) -> dict:
                 found = True
                 clips[clip["clip"]] = {key: row[key] for key in
                                        ("e_temporal", "warping_error", "style_distance", "content_distance")}
-                if "grid_amplitude" in row:  # vst-eval records before it scored the grid lack it
-                    clips[clip["clip"]]["grid_amplitude"] = row["grid_amplitude"]
+                # vst-eval records from before these scores lack them
+                clips[clip["clip"]].update({key: row[key] for key in ("stable_floor", "grid_amplitude") if key in row})
                 clips[clip["clip"]].update(size=clip["size"], flow=clip["flow"])
         if not found:
             raise InputError(f"{path}: no results for a model named {' or '.join(map(repr, labels))}")

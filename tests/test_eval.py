@@ -93,6 +93,25 @@ def test_a_pattern_fixed_to_the_pixel_grid_scores_its_amplitude():
     assert result.as_record()["results"][1]["grid_amplitude"] == grid
 
 
+def test_a_stable_model_with_more_contrast_scores_its_stable_floor():
+    """With a flow that is off by a fraction of a pixel, the input frames score E_temporal > 0;
+    a model that is perfectly stable but has 1.5x the contrast scores 1.5x that, and its stable
+    floor predicts it."""
+    frames = moving_crops(5, (3, 2))
+
+    def contrast(batch):
+        return (120 + 1.5 * (batch.astype(np.float32) - 120)).round().astype(np.uint8)
+
+    models = [INPUT_FRAMES, EvalModel("contrast", "test", contrast)]
+    result = evaluate_clip(Clip(Path("moving"), "moving"), frames, models, ConstantShift((3.4, 2.3)))
+    still, sharp = result.models
+    assert still.temporal.e_temporal > 0.01
+    assert result.stable_floor(still) == pytest.approx(still.temporal.e_temporal)
+    assert result.stable_floor(sharp) == pytest.approx(1.5 * still.temporal.e_temporal, rel=0.02)
+    assert sharp.temporal.e_temporal == pytest.approx(result.stable_floor(sharp), rel=0.05)
+    assert result.as_record()["results"][1]["stable_floor"] == result.stable_floor(sharp)
+
+
 def test_static_clip_scores_zero_with_estimated_flow(checkpoint, tmp_path, capsys):
     clip = write_frames(tmp_path / "static", [make_texture(48, 64)] * 4)
     code, out, err = invoke(main, capsys, [clip, "--engine", checkpoint, "--no-distances",

@@ -1,6 +1,7 @@
 """vst-export: ONNX parity and dynamic shapes, FP16, the metadata record, every refusal, and
 the TensorRT calls checked against the names of the real 11.4 bindings."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,6 +100,18 @@ def test_metadata_travels_in_onnx_and_beside_plans(exported, tmp_path):
         built.check_plan_runs_here(plan, "10.8.0", "NVIDIA H100", "9.0")
     with pytest.raises(InputError, match="no x2.plan.json beside it"):
         read_plan_metadata(tmp_path / "x2.plan")
+
+
+def test_onnx_carries_no_path_of_the_build_machine(exported):
+    """The exporter's per-node stack traces name the venv and the checkout; shipped files must not."""
+    import sys
+
+    import vst
+    root, _ = exported
+    for name in ("texture.onnx", "texture.fp16.onnx"):
+        content = (root / name).read_bytes()
+        for path in (sys.prefix, str(Path(vst.__file__).resolve().parent), "site-packages"):
+            assert path.encode() not in content, (name, path)
 
 
 def run_export(capsys, argv):

@@ -59,7 +59,7 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
             {"model": "input (not stylized)", "e_temporal": 0.01, "warping_error": 1e-4,
              "style_distance": None, "content_distance": 0.0},
             {"model": "swirly", "e_temporal": 0.05, "warping_error": 2e-3,
-             "style_distance": 1.5, "content_distance": 0.9, "grid_amplitude": 0.12}]}]}))
+             "style_distance": 1.5, "content_distance": 0.9, "grid_amplitude": 0.12, "stable_floor": 0.02}]}]}))
     # a second vst-eval run, of the checkpoint file (labelled by its stem): its clips join the card's
     held_out = tmp_path / "held-out.json"
     held_out.write_text(json.dumps({"command": ["vst-eval", "other"], "clips": [
@@ -87,6 +87,7 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     assert card["evaluation"]["clips"]["clip"]["e_temporal"] == 0.05
     assert card["evaluation"]["clips"]["clip"]["flow"] == "DIS"
     assert card["evaluation"]["clips"]["clip"]["grid_amplitude"] == 0.12
+    assert card["evaluation"]["clips"]["clip"]["stable_floor"] == 0.02
     assert card["evaluation"]["clips"]["other"] == {
         "e_temporal": 0.07, "warping_error": 3e-3, "style_distance": None, "content_distance": None,
         "size": [64, 48], "flow": "ground truth"}
@@ -157,18 +158,18 @@ def test_gallery_strips(trained, tmp_path, capsys):
 def test_compare_gives_ratios_to_the_baseline(tmp_path, capsys):
     from vst.release.compare import main as compare
 
-    def row(model, e, style, grid=None):
+    def row(model, e, style, grid=None, floor=None):
         return {"model": model, "e_temporal": e, "warping_error": 0, "style_distance": style, "content_distance": 1.0,
-                **({} if grid is None else {"grid_amplitude": grid})}
+                **({} if grid is None else {"grid_amplitude": grid, "stable_floor": floor})}
 
     (tmp_path / "e.json").write_text(json.dumps({"clips": [
         {"clip": "a", "results": [row("input (not stylized)", 0.01, None), row("flat", 0.1, 2.0),
-                                  row("new", 0.05, 1.0, 0.3)]},
-        {"clip": "b", "results": [row("flat", 0.2, 2.0), row("new", 0.16, 1.0, 0.1)]}]}))
+                                  row("new", 0.05, 1.0, 0.3, 0.04)]},
+        {"clip": "b", "results": [row("flat", 0.2, 2.0), row("new", 0.16, 1.0, 0.1, 0.12)]}]}))
     code, out, err = invoke(compare, capsys, [tmp_path / "e.json", "--baseline", "flat"])
     assert code == 0, err
     rows = {line.split(" | ")[0]: line for line in out.splitlines()}
-    assert rows["| new"] == "| new | 0.0500 (0.50) | 0.1600 (0.80) | 0.65 | 0.80 | 1.00 (0.50) | 1.00 | 0.30 |"
-    assert rows["| flat"].endswith("| 2.00 (1.00) | 1.00 | - |")  # results from before the grid score
+    assert rows["| new"] == "| new | 0.0500 (0.50) | 0.1600 (0.80) | 0.65 | 0.80 | 1.00 (0.50) | 1.00 | 0.60 | 0.30 |"
+    assert rows["| flat"].endswith("| 2.00 (1.00) | 1.00 | - | - |")  # results from before the grid score
     code, _, err = invoke(compare, capsys, [tmp_path / "e.json", "--baseline", "nope"])
     assert code == 2 and "no model 'nope'" in err
