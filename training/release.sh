@@ -4,7 +4,8 @@
 #   1. score the six styles shipped before the re-ship ("before") once, into
 #      benchmarks/results/release/before/, so that the comparison survives the re-ship;
 #   2. score training/RUN.pt ("after") on the same data: MPI Sintel with ground-truth flow and
-#      the held-out clips (DIS flow, 270 lines, 16 frames), flicker and distances both;
+#      the held-out clips (DIS flow, 270 lines, 16 frames), flicker and distances both (unless
+#      its scores are newer than the checkpoint);
 #   3. draw the before | after gallery at 270 and 436 lines (480x270, 1024x436), before the
 #      shipped model is overwritten;
 #   4. ship training/RUN.pt as NAME with both scores on its card (vst.release.ship).
@@ -37,7 +38,9 @@ for pair in "${pairs[@]}"; do
   run=${pair%%:*} name=${pair#*:}
   for set in sintel held-out; do
     clips=("${SINTEL[@]}"); [ $set = held-out ] && clips=("${HELD_OUT[@]}")
-    vst-eval "${clips[@]}" --engine training/$run.pt --backend onnxruntime --json $R/after/$set-$run.json
+    # scored already since the checkpoint was last written: kept
+    [ $R/after/$set-$run.json -nt training/$run.pt ] ||
+      vst-eval "${clips[@]}" --engine training/$run.pt --backend onnxruntime --json $R/after/$set-$run.json
   done
   [ -f benchmarks/results/gallery/$name-before-after.png ] ||
     python -m vst.release.gallery benchmarks/results/gallery/$name-before-after.png --before $name --after training/$run.pt
