@@ -25,6 +25,8 @@ def scores(paths: list[Path]) -> tuple[list[str], dict[str, dict[str, dict]]]:
             record = json.loads(Path(path).read_text())
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a readable vst-eval JSON ({type(exc).__name__})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("clips"), list):
+            raise InputError(f"{path}: not a vst-eval JSON (no list of clips)")
         for clip in record["clips"]:
             if clip["clip"] not in clips:  # one clip scored in several files: one column
                 clips.append(clip["clip"])
@@ -58,8 +60,8 @@ def markdown(clips: list[str], table: dict[str, dict[str, dict]], baseline: str)
         style, base_style, content = (mean_of(of, key, clips) for of, key in (
             (rows, "style_distance"), (base, "style_distance"), (rows, "content_distance")))
         distances = ["-", "-"] if style is None else [f"{style:.2f} ({style / base_style:.2f})", f"{content:.2f}"]
-        floors = [rows[clip].get("stable_floor") for clip in clips]
-        floor_ratios = [None if floor is None else floor / base[clip]["e_temporal"] for clip, floor in zip(clips, floors)]
+        floor_ratios = [None if rows[clip].get("stable_floor") is None
+                        else rows[clip]["stable_floor"] / base[clip]["e_temporal"] for clip in clips]
         cells = ([model] + [f"{rows[clip]['e_temporal']:.4f} ({ratio:.2f})" for clip, ratio in zip(clips, ratios)]
                  + [f"{np.mean(ratios):.2f}", f"{max(ratios):.2f}"] + distances
                  + [worst(floor_ratios), worst([rows[clip].get("grid_amplitude") for clip in clips])])

@@ -173,3 +173,6 @@ def test_compare_gives_ratios_to_the_baseline(tmp_path, capsys):
     assert rows["| flat"].endswith("| 2.00 (1.00) | 1.00 | - | - |")  # results from before the grid score
     code, _, err = invoke(compare, capsys, [tmp_path / "e.json", "--baseline", "nope"])
     assert code == 2 and "no model 'nope'" in err
+    (tmp_path / "other.json").write_text("{}")
+    code, _, err = invoke(compare, capsys, [tmp_path / "other.json", "--baseline", "flat"])
+    assert code == 2 and "not a vst-eval JSON" in err

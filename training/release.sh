@@ -38,7 +38,8 @@ for pair in "${pairs[@]}"; do
   run=${pair%%:*} name=${pair#*:}
   for set in sintel held-out; do
     clips=("${SINTEL[@]}"); [ $set = held-out ] && clips=("${HELD_OUT[@]}")
-    # scored already since the checkpoint was last written: kept
+    # scored already since the checkpoint was last written: kept (by file times, so after a
+    # fresh clone, where both carry the checkout's time, delete the JSON to score again)
     [ $R/after/$set-$run.json -nt training/$run.pt ] ||
       vst-eval "${clips[@]}" --engine training/$run.pt --backend onnxruntime --json $R/after/$set-$run.json
   done
