@@ -26,6 +26,16 @@ def style_card(name: str) -> dict:
     return json.loads(card.read_text()) if card.is_file() else {}
 
 
+def training_stages(training: dict) -> str:
+    """The iterations of each stage, first to last ("10000+3000" for a model fine-tuned from
+    another run's 10,000 iterations)."""
+    stages = []
+    while training:
+        stages.insert(0, str(training["iterations"]))
+        training = training.get("fine_tuned_from")
+    return "+".join(stages)
+
+
 def describe_style(name: str) -> str:
     """One line for --list-styles: the name, its style image and where that comes from, and
     the flicker measured on the card's reference clips."""
@@ -34,7 +44,7 @@ def describe_style(name: str) -> str:
         return name
     image, training = card["style_image"], card["training"]
     line = (f"{name:<18} {image['file']} ({image['licence']}); {card['network']['architecture']}, "
-            f"{training['iterations']} iterations at {'x'.join(map(str, training['frame_size']))}, "
+            f"{training_stages(training)} iterations at {'x'.join(map(str, training['frame_size']))}, "
             f"lambda {training['loss_weights']['temporal']:g}")
     clips = (card.get("evaluation") or {}).get("clips", {})
     if clips:

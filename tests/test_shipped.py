@@ -54,36 +54,60 @@ def test_list_styles_describes_every_style_from_its_card(capsys):
     assert lines == [describe_style(name) for name in SHIPPED]
     candy, card = next(line for line in lines if line.startswith("candy ")), style_card("candy")
     mean = np.mean([c["e_temporal"] for c in card["evaluation"]["clips"].values()])
-    assert f"lambda {card['training']['loss_weights']['temporal']:g}," in candy
+    assert f"iterations at 256x144, lambda {card['training']['loss_weights']['temporal']:g};" in candy
     assert f"E_temporal {mean:.4f}" in candy
 
 
-def test_the_card_records_the_table_2_result():
-    """The quality bar of the shipped pair: with the temporal loss, E_temporal at most 0.7x
-    the per-frame baseline's on the held-out Sintel clips, the style distance at most 15 %
-    above the baseline's."""
+# Issue 14's bar for the shipped pair (candy, candy_no_temporal: trained identically but lambda),
+# on every clip of their cards: MPI Sintel with ground-truth flow at 1024x436 and the held-out
+# real clips at 270 lines, none of them seen in training
+FLICKER_RATIO = 0.60  # E_temporal, with the temporal loss / without, on each clip
+STYLE_RATIO = 1.1     # style distance, with / without, mean over each set of clips
+
+
+def table_2_pair() -> tuple[dict, dict]:
     with_loss, without = (style_card(name)["evaluation"]["clips"] for name in ("candy", "candy_no_temporal"))
     assert set(with_loss) == set(without)
-    for clip in with_loss:
-        assert with_loss[clip]["e_temporal"] <= 0.75 * without[clip]["e_temporal"], clip
-    ratio = (np.mean([c["e_temporal"] for c in with_loss.values()])
-             / np.mean([c["e_temporal"] for c in without.values()]))
-    style = (np.mean([c["style_distance"] for c in with_loss.values()])
-             / np.mean([c["style_distance"] for c in without.values()]))
-    assert ratio <= 0.7 and style <= 1.15  # a lower style distance is a stronger stylization
+    assert {ground_truth(clip) for clip in with_loss.values()} == {True, False}  # Sintel and real clips
+    return with_loss, without
+
+
+def ground_truth(clip: dict) -> bool:
+    return clip["flow"].startswith("ground truth")
+
+
+def test_the_temporal_loss_cuts_flicker_on_every_clip():
+    with_loss, without = table_2_pair()
+    ratios = {clip: with_loss[clip]["e_temporal"] / without[clip]["e_temporal"] for clip in with_loss}
+    assert max(ratios.values()) <= FLICKER_RATIO, ratios
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14, not met: at lambda 1000 candy's style distance is "
+                   "1.4x (Sintel) and 1.5x (held out) its twin's; README, 'The stable floor'")
+def test_less_flicker_does_not_come_from_less_style():
+    with_loss, without = table_2_pair()
+    for sintel in (True, False):
+        clips = [clip for clip in with_loss if ground_truth(with_loss[clip]) == sintel]
+        ratio = (np.mean([with_loss[clip]["style_distance"] for clip in clips])
+                 / np.mean([without[clip]["style_distance"] for clip in clips]))
+        assert ratio <= STYLE_RATIO, ("Sintel" if sintel else "held out", ratio)
 
 
 # A grid amplitude (vst-eval's grid_amplitude, 8-bit levels) at or under this is invisible at
 # 100 % zoom: the unstylized frames score 0.01-0.02, the resize-upsampling models 0.1-0.2, the
 # deconv ones whose dot grid shows 0.74-0.85 (faint, seen at 4x zoom) to 3.55 (starry_night).
 GRID_LIMIT = 0.5
-# the 300-iteration deconv models shipped before issue 14's re-ship: their cards have no grid
-# score, and their grid shows; each leaves this set when it is re-shipped
-GRID_PENDING = {"candy", "candy_no_temporal", "mosaic", "starry_night", "composition_vii", "gothic"}
+# where a shipped model is known to miss that bar (issue 14): the 300-iteration deconv models
+# shipped before the re-ship (their cards have no grid score, and their grid shows; each leaves
+# when it is re-shipped), and the per-frame baseline, whose resize upsampling still locks candy's
+# canvas dots to the output's 4-px phase without the temporal loss (1.28 levels on
+# paragliding-launch; candy, the same but lambda, 0.06-0.17)
+GRID_MISSED = {name: "shipped before the grid score (issue 14)" for name in ("starry_night", "composition_vii", "gothic")} | {
+    "candy_no_temporal": "the per-frame baseline's phase-locked dots (issue 14)"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
-    name in GRID_PENDING, reason="shipped before the grid score (issue 14)", strict=True)) for name in SHIPPED])
+    name in GRID_MISSED, reason=GRID_MISSED.get(name, ""), strict=True)) for name in SHIPPED])
 def test_no_visible_grid_on_any_clip_the_card_scores(name):
     """The card's clips cover both sizes users see: Sintel at 1024x436, the held-out clips at
     270 lines (480x270)."""
