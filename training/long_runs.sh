@@ -29,10 +29,9 @@ run candy_no_temporal $J/candy.jpg 10000 --no-temporal
 # lambda. These ship as candy and candy_no_temporal (release.sh).
 run candy_ft $J/candy.jpg 3000 --temporal-weight 1000 --style-size 512 --init training/candy.pt
 run candy_no_temporal_ft $J/candy.jpg 3000 --no-temporal --style-size 512 --init training/candy_no_temporal.pt
-# The same second stage at the first stage's lambda 300 (candy_ft300): the twin's second stage
-# (style512) came out far more stylized than its first stage, and candy_ft at lambda 1000 reads
-# as a colour wash beside it (style distance 1.4-1.5x the twin's): the balance measured between
-# the two decides which ships (README, Long runs).
+# The same second stage at the first stage's lambda 300 (candy_ft300), to measure whether it
+# balances flicker and style better than candy_ft: it gained little style (1.26-1.41x the twin's
+# against 1.40-1.50x) and missed flicker on final/cave_2, so candy_ft ships (README, Long runs).
 run candy_ft300 $J/candy.jpg 3000 --temporal-weight 300 --style-size 512 --init training/candy.pt
 run mosaic $J/mosaic.jpg 6000 --temporal-weight 300 --style-size 512
 run starry_night $J/starry_night.jpg 6000 --temporal-weight 300 --style-size 512
