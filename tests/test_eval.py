@@ -198,7 +198,9 @@ def test_ground_truth_and_estimated_flow_agree_on_a_sintel_pair(shared_data):
     assert with_truth.pairs == with_estimate.pairs == 1
     for exact, estimate in zip(with_truth.models, with_estimate.models):
         assert estimate.temporal.e_temporal == pytest.approx(exact.temporal.e_temporal, rel=0.2)
-    assert with_truth.models[1].temporal.e_temporal > 3 * with_truth.models[0].temporal.e_temporal
+    # The agreement must hold on a stylizer's texture, not only on the smooth input; the
+    # 13,000-iteration candy flickers 1.96x the input here (the 300-iteration one 3x+).
+    assert with_truth.models[1].temporal.e_temporal > 1.5 * with_truth.models[0].temporal.e_temporal
 
 
 def test_bad_input(checkpoint, tmp_path, capsys):
