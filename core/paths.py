@@ -14,5 +14,7 @@ def portable(path: str | Path) -> str:
 
 
 def portable_words(text: str) -> str:
-    """`text` with every absolute path in it (a word starting with /) made portable()."""
-    return " ".join(portable(word) if os.path.isabs(word) else word for word in text.split(" "))
+    """`text` with every absolute path in it (a word starting with /) made portable(); a lone
+    "/" is prose ("personal / research use"), not the root."""
+    return " ".join(portable(word) if os.path.isabs(word) and word.strip("/") else word
+                    for word in text.split(" "))

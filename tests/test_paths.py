@@ -8,3 +8,4 @@ def test_portable_paths(tmp_path, monkeypatch):
     assert portable("/elsewhere/far/away/b.pt") == "b.pt"                     # a machine's own: a name
     assert portable("clips/c.mp4") == "clips/c.mp4"
     assert portable_words("vst-eval /elsewhere/x/y/c.mp4 --json e.json") == "vst-eval c.mp4 --json e.json"
+    assert portable_words("personal / research use only") == "personal / research use only"
