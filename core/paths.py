@@ -10,11 +10,10 @@ def portable(path: str | Path) -> str:
     if not os.path.isabs(path):
         return path
     nearby = os.path.relpath(path)
-    return nearby if not nearby.startswith(os.path.join(os.pardir, os.pardir)) else Path(path).name
+    # the root has no name to keep, and names no machine ("personal / research use")
+    return nearby if not nearby.startswith(os.path.join(os.pardir, os.pardir)) else Path(path).name or path
 
 
 def portable_words(text: str) -> str:
-    """`text` with every absolute path in it (a word starting with /) made portable(); a lone
-    "/" is prose ("personal / research use"), not the root."""
-    return " ".join(portable(word) if os.path.isabs(word) and word.strip("/") else word
-                    for word in text.split(" "))
+    """`text` with every absolute path in it (a word starting with /) made portable()."""
+    return " ".join(portable(word) if os.path.isabs(word) else word for word in text.split(" "))
