@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 # residual width -> channels of the three encoder convs (Table 1; Res128 as Johnson et al.)
 CHANNELS = {48: (16, 32, 48), 128: (32, 64, 128)}
-UPSAMPLERS = ("deconv", "resize")
+UPSAMPLERS = ("deconv", "resize", "bilinear")
 
 
 def conv_block(cin: int, cout: int, stride: int = 1, relu: bool = True) -> nn.Sequential:
@@ -20,13 +20,16 @@ def conv_block(cin: int, cout: int, stride: int = 1, relu: bool = True) -> nn.Se
 
 
 def up_block(cin: int, cout: int, upsample: str) -> nn.Sequential:
-    """x2 upsampling: the paper's transposed conv, or nearest resize + conv, which avoids
-    the checkerboard artifacts of strided transposed convs (Odena et al. 2016)."""
+    """x2 upsampling: the paper's transposed conv, or a resize + conv, which avoids the
+    checkerboard artifacts of strided transposed convs (Odena et al. 2016): "resize" is
+    nearest, whose 2 x 2 copies a strong style term can still lock a faint grid to;
+    "bilinear" interpolates them away. The two resize kinds have the same weights."""
     if upsample == "deconv":
         up = [nn.ConvTranspose2d(cin, cout, 3, stride=2, padding=1, output_padding=1)]
     else:
-        up = [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
-              nn.Conv2d(cin, cout, 3)]
+        resize = (nn.Upsample(scale_factor=2, mode="nearest") if upsample == "resize" else
+                  nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False))
+        up = [resize, nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3)]
     return nn.Sequential(*up, nn.InstanceNorm2d(cout, affine=True), nn.ReLU(inplace=True))
 
 

@@ -62,6 +62,20 @@ def test_onnx_matches_pytorch_and_one_model_takes_any_size(exported):
     assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
 
 
+@pytest.mark.parametrize("upsample", ["resize", "bilinear"])
+def test_the_resize_upsamplers_export_with_any_size(upsample, tmp_path):
+    torch.manual_seed(0)
+    stylizer = Stylizer(48, upsample)
+    Checkpoint(stylizer, "texture").save(tmp_path / "texture.pt")
+    main([str(tmp_path / "texture.pt"), "-o", str(tmp_path / "texture.onnx"), "--onnx-only"])
+    runner = OnnxRunner(tmp_path / "texture.onnx")
+    for size in [(64, 96), (37, 53)]:
+        frame = reference_frame(size)
+        with torch.no_grad():
+            expected = frame_model(stylizer.eval(), "fp32")(torch.from_numpy(frame)).numpy()
+        assert np.abs(runner(frame).astype(int) - expected.astype(int)).max() <= 1
+
+
 def test_fp16_onnx_is_fp16_with_fp32_instance_norm_and_close_to_fp32(exported):
     root, _ = exported
     model = onnx.load(str(root / "texture.fp16.onnx"))

@@ -1,4 +1,7 @@
 """The shipped styles: each is a .pt, a matching .onnx and a model card, and runs."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -91,6 +94,37 @@ def test_less_flicker_does_not_come_from_less_style():
         ratio = (np.mean([with_loss[clip]["style_distance"] for clip in clips])
                  / np.mean([without[clip]["style_distance"] for clip in clips]))
         assert ratio <= STYLE_RATIO, ("Sintel" if sintel else "held out", ratio)
+
+
+# Issue 14's bar against the models shipped before it (their vst-eval rows, committed in
+# benchmarks/results/release/before/ by training/release.sh, on the frames the cards score): the
+# style distance, mean over each set of clips, at most this times the old model's
+BEFORE = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "release" / "before"
+STYLE_GAIN = 0.75
+# (style, set) pairs known to miss it; on the 270-line clips the 300-iteration models, which trade
+# content for style (content distance up to 2x), score low (README, Long runs)
+STYLE_GAIN_MISSED = {("candy", "held-out"): "1.24x: at lambda 1000 the temporal term holds the style back",
+                     ("candy_no_temporal", "held-out"): "0.95x", ("mosaic", "held-out"): "0.92x", ("composition_vii", "held-out"): "1.52x",
+                     ("starry_night", "sintel"): "0.76x, by a hair"}
+
+
+def old_style_distances(name: str, set_name: str) -> dict[str, float]:
+    clips = json.loads((BEFORE / f"{set_name}.json").read_text())["clips"]
+    return {clip["clip"]: next(row["style_distance"] for row in clip["results"] if row["model"] == name)
+            for clip in clips}
+
+
+@pytest.mark.parametrize("name, set_name", [pytest.param(
+    name, set_name, marks=pytest.mark.xfail((name, set_name) in STYLE_GAIN_MISSED, strict=True,
+                                            reason=STYLE_GAIN_MISSED.get((name, set_name), "")))
+    for name in ("candy", "candy_no_temporal", "mosaic", "starry_night", "composition_vii", "gothic")
+    for set_name in ("sintel", "held-out")])
+def test_each_style_is_more_stylized_than_the_model_it_replaced(name, set_name):
+    old = old_style_distances(name, set_name)
+    clips = style_card(name)["evaluation"]["clips"]
+    assert set(old) <= set(clips), (sorted(old), sorted(clips))
+    ratio = np.mean([clips[clip]["style_distance"] for clip in old]) / np.mean(list(old.values()))
+    assert ratio <= STYLE_GAIN, ratio
 
 
 # A grid amplitude (vst-eval's grid_amplitude, 8-bit levels) at or under this is invisible at

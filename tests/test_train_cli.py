@@ -150,6 +150,18 @@ def test_init_fine_tunes_from_a_checkpoint_and_records_where_it_came_from(data, 
            "not the requested 48/resize")
 
 
+def test_init_may_switch_between_the_resize_upsamplers_and_resume_may_not(data, capsys):
+    main(train_args(data, "--iters", "1", "--upsample", "resize", "--out", str(data / "nearest.pt")))
+    main(train_args(data, "--iters", "1", "--upsample", "bilinear", "--lr", "1e-12",
+                    "--init", str(data / "nearest.pt")))
+    nearest, tuned = (Checkpoint.load(data / name) for name in ("nearest.pt", "model.pt"))
+    assert (nearest.stylizer.upsample, tuned.stylizer.upsample) == ("resize", "bilinear")
+    for name, weight in nearest.stylizer.state_dict().items():
+        assert torch.allclose(tuned.stylizer.state_dict()[name], weight, atol=1e-6), name
+    refuse(capsys, train_args(data, "--iters", "2", "--upsample", "resize", "--resume"),
+           "not the requested 48/resize")
+
+
 def test_console_script_gives_one_line_and_exit_2(tmp_path):
     result = subprocess.run([sys.executable, "-c", "from vst.train.cli import main; main()",
                              "--style", str(tmp_path / "x.jpg"), "--data", str(tmp_path), "--out",

@@ -21,7 +21,7 @@ MIN_SIDE = 16
 @click.option("--width", type=click.Choice([str(w) for w in CHANNELS]), default="48", show_default=True,
               help="Residual width: 48 = 353-Res48, 128 = 353-Res128.")
 @click.option("--upsample", type=click.Choice(UPSAMPLERS), default="deconv", show_default=True,
-              help="deconv as the paper, or resize+conv against checkerboard artifacts.")
+              help="deconv as the paper, or nearest (resize) / bilinear resize + conv against checkerboard artifacts.")
 @click.option("--size", default="640x360", show_default=True, callback=parse_resolution,
               help="Training frame WIDTHxHEIGHT.")
 @click.option("--style-size", type=click.IntRange(16), help="Style image's longer side [default: the frame's].")
@@ -52,7 +52,7 @@ MIN_SIDE = 16
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint at --out.")
 @click.option("--init", type=click.Path(path_type=Path),
               help="Start from this checkpoint's weights (fine-tuning: another lambda, style size, "
-                   "data); the iterations, Adam and the log start anew. Same --width and --upsample.")
+                   "data); the iterations, Adam and the log start anew. Same --width; --upsample may switch between resize and bilinear (the same weights).")
 @click.option("--log", type=click.Path(path_type=Path), help="CSV of the loss terms [default: OUT with .csv].")
 def command(style, data, out, width, content_weight, style_weight, tv_weight, temporal_weight,
             no_temporal, cache_dir, exclude, **options):

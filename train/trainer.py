@@ -40,14 +40,18 @@ def training_precision(requested: str, device: torch.device) -> str:
     return requested
 
 
-def load_weights(path: Path, cfg: TrainConfig, stylizer: Stylizer) -> Checkpoint:
-    """The checkpoint at path, its weights loaded into stylizer (same architecture)."""
+def load_weights(path: Path, cfg: TrainConfig, stylizer: Stylizer, same_arch: bool) -> Checkpoint:
+    """The checkpoint at path, its weights loaded into stylizer: of the same architecture
+    (same_arch, a resumed run), or of any whose weights fit (a fine-tune may switch between
+    the resize upsamplers, which differ in interpolation only)."""
     ckpt = Checkpoint.load(path)
     found = (ckpt.stylizer.width, ckpt.stylizer.upsample)
-    if found != (cfg.width, cfg.upsample):
+    weights = ckpt.stylizer.state_dict()
+    fits = {k: v.shape for k, v in weights.items()} == {k: v.shape for k, v in stylizer.state_dict().items()}
+    if found != (cfg.width, cfg.upsample) and (same_arch or not fits):
         raise InputError(f"{path}: checkpoint is width {found[0]}/{found[1]}, "
                          f"not the requested {cfg.width}/{cfg.upsample}")
-    stylizer.load_state_dict(ckpt.stylizer.state_dict())
+    stylizer.load_state_dict(weights)
     return ckpt
 
 
@@ -57,9 +61,9 @@ def start_state(cfg: TrainConfig, stylizer: Stylizer) -> dict:
     iteration, config and own origin of that checkpoint, so a model card can trace a
     fine-tuned model to its first iteration)."""
     if cfg.resume:
-        return load_weights(cfg.out, cfg, stylizer).training
+        return load_weights(cfg.out, cfg, stylizer, same_arch=True).training
     if cfg.init:
-        ckpt = load_weights(cfg.init, cfg, stylizer)
+        ckpt = load_weights(cfg.init, cfg, stylizer, same_arch=False)
         return {"init": {"iteration": ckpt.training["iteration"], "config": ckpt.config,
                          **({"init": ckpt.training["init"]} if "init" in ckpt.training else {})}}
     return {}

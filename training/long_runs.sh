@@ -53,3 +53,7 @@ run mosaic_ft $J/mosaic.jpg 1500 --temporal-weight 300 --style-size 512 --style-
 # identical but lambda.
 run candy_ft2 $J/candy.jpg 1500 --temporal-weight 1000 --style-size 512 --style-weight 2 --init training/candy_ft.pt
 run candy_no_temporal_ft2 $J/candy.jpg 1500 --no-temporal --style-size 512 --style-weight 2 --init training/candy_no_temporal_ft.pt
+# starry_night's grid survived lambda 1000 and 3x TV (starry_night_ft2): it is locked to the
+# output's 4-px phase, which the nearest resize's 2x2 copies can carry. The same weights with
+# bilinear upsampling, fine-tuned as starry_night_ft was.
+run starry_night_bilinear $J/starry_night.jpg 1500 --temporal-weight 300 --style-size 512 --style-weight 2 --upsample bilinear --init training/starry_night_ft.pt

