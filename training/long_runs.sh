@@ -57,3 +57,6 @@ run candy_no_temporal_ft2 $J/candy.jpg 1500 --no-temporal --style-size 512 --sty
 # output's 4-px phase, which the nearest resize's 2x2 copies can carry. The same weights with
 # bilinear upsampling, fine-tuned as starry_night_ft was.
 run starry_night_bilinear $J/starry_night.jpg 1500 --temporal-weight 300 --style-size 512 --style-weight 2 --upsample bilinear --init training/starry_night_ft.pt
+# mosaic_ft overshot at 4x (paler, Sintel style 1.05x the old model's while held out 0.33x):
+# the same stage at 2x the style weight.
+run mosaic_ft1 $J/mosaic.jpg 1500 --temporal-weight 300 --style-size 512 --style-weight 1 --init training/mosaic.pt
