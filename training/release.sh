@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Re-ship the finished long runs (issue 14). Arguments: RUN:NAME pairs, training/RUN.pt to be
 # shipped as the style NAME (default: every pair of DEFAULT below whose run left RUN.done):
-#   1. score the six styles shipped before the re-ship ("before") once, into
+#   1. score the six styles shipped before the re-ship ("before", from git: $BEFORE) once, into
 #      benchmarks/results/release/before/, so that the comparison survives the re-ship;
 #   2. score training/RUN.pt ("after") on the same data: MPI Sintel with ground-truth flow and
 #      the held-out clips (DIS flow, 270 lines, 16 frames), flicker and distances both (unless
 #      its scores are newer than the checkpoint);
-#   3. draw the before | after gallery at 270 and 436 lines (480x270, 1024x436), the model of
-#      before the re-ship taken from git ($BEFORE);
+#   3. draw the before | after gallery at 270 and 436 lines (480x270, 1024x436);
 #   4. ship training/RUN.pt as NAME with both scores on its card (vst.release.ship).
 # Every model is scored against its own style image (the one its checkpoint records).
 set -euo pipefail
@@ -15,8 +14,7 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 . training/eval_data.sh
 R=benchmarks/results/release
-# the last commit with the six 300-iteration models, the "before" of every comparison
-BEFORE=a1410cb
+BEFORE=a1410cb  # the last commit with the six 300-iteration models
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../shared/data/frames/raft_demo_frames_sintel"
                 "../shared/data/videos/co-tracker/paragliding-launch.mp4" "../shared/data/videos/decord/flipping_a_pancake.mkv"
@@ -26,6 +24,10 @@ NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../sh
 # first stages had less style than the models they replaced, on one set of clips; README, Long runs)
 DEFAULT=(candy_ft:candy candy_no_temporal_ft:candy_no_temporal mosaic_ft1:mosaic
          composition_vii_ft:composition_vii gothic:gothic starry_night_ft:starry_night)
+# the six models of before the re-ship, from git: scored once ("before") and drawn beside each
+# re-shipped one, so a second re-ship of a style is still shown against the original
+before=(); for style in candy candy_no_temporal mosaic starry_night composition_vii gothic; do
+  git show $BEFORE:styles/$style.pt > "$tmp/$style.pt"; before+=(--engine "$tmp/$style.pt"); done
 pairs=("$@")
 if [ ${#pairs[@]} -eq 0 ]; then
   for pair in "${DEFAULT[@]}"; do [ -f "training/${pair%%:*}.done" ] && pairs+=("$pair"); done
@@ -34,9 +36,9 @@ for pair in "${pairs[@]}"; do  # every pair checked before any scoring or shippi
   run=${pair%%:*} name=${pair#*:}
   [[ $pair == *:* && -n $run && -n $name ]] || { echo "release.sh: $pair: give RUN:NAME" >&2; exit 2; }
   [ -f training/$run.done ] || { echo "release.sh: training/$run.pt is not finished" >&2; exit 2; }
+  [ -f "$tmp/$name.pt" ] || { echo "release.sh: $name: no such style before the re-ship" >&2; exit 2; }
 done
 mkdir -p $R/before $R/after benchmarks/results/gallery
-before=(); for style in candy candy_no_temporal mosaic starry_night composition_vii gothic; do before+=(--style $style); done
 [ -f $R/before/sintel.json ] || vst-eval "${SINTEL[@]}" "${before[@]}" --backend onnxruntime --json $R/before/sintel.json
 [ -f $R/before/held-out.json ] || vst-eval "${HELD_OUT[@]}" "${before[@]}" --backend onnxruntime --json $R/before/held-out.json
 for pair in "${pairs[@]}"; do
@@ -48,13 +50,9 @@ for pair in "${pairs[@]}"; do
     [ $R/after/$set-$run.json -nt training/$run.pt ] ||
       vst-eval "${clips[@]}" --engine training/$run.pt --backend onnxruntime --json $R/after/$set-$run.json
   done
-  # drawn again when the run is newer, so that a second re-ship of a style is shown against
-  # the model of before the first one, never against the first re-ship
-  gallery=benchmarks/results/gallery/$name-before-after.png
-  if ! [ $gallery -nt training/$run.pt ]; then
-    git show $BEFORE:styles/$name.pt > "$tmp/$name.pt"
+  gallery=benchmarks/results/gallery/$name-before-after.png  # drawn again when the run is newer
+  [ $gallery -nt training/$run.pt ] ||
     python -m vst.release.gallery $gallery --before "$tmp/$name.pt" --after training/$run.pt
-  fi
   { read -r source; read -r licence; } < <(python -c "import json, sys
 image = json.load(open(sys.argv[1]))['style_image']; print(image['source']); print(image['licence'])" styles/$name.json)
   held=(); for clip in "${NOT_TRAINED_ON[@]}"; do held+=(--held-out "$clip"); done
