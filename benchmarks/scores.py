@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from vst.core.convention import frames_to_tensor
+from vst.core.grid import GRID_PERIOD, grid_power, phase_means
 from vst.core.images import scale_to_height
 from vst.train.losses import CONTENT_LAYER, StyleTarget, relative_content_loss
 
@@ -50,40 +51,26 @@ def error_map(squared: torch.Tensor) -> np.ndarray:
     return squared[0].sum(0).sqrt().cpu().numpy()
 
 
-# the stylizer's two stride-2 stages repeat any artifact of theirs every 4 output pixels
-GRID_PERIOD = 4
-# the high-pass that leaves the grid and removes the picture: a period-4 pattern keeps >99 %
-GRID_BLUR_SIGMA = 2.0
-
-
 @dataclass
 class GridScore:
-    """The grid or checkerboard a model leaves (Odena et al. 2016), in 8-bit levels: the
-    RMS of the mean high-passed output at each of the 4 x 4 pixel phases (y mod 4, x mod 4),
-    each phase's mean taken over every frame added, the mean over phases removed. A pattern
-    fixed to the output grid adds up frame after frame; the picture itself, at no fixed
-    phase, averages out (README, vst-eval: unstylized frames score 0.01-0.02, the shipped
-    300-iteration deconv models 1.3-3.6, the resize models 0.1-0.2)."""
-    phase_sum: np.ndarray = field(default_factory=lambda: np.zeros((GRID_PERIOD, GRID_PERIOD, 3)))
+    """The grid or checkerboard a model leaves (vst.core.grid), in 8-bit levels: the RMS of
+    the phase means, each phase's mean taken over every frame added. A pattern fixed to the
+    output grid adds up frame after frame; the picture itself, at no fixed phase, averages
+    out (README, vst-eval: unstylized frames score 0.01-0.02, the shipped 300-iteration
+    deconv models 1.3-3.6, the resize models 0.1-0.2)."""
+    phase_sum: torch.Tensor = field(default_factory=lambda: torch.zeros(3, GRID_PERIOD, GRID_PERIOD))
     frames: int = 0
 
     def add(self, frame: torch.Tensor) -> None:
-        """frame: (1, 3, H, W) RGB in [0, 1], H and W at least GRID_PERIOD."""
-        import cv2
-
-        image = frame[0].permute(1, 2, 0).float().cpu().numpy() * 255
-        high = image - cv2.GaussianBlur(image, (0, 0), GRID_BLUR_SIGMA)
-        h, w = (n - n % GRID_PERIOD for n in high.shape[:2])
-        blocks = high[:h, :w].reshape(h // GRID_PERIOD, GRID_PERIOD, w // GRID_PERIOD, GRID_PERIOD, 3)
-        self.phase_sum += blocks.mean(axis=(0, 2))
+        """frame: (1, 3, H, W) RGB in [0, 1], H and W above vst.core.grid.GRID_RADIUS."""
+        self.phase_sum += phase_means(frame)[0].cpu()
         self.frames += 1
 
     @property
     def amplitude(self) -> float | None:
         if not self.frames:
             return None
-        phases = self.phase_sum / self.frames
-        return float(np.sqrt(((phases - phases.mean(axis=(0, 1))) ** 2).mean()))
+        return 255 * math.sqrt(grid_power(self.phase_sum / self.frames).item())
 
 
 def gradient_energy(frame: torch.Tensor) -> float:

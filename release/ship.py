@@ -44,8 +44,8 @@ def train_command(config: dict) -> str:
             value = "x".join(map(str, config[key])) if key == "size" else config[key]
             parts += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
     parts += [item for pattern in config.get("exclude", ()) for item in ("--exclude", f"'{pattern}'")]
-    for key in ("content", "style", "tv"):
-        if weights[key] != defaults["weights"][key]:
+    for key in ("content", "style", "tv", "grid"):
+        if weights.get(key, defaults["weights"][key]) != defaults["weights"][key]:
             parts += [f"--{key}-weight", str(weights[key])]
     if weights["temporal"] == 0:
         parts.append("--no-temporal")

@@ -1,7 +1,8 @@
 import pytest
 import torch
+import torch.nn.functional as F
 
-from vst.train.losses import content_loss, gram_matrix, style_loss, temporal_loss, tv_loss
+from vst.train.losses import content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
 from vst.train.warp import warp
 
 
@@ -72,3 +73,41 @@ def test_temporal_grows_with_flicker_and_ignores_unconfident_pixels():
     losses = [temporal_loss(cur + a * noise, prev, flow, confidence).item() for a in (0.01, 0.1, 0.3)]
     assert losses[0] < losses[1] < losses[2]
     assert temporal_loss(cur + noise, prev, flow, torch.zeros_like(confidence)).item() == 0
+
+
+def picture_crops(count: int, size=(64, 96), seed=0) -> torch.Tensor:
+    """(count, 3, H, W) crops of one smooth random picture in [0, 1] at random offsets, as
+    the training batches cut frames from videos and photos."""
+    gen = torch.Generator().manual_seed(seed)
+    picture = F.interpolate(torch.rand(1, 3, 40, 60, generator=gen), size=(160, 240), mode="bicubic").clamp(0, 1)
+    offsets = torch.randint(0, 160 - size[0], (count,), generator=gen), torch.randint(0, 240 - size[1], (count,), generator=gen)
+    return torch.cat([picture[..., y:y + size[0], x:x + size[1]] for y, x in zip(*offsets)])
+
+
+def tiled(pattern: torch.Tensor, size) -> torch.Tensor:
+    return pattern.repeat(1, size[0] // 4, size[1] // 4)[None]
+
+
+def test_grid_loss_is_the_squared_amplitude_of_a_pattern_fixed_to_the_pixel_grid():
+    frames = picture_crops(8)
+    pattern = torch.randn(3, 4, 4, generator=torch.Generator().manual_seed(1)) * 2 / 255
+    pattern -= pattern.mean(dim=(1, 2), keepdim=True)
+    amplitude_levels = 255 * pattern.pow(2).mean().sqrt().item()
+    assert grid_loss(frames).item() < 0.01
+    assert grid_loss(frames + tiled(pattern, frames.shape[-2:])).item() == pytest.approx(amplitude_levels**2, rel=0.05)
+
+
+def test_grid_loss_trains_a_grid_away_and_keeps_float32_under_bf16_autocast():
+    frames = picture_crops(4)
+    pattern = (torch.randn(3, 4, 4, generator=torch.Generator().manual_seed(2)) * 2 / 255).requires_grad_()
+    optimizer = torch.optim.SGD([pattern], lr=1e-4)
+    first = None
+    for _ in range(50):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = grid_loss(frames + tiled(pattern, frames.shape[-2:]))
+        assert loss.dtype == torch.float32
+        first = first or loss.item()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert first > 1 and loss.item() < 0.01 * first

@@ -44,6 +44,9 @@ def test_train_command_gives_the_options_that_differ_from_the_defaults(trained):
     config = Checkpoint.load(trained).config
     assert "--exclude '*/bikes.mp4'" in train_command(dict(config, exclude=["*/bikes.mp4"], photo_motion=4.0))
     assert "--photo-motion 4.0" in train_command(dict(config, photo_motion=4.0))
+    assert "--grid-weight 2.0" in train_command(dict(config, weights=dict(config["weights"], grid=2.0)))
+    before_the_grid_term = {k: v for k, v in config["weights"].items() if k != "grid"}
+    assert train_command(dict(config, weights=before_the_grid_term)) == train_command(config)
     command = train_command(config)
     assert command.startswith("vst-train --style ")
     assert command.endswith("--out run.pt --size 64x48 --iters 60 --max-pairs-per-video 5 --no-temporal")

@@ -91,9 +91,12 @@ def test_precision_choice(monkeypatch):
     assert training_precision("auto", cpu) == "bf16" and training_precision("fp32", cpu) == "fp32"
 
 
-def test_no_temporal_zeroes_the_temporal_term(data):
+def test_no_temporal_zeroes_the_temporal_term_and_the_grid_term_is_off_unless_weighted(data):
     main(train_args(data, "--iters", "2", "--no-temporal"))
-    assert all(float(r["temporal"]) == 0 for r in read_log(data / "model.csv"))
+    assert all(float(r["temporal"]) == 0 and float(r["grid"]) == 0 for r in read_log(data / "model.csv"))
+    main(train_args(data, "--iters", "2", "--grid-weight", "2"))
+    assert all(float(r["grid"]) > 0 for r in read_log(data / "model.csv"))
+    assert Checkpoint.load(data / "model.pt").config["weights"]["grid"] == 2
 
 
 def refuse(capsys, argv, message):

@@ -33,6 +33,8 @@ MIN_SIDE = 16
 @click.option("--style-weight", type=float, default=DEFAULTS.style, show_default=True, help="beta")
 @click.option("--tv-weight", type=float, default=DEFAULTS.tv, show_default=True, help="gamma")
 @click.option("--temporal-weight", type=float, default=DEFAULTS.temporal, show_default=True, help="lambda")
+@click.option("--grid-weight", type=click.FloatRange(0), default=DEFAULTS.grid, show_default=True,
+              help="Weight of the grid term: the squared amplitude, in 8-bit levels, of a pattern fixed to the output's 4-pixel phase.")
 @click.option("--no-temporal", is_flag=True, help="lambda = 0: the per-frame baseline of Table 2.")
 @click.option("--long-term", is_flag=True, help="Also train on (t-2, t) pairs (section 4.5.1).")
 @click.option("--flow", type=click.Choice(["dis", "deepflow"]), default="dis", show_default=True,
@@ -55,12 +57,13 @@ MIN_SIDE = 16
                    "data); the iterations, Adam and the log start anew. Same --width; --upsample may switch between resize and bilinear (the same weights).")
 @click.option("--log", type=click.Path(path_type=Path), help="CSV of the loss terms [default: OUT with .csv].")
 def command(style, data, out, width, content_weight, style_weight, tv_weight, temporal_weight,
-            no_temporal, cache_dir, exclude, **options):
+            grid_weight, no_temporal, cache_dir, exclude, **options):
     """Train a 353-Res48 (or Res128) stylizer with the hybrid loss of Huang et al. 2017."""
     from .config import TrainConfig
     from .trainer import train
 
-    weights = LossWeights(content_weight, style_weight, tv_weight, 0.0 if no_temporal else temporal_weight)
+    weights = LossWeights(content_weight, style_weight, tv_weight, 0.0 if no_temporal else temporal_weight,
+                          grid_weight)
     extra = {"cache_dir": cache_dir} if cache_dir else {}
     cfg = TrainConfig(style=style, data=tuple(data), out=out, width=int(width), weights=weights,
                       exclude=tuple(exclude), **extra, **options)

@@ -9,6 +9,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from vst.core.grid import grid_power, phase_means
+
 from .warp import warp
 
 CONTENT_LAYER = "relu4_2"
@@ -18,11 +20,13 @@ STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_2", "relu4_2")
 @dataclass(frozen=True)
 class LossWeights:
     """alpha, beta, gamma, lambda of Eq. 1-2 for vst's relative terms (HybridLoss); the
-    paper's 1, 10, 1e-3, 1e4 belong to its own scaling (README, "Loss scaling")."""
+    paper's 1, 10, 1e-3, 1e4 belong to its own scaling (README, "Loss scaling"). grid is
+    vst's own term (grid_loss), off by default as in the paper."""
     content: float = 1.0
     style: float = 0.5
     tv: float = 0.05
     temporal: float = 100.0
+    grid: float = 0.0
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -51,6 +55,14 @@ def tv_loss(frames: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     dx = frames[..., :-1, 1:] - frames[..., :-1, :-1]
     dy = frames[..., 1:, :-1] - frames[..., :-1, :-1]
     return (dx.pow(2) + dy.pow(2)).sum(dim=1).add(eps).sqrt().mean()
+
+
+def grid_loss(frames: torch.Tensor) -> torch.Tensor:
+    """The squared amplitude, in 8-bit levels, of the pattern the frames share at each pixel
+    phase (vst.core.grid): vst-eval's grid score squared, over the batch instead of a clip.
+    The training frames sit at random offsets in their videos and photos, so the picture
+    averages out over the batch and what is left is the stylizer's own grid."""
+    return 255**2 * grid_power(phase_means(frames).mean(0))
 
 
 def masked_warp_difference(cur: torch.Tensor, prev: torch.Tensor, flow: torch.Tensor,
@@ -99,6 +111,7 @@ class LossTerms(NamedTuple):
     style: torch.Tensor
     tv: torch.Tensor
     temporal: torch.Tensor
+    grid: torch.Tensor
 
 
 class HybridLoss(nn.Module):
@@ -129,8 +142,9 @@ class HybridLoss(nn.Module):
         # both frames in one VGG pass; x2 turns the per-frame mean into Eq. 1's sum over t-1, t
         content, style, tv = (2 * term for term in
                               self.spatial(torch.cat((prev, cur)), torch.cat((out_prev, out_cur))))
-        temporal = (temporal_loss(out_cur, out_prev, flow, confidence)
-                    if self.weights.temporal else torch.zeros((), device=cur.device))
+        zero = torch.zeros((), device=cur.device)
         w = self.weights
-        total = w.content * content + w.style * style + w.tv * tv + w.temporal * temporal
-        return LossTerms(total, content, style, tv, temporal)
+        temporal = temporal_loss(out_cur, out_prev, flow, confidence) if w.temporal else zero
+        grid = grid_loss(torch.cat((out_prev, out_cur))) if w.grid else zero
+        total = w.content * content + w.style * style + w.tv * tv + w.temporal * temporal + w.grid * grid
+        return LossTerms(total, content, style, tv, temporal, grid)

@@ -60,3 +60,14 @@ run starry_night_bilinear $J/starry_night.jpg 1500 --temporal-weight 300 --style
 # mosaic_ft overshot at 4x (paler, Sintel style 1.05x the old model's while held out 0.33x):
 # the same stage at 2x the style weight.
 run mosaic_ft1 $J/mosaic.jpg 1500 --temporal-weight 300 --style-size 512 --style-weight 1 --init training/mosaic.pt
+# starry_night's grid survived bilinear upsampling too (starry_night_bilinear: 0.67-0.70), and
+# its Sintel style sat at 0.76x the old model's: a stage from starry_night_ft with the grid
+# term (vst.train.losses.grid_loss, which penalises exactly a pattern fixed to the output's
+# 4-pixel phase) and 5x the default style weight.
+run starry_night_grid $J/starry_night.jpg 1500 --temporal-weight 300 --style-size 512 --style-weight 2.5 --grid-weight 2 --init training/starry_night_ft.pt
+# The candy pair at 4x the style weight (candy_ft2 / candy_no_temporal_ft2) met the style-gain
+# bar, but the twin draws a dot lattice locked to the 4-pixel phase (grid 0.7-1.2) and candy
+# missed flicker on three clips (0.64-0.69): a grid stage for both, candy at lambda 2000. Still
+# identical but lambda.
+run candy_no_temporal_grid $J/candy.jpg 1500 --no-temporal --style-size 512 --style-weight 2 --grid-weight 2 --init training/candy_no_temporal_ft2.pt
+run candy_grid $J/candy.jpg 1500 --temporal-weight 2000 --style-size 512 --style-weight 2 --grid-weight 2 --init training/candy_ft2.pt
