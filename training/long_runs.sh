@@ -38,7 +38,7 @@ run starry_night $J/starry_night.jpg 6000 --temporal-weight 300 --style-size 512
 run composition_vii $J/composition_vii.jpg 6000 --temporal-weight 300 --style-size 512
 run gothic $S/styles/lambdal_TF2-Fast-Neural-Style/gothic.jpg 6000 --temporal-weight 300 --style-size 512
 # starry_night at 6,000 kept the frame's colours (less style than the 300-iteration model it
-# would replace): fine-tuned from it at 4x the style weight; this ships as starry_night.
+# would replace): fine-tuned from it at 4x the style weight (shipped until starry_night_grid).
 run starry_night_ft $J/starry_night.jpg 2000 --temporal-weight 300 --style-size 512 --style-weight 2 --init training/starry_night.pt
 # starry_night_ft left a faint grid (0.56-0.80 levels, over the 0.5 bar) and only 0.92x the old
 # model's flicker: a third stage from it at lambda 1000 (as candy_ft) and 3x the TV weight, which
