@@ -71,3 +71,8 @@ run starry_night_grid $J/starry_night.jpg 1500 --temporal-weight 300 --style-siz
 # identical but lambda.
 run candy_no_temporal_grid $J/candy.jpg 1500 --no-temporal --style-size 512 --style-weight 2 --grid-weight 2 --init training/candy_no_temporal_ft2.pt
 run candy_grid $J/candy.jpg 1500 --temporal-weight 2000 --style-size 512 --style-weight 2 --grid-weight 2 --init training/candy_ft2.pt
+# The grid stage removed the twin's dots (grid 0.15-0.26) and kept its style, but candy at
+# lambda 2000 still flickered 0.62x the twin on final/cave_2 and paragliding-launch, its
+# temporal term flat from iteration 300 on: the same stage at lambda 4000 (its twin is
+# candy_no_temporal_grid).
+run candy_grid4000 $J/candy.jpg 1500 --temporal-weight 4000 --style-size 512 --style-weight 2 --grid-weight 2 --init training/candy_ft2.pt
