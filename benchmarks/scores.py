@@ -62,7 +62,7 @@ class GridScore:
     frames: int = 0
 
     def add(self, frame: torch.Tensor) -> None:
-        """frame: (1, 3, H, W) RGB in [0, 1], H and W above vst.core.grid.GRID_RADIUS."""
+        """frame: (1, 3, H, W) RGB in [0, 1], H and W at least GRID_PERIOD."""
         self.phase_sum += phase_means(frame)[0].cpu()
         self.frames += 1
 

@@ -3,7 +3,7 @@ GRID_PERIOD x GRID_PERIOD block of its output, fixed to the pixel grid rather th
 scene. vst-eval scores it (vst.benchmarks.scores.GridScore) and training can penalise it
 (vst.train.losses.grid_loss); both read it through phase_means.
 
-Frames are (N, 3, H, W) RGB in [0, 1], H and W above GRID_RADIUS (the high-pass reflects).
+Frames are (N, 3, H, W) RGB in [0, 1], H and W at least GRID_PERIOD.
 """
 import math
 
@@ -22,7 +22,11 @@ def _gaussian_blur(frames: torch.Tensor) -> torch.Tensor:
     taps = torch.arange(-GRID_RADIUS, GRID_RADIUS + 1, dtype=frames.dtype, device=frames.device)
     kernel = torch.exp(-taps**2 / (2 * GRID_BLUR_SIGMA**2))
     kernel = (kernel / kernel.sum()).repeat(frames.shape[1], 1, 1, 1)       # (C, 1, 1, K)
-    padded = F.pad(frames, (GRID_RADIUS,) * 4, mode="reflect")
+    # reflected as OpenCV does; a frame smaller than the kernel (vst-eval takes 8 lines) has
+    # too few pixels to reflect, and its edge is repeated for the rest
+    ry, rx = (min(GRID_RADIUS, n - 1) for n in frames.shape[-2:])
+    padded = F.pad(F.pad(frames, (rx, rx, ry, ry), mode="reflect"),
+                   (GRID_RADIUS - rx,) * 2 + (GRID_RADIUS - ry,) * 2, mode="replicate")
     rows = F.conv2d(padded, kernel, groups=frames.shape[1])
     return F.conv2d(rows, kernel.transpose(2, 3), groups=frames.shape[1])
 

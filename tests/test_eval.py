@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from invoke import invoke
 from media import make_texture, write_video
@@ -13,6 +14,7 @@ from vst.benchmarks.clips import Clip, read_frames
 from vst.benchmarks.eval_cli import main
 from vst.benchmarks.evaluate import INPUT_FRAMES, EvalModel, evaluate_clip
 from vst.benchmarks.pair_flows import EstimatedFlow, PairFlow, SintelFlow
+from vst.benchmarks.scores import GridScore
 from vst.core.images import read_image, write_image
 from vst.train.flow import write_flo
 
@@ -91,6 +93,14 @@ def test_a_pattern_fixed_to_the_pixel_grid_scores_its_amplitude():
     assert still < 0.1
     assert grid == pytest.approx(np.sqrt((pattern.round() ** 2).mean()), rel=0.05)
     assert result.as_record()["results"][1]["grid_amplitude"] == grid
+
+
+def test_the_grid_score_takes_the_smallest_frames_vst_eval_scores():
+    """--height 8: fewer lines than the high-pass kernel's radius, which a plain reflection
+    cannot pad."""
+    score = GridScore()
+    score.add(torch.rand(1, 3, 8, 14, generator=torch.Generator().manual_seed(0)))
+    assert math.isfinite(score.amplitude)
 
 
 def test_a_stable_model_with_more_contrast_scores_its_stable_floor():

@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from vst.core.grid import GRID_PERIOD
 from vst.train.losses import content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
 from vst.train.warp import warp
 
@@ -85,7 +86,7 @@ def picture_crops(count: int, size=(64, 96), seed=0) -> torch.Tensor:
 
 
 def tiled(pattern: torch.Tensor, size) -> torch.Tensor:
-    return pattern.repeat(1, size[0] // 4, size[1] // 4)[None]
+    return pattern.repeat(1, size[0] // GRID_PERIOD, size[1] // GRID_PERIOD)[None]
 
 
 def test_grid_loss_is_the_squared_amplitude_of_a_pattern_fixed_to_the_pixel_grid():

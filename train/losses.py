@@ -139,12 +139,12 @@ class HybridLoss(nn.Module):
 
     def forward(self, prev: torch.Tensor, cur: torch.Tensor, out_prev: torch.Tensor,
                 out_cur: torch.Tensor, flow: torch.Tensor, confidence: torch.Tensor) -> LossTerms:
+        outputs = torch.cat((out_prev, out_cur))
         # both frames in one VGG pass; x2 turns the per-frame mean into Eq. 1's sum over t-1, t
-        content, style, tv = (2 * term for term in
-                              self.spatial(torch.cat((prev, cur)), torch.cat((out_prev, out_cur))))
+        content, style, tv = (2 * term for term in self.spatial(torch.cat((prev, cur)), outputs))
         zero = torch.zeros((), device=cur.device)
         w = self.weights
         temporal = temporal_loss(out_cur, out_prev, flow, confidence) if w.temporal else zero
-        grid = grid_loss(torch.cat((out_prev, out_cur))) if w.grid else zero
+        grid = grid_loss(outputs) if w.grid else zero
         total = w.content * content + w.style * style + w.tv * tv + w.temporal * temporal + w.grid * grid
         return LossTerms(total, content, style, tv, temporal, grid)
