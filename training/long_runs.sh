@@ -76,3 +76,13 @@ run candy_grid $J/candy.jpg 1500 --temporal-weight 2000 --style-size 512 --style
 # temporal term flat from iteration 300 on: the same stage at lambda 4000 (its twin is
 # candy_no_temporal_grid).
 run candy_grid4000 $J/candy.jpg 1500 --temporal-weight 4000 --style-size 512 --style-weight 2 --grid-weight 2 --init training/candy_ft2.pt
+# candy_grid4000 met flicker on all 7 clips but not its held-out style gain (1.00x the
+# 300-iteration model's; lambda 1000 had 0.74x at 0.69 flicker) nor 1.1x the twin's style
+# (1.49x / 2.23x). Pilots of 750 iterations (these stages converge in ~250): the pair at twice
+# the style weight, still identical but lambda.
+run candy_b4 $J/candy.jpg 750 --temporal-weight 4000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
+run candy_no_temporal_b4 $J/candy.jpg 750 --no-temporal --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_no_temporal_grid.pt
+# The b4 pair met the held-out style gain (0.70x) and 1.05x the twin's style on Sintel, but
+# candy_b4 flickered 0.6006x its twin on final/cave_2: the same stage at lambda 4500 and 5000.
+run candy_b4l4500 $J/candy.jpg 750 --temporal-weight 4500 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
+run candy_b4l5000 $J/candy.jpg 750 --temporal-weight 5000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
