@@ -30,6 +30,9 @@ DEFINITIONS = {
     "style_distance": "Gram distance to the style image, summed over relu1_2, relu2_2, relu3_2, "
                       "relu4_2, each layer / the style Gram's ||G||^2/C^2 (vst-train's relative "
                       "style term; style image scaled to the frame's longer side), mean over frames",
+    "style_distance_layers": "style_distance's four terms, one per layer (they sum to it): which "
+                             "scale of the style the output misses, from relu1_2 (colour, the "
+                             "finest texture) to relu4_2 (the largest shapes)",
     "grid_amplitude": "the grid or checkerboard left by the stylizer's stride-2 stages, in 8-bit "
                       "levels: RMS over the 4x4 pixel phases (y mod 4, x mod 4) of the output's "
                       "high-pass (minus a Gaussian blur, sigma 2) averaged at each phase over all "

@@ -39,6 +39,7 @@ class ModelResult:
     temporal: TemporalScore = field(default_factory=TemporalScore)
     content: MeanScore = field(default_factory=MeanScore)
     style: MeanScore = field(default_factory=MeanScore)
+    style_layers: dict[str, MeanScore] = field(default_factory=dict)  # style's terms by VGG layer
     grid: GridScore = field(default_factory=GridScore)
     gradient: MeanScore = field(default_factory=MeanScore)
 
@@ -46,7 +47,13 @@ class ModelResult:
         return {"model": self.label, "backend": self.backend,
                 "e_temporal": self.temporal.e_temporal, "warping_error": self.temporal.warping_error,
                 "stable_floor": floor, "content_distance": self.content.mean, "style_distance": self.style.mean,
+                "style_distance_layers": {name: score.mean for name, score in self.style_layers.items()} or None,
                 "grid_amplitude": self.grid.amplitude, "gradient_energy": self.gradient.mean}
+
+    def add_style(self, layers: dict[str, float]) -> None:
+        self.style.add(sum(layers.values()))
+        for name, value in layers.items():
+            self.style_layers.setdefault(name, MeanScore()).add(value)
 
 
 @dataclass
@@ -102,10 +109,10 @@ def evaluate_clip(clip: Clip, frames: Iterable[np.ndarray], models: list[EvalMod
             scores.grid.add(out)
             scores.gradient.add(gradient_energy(out))
         if distance is not None:
-            for scores, (content, style) in zip(result.models, distance(frame_tensor, outputs)):
+            for scores, (content, style_layers) in zip(result.models, distance(frame_tensor, outputs)):
                 scores.content.add(content)
-                if style is not None:
-                    scores.style.add(style)
+                if style_layers is not None:
+                    scores.add_style(style_layers)
         if previous is not None:
             pair = flows(index - 1, previous, frame)
             if pair is not None:

@@ -126,8 +126,9 @@ class StyleContentDistance:
         return targets
 
     @torch.no_grad()
-    def __call__(self, frame: torch.Tensor, outputs: list[torch.Tensor]) -> list[tuple[float, float | None]]:
-        """(content, style) distances of each output of `frame`."""
+    def __call__(self, frame: torch.Tensor, outputs: list[torch.Tensor]) -> list[tuple[float, dict[str, float] | None]]:
+        """(content distance, style distance by layer) of each output of `frame`; the style
+        distance is the sum of its layers."""
         self.targets = self.targets or self._style_targets(frame)
         content_features = self.vgg(frame)
         content_target = content_features[CONTENT_LAYER]
@@ -135,6 +136,7 @@ class StyleContentDistance:
         for out, style_target in zip(outputs, self.targets):
             # the input frames' own row: their features are already there
             features = content_features if torch.equal(out, frame) else self.vgg(out)
-            distances.append((relative_content_loss(features[CONTENT_LAYER], content_target).item(),
-                              style_target(features).item() if style_target else None))
+            layers = ({name: value.item() for name, value in style_target.layer_distances(features).items()}
+                      if style_target else None)
+            distances.append((relative_content_loss(features[CONTENT_LAYER], content_target).item(), layers))
         return distances

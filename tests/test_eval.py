@@ -147,8 +147,13 @@ def test_a_video_and_its_frames_folder_score_the_same(checkpoint, tmp_path, caps
     texture = from_video["texture"]
     assert texture["e_temporal"] > from_video["input (not stylized)"]["e_temporal"] > 0
     assert texture["content_distance"] > 0 and texture["style_distance"] > 0
+    layers = texture["style_distance_layers"]
+    assert list(layers) == ["relu1_2", "relu2_2", "relu3_2", "relu4_2"] and min(layers.values()) > 0
+    assert sum(layers.values()) == pytest.approx(texture["style_distance"], rel=1e-6)
+    assert from_video["input (not stylized)"]["style_distance_layers"] is None
     assert [c["pairs_scored"] for c in record["clips"]] == [4, 4]
-    assert set(record["definitions"]) >= {"e_temporal", "warping_error", "style_distance", "content_distance"}
+    assert set(record["definitions"]) >= {"e_temporal", "warping_error", "style_distance", "style_distance_layers",
+                                          "content_distance"}
 
 
 def test_error_maps_put_the_models_side_by_side(checkpoint, tmp_path, capsys):

@@ -101,8 +101,12 @@ class StyleTarget(nn.Module):
             self.register_buffer(f"energy_{name}", style_loss(gram, torch.zeros_like(gram)))
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        return sum(style_loss(gram_matrix(features[name]), getattr(self, f"gram_{name}"))
-                   / getattr(self, f"energy_{name}") for name in STYLE_LAYERS)
+        return sum(self.layer_distances(features).values())
+
+    def layer_distances(self, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The four terms of forward, by layer: which scale of the style an output misses."""
+        return {name: style_loss(gram_matrix(features[name]), getattr(self, f"gram_{name}"))
+                / getattr(self, f"energy_{name}") for name in STYLE_LAYERS}
 
 
 class LossTerms(NamedTuple):
