@@ -130,6 +130,7 @@ def test_static_clip_scores_zero_with_estimated_flow(checkpoint, tmp_path, capsy
     for row in scores(json.loads((tmp_path / "e.json").read_text()), "static").values():
         # zero flow still samples through grid_sample's normalized coordinates: float rounding
         assert row["e_temporal"] < 1e-6 and row["warping_error"] < 1e-12
+        assert row["style_distance"] is row["style_distance_layers"] is None  # --no-distances
     assert "| texture | 0.0000 |" in out
 
 
