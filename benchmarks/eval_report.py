@@ -71,7 +71,7 @@ def detail_table(results: list[ClipResult]) -> str:
                 f"{result.pairs} of {result.frames - 1}", f"{result.confident.mean:.1%}", model.label,
                 model.backend, _number(model.temporal.e_temporal),
                 _number(result.stable_floor(model)), _number(model.temporal.warping_error, 6),
-                _number(model.style.mean, 3), _number(model.content.mean, 3),
+                _number(model.style_distance, 3), _number(model.content.mean, 3),
                 _number(model.grid.amplitude, 2)]))
     return "\n".join(lines)
 

@@ -38,20 +38,23 @@ class ModelResult:
     backend: str
     temporal: TemporalScore = field(default_factory=TemporalScore)
     content: MeanScore = field(default_factory=MeanScore)
-    style: MeanScore = field(default_factory=MeanScore)
-    style_layers: dict[str, MeanScore] = field(default_factory=dict)  # style's terms by VGG layer
+    style_layers: dict[str, MeanScore] = field(default_factory=dict)  # the style distance by VGG layer
     grid: GridScore = field(default_factory=GridScore)
     gradient: MeanScore = field(default_factory=MeanScore)
 
     def as_record(self, floor: float | None) -> dict:
         return {"model": self.label, "backend": self.backend,
                 "e_temporal": self.temporal.e_temporal, "warping_error": self.temporal.warping_error,
-                "stable_floor": floor, "content_distance": self.content.mean, "style_distance": self.style.mean,
+                "stable_floor": floor, "content_distance": self.content.mean, "style_distance": self.style_distance,
                 "style_distance_layers": {name: score.mean for name, score in self.style_layers.items()} or None,
                 "grid_amplitude": self.grid.amplitude, "gradient_energy": self.gradient.mean}
 
+    @property
+    def style_distance(self) -> float | None:
+        """Mean over frames of the style distance: the sum of its layers' means."""
+        return sum(score.mean for score in self.style_layers.values()) if self.style_layers else None
+
     def add_style(self, layers: dict[str, float]) -> None:
-        self.style.add(sum(layers.values()))
         for name, value in layers.items():
             self.style_layers.setdefault(name, MeanScore()).add(value)
 

@@ -74,7 +74,8 @@ run candy_grid $J/candy.jpg 1500 --temporal-weight 2000 --style-size 512 --style
 # The grid stage removed the twin's dots (grid 0.15-0.26) and kept its style, but candy at
 # lambda 2000 still flickered 0.62x the twin on final/cave_2 and paragliding-launch, its
 # temporal term flat from iteration 300 on: the same stage at lambda 4000 (its twin is
-# candy_no_temporal_grid).
+# candy_no_temporal_grid). candy_grid's checkpoint is not kept; its scores are in
+# benchmarks/results/release/after/.
 run candy_grid4000 $J/candy.jpg 1500 --temporal-weight 4000 --style-size 512 --style-weight 2 --grid-weight 2 --init training/candy_ft2.pt
 # candy_grid4000 met flicker on all 7 clips but not its held-out style gain (1.00x the
 # 300-iteration model's; lambda 1000 had 0.74x at 0.69 flicker) nor 1.1x the twin's style

