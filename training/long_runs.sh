@@ -116,3 +116,5 @@ run candy_b4l100 $J/candy.jpg 750 --temporal-weight 100 --style-size 512 --style
 # as the start), at the shipped lambda and at 2000.
 run candy_twin_l5000 $J/candy.jpg 750 --temporal-weight 5000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_no_temporal_b4.pt
 run candy_twin_l2000 $J/candy.jpg 750 --temporal-weight 2000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_no_temporal_b4.pt
+# Measured: the same front (lambda 2000 from the twin sits where lambda 1000 from candy's weights
+# does, 1.51x; lambda 5000 at 2.00x with final/cave_2 at 0.597). Not shipped; checkpoints not kept.
