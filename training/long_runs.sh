@@ -81,14 +81,15 @@ run candy_grid4000 $J/candy.jpg 1500 --temporal-weight 4000 --style-size 512 --s
 # 300-iteration model's; lambda 1000 had 0.74x at 0.69 flicker) nor 1.1x the twin's style
 # (1.49x / 2.23x). Pilots of 750 iterations (these stages converge in ~250): the pair at twice
 # the style weight, still identical but lambda.
-run candy_b4 $J/candy.jpg 750 --temporal-weight 4000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
-run candy_no_temporal_b4 $J/candy.jpg 750 --no-temporal --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_no_temporal_grid.pt
+B4=($J/candy.jpg 750 --style-size 512 --style-weight 4 --grid-weight 2)  # the beta-4 stage; its runs differ in lambda and --init
+run candy_b4 "${B4[@]}" --temporal-weight 4000 --init training/candy_grid4000.pt
+run candy_no_temporal_b4 "${B4[@]}" --no-temporal --init training/candy_no_temporal_grid.pt
 # The b4 pair met the held-out style gain (0.71x) and 1.05x the twin's style on Sintel, but
 # candy_b4 flickered 0.6006x its twin on final/cave_2: the same stage at lambda 4500 and 5000
 # (5000 ships; the checkpoints of candy_b4 and candy_b4l4500 were not kept, their scores are in
 # benchmarks/results/release/after/).
-run candy_b4l4500 $J/candy.jpg 750 --temporal-weight 4500 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
-run candy_b4l5000 $J/candy.jpg 750 --temporal-weight 5000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
+run candy_b4l4500 "${B4[@]}" --temporal-weight 4500 --init training/candy_grid4000.pt
+run candy_b4l5000 "${B4[@]}" --temporal-weight 5000 --init training/candy_grid4000.pt
 # The shipped pair (candy_b4l5000 / candy_no_temporal_b4) misses only the held-out style ratio
 # (2.20x). Per VGG layer, the gap is mostly relu2_2 and relu3_2 (stroke-scale texture) at 270
 # lines, where the style image is scored at 479-634 px, about the 512 px both were trained at; on
@@ -104,17 +105,15 @@ run candy_no_temporal_s1024 $J/candy.jpg 750 --no-temporal --style-size 1024 --s
 # to the same twin: a lambda sweep of the shipped stage (same init, same twin
 # candy_no_temporal_b4) measures the trade-off front between them, so that what the style target
 # would cost in flicker is a measured number. Not shipped; checkpoints not kept.
-run candy_b4l2000 $J/candy.jpg 750 --temporal-weight 2000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
-run candy_b4l1000 $J/candy.jpg 750 --temporal-weight 1000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
-run candy_b4l500 $J/candy.jpg 750 --temporal-weight 500 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
-run candy_b4l200 $J/candy.jpg 750 --temporal-weight 200 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
-run candy_b4l100 $J/candy.jpg 750 --temporal-weight 100 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_grid4000.pt
+for lambda in 2000 1000 500 200 100; do
+  run candy_b4l$lambda "${B4[@]}" --temporal-weight $lambda --init training/candy_grid4000.pt
+done
 # Measured (README, Long runs): no lambda meets both targets; flicker <= 0.60 needs lambda >= 4500,
 # where the held-out style is 2.15-2.20x the twin's; at lambda 100 it is still 1.25x, with candy
 # flickering 0.70-0.81x the twin.
 # Is the front a property of the path? The same stage from the twin's own weights (its texture
 # as the start), at the shipped lambda and at 2000.
-run candy_twin_l5000 $J/candy.jpg 750 --temporal-weight 5000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_no_temporal_b4.pt
-run candy_twin_l2000 $J/candy.jpg 750 --temporal-weight 2000 --style-size 512 --style-weight 4 --grid-weight 2 --init training/candy_no_temporal_b4.pt
+run candy_twin_l5000 "${B4[@]}" --temporal-weight 5000 --init training/candy_no_temporal_b4.pt
+run candy_twin_l2000 "${B4[@]}" --temporal-weight 2000 --init training/candy_no_temporal_b4.pt
 # Measured: the same front (lambda 2000 from the twin sits where lambda 1000 from candy's weights
 # does, 1.51x; lambda 5000 at 2.00x with final/cave_2 at 0.597). Not shipped; checkpoints not kept.
