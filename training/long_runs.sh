@@ -117,3 +117,11 @@ run candy_twin_l5000 "${B4[@]}" --temporal-weight 5000 --init training/candy_no_
 run candy_twin_l2000 "${B4[@]}" --temporal-weight 2000 --init training/candy_no_temporal_b4.pt
 # Measured: the same front (lambda 2000 from the twin sits where lambda 1000 from candy's weights
 # does, 1.51x; lambda 5000 at 2.00x with final/cave_2 at 0.597). Not shipped; checkpoints not kept.
+# Frame size, the one pilot dimension of issue 14 not yet measured: the held-out clips are scored
+# at 270 lines, and every run so far trained at 144, where the same scene moves half as many pixels
+# between frames. The shipped stage for both members of the pair at 480x270 (the later --size wins).
+run candy_s270 "${B4[@]}" --temporal-weight 5000 --init training/candy_grid4000.pt --size 480x270
+run candy_no_temporal_s270 "${B4[@]}" --no-temporal --init training/candy_no_temporal_grid.pt --size 480x270
+# Measured (README, Long runs): the same front; against its own twin candy_s270 flickers 0.601 on
+# final/cave_2 and 0.64 on paragliding-launch, with the held-out style at 1.88x. Not shipped;
+# checkpoints not kept.
