@@ -94,9 +94,9 @@ run candy_b4l5000 "${B4[@]}" --temporal-weight 5000 --init training/candy_grid40
 # (2.20x). Per VGG layer, the gap is mostly relu2_2 and relu3_2 (stroke-scale texture) at 270
 # lines, where the style image is scored at 479-634 px, about the 512 px both were trained at; on
 # Sintel (scored at 1024 px) neither model draws those strokes and candy is 1.08x. Pilot: the
-# same stage with the style image at 1024 px (larger strokes) for both.
-run candy_s1024 $J/candy.jpg 750 --temporal-weight 5000 --style-size 1024 --style-weight 4 --grid-weight 2 --init training/candy_b4l5000.pt
-run candy_no_temporal_s1024 $J/candy.jpg 750 --no-temporal --style-size 1024 --style-weight 4 --grid-weight 2 --init training/candy_no_temporal_b4.pt
+# same stage with the style image at 1024 px (larger strokes) for both (the later --style-size wins).
+run candy_s1024 "${B4[@]}" --temporal-weight 5000 --init training/candy_b4l5000.pt --style-size 1024
+run candy_no_temporal_s1024 "${B4[@]}" --no-temporal --init training/candy_no_temporal_b4.pt --style-size 1024
 # Measured, not shipped (README, Long runs): on Sintel, scored at 1024 px, the twin now nails the
 # style (0.29) and candy does not (0.80, 2.8x); both lose it held out (gain 1.02x / 1.26x the
 # 300-iteration models'): the twin reproduces the strokes at whichever scale it is trained for,
