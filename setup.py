@@ -25,7 +25,7 @@ setup(
     python_requires=">=3.10",
     packages=["vst"] + [f"vst.{name}" for name in SUBPACKAGES],
     package_dir={"vst": "api", **{f"vst.{name}": name for name in SUBPACKAGES}},
-    package_data={"vst.styles": ["*.pt", "*.onnx", "*.json"], "vst.export": ["reference_frame.jpg"],
+    package_data={"vst.styles": ["*.pt", "*.onnx", "*.json"], "vst.core": ["reference_frame.jpg"],
                   "vst.samples": ["*.mp4", "*.jpg"]},
     install_requires=[
         "torch>=2.1",  # install torch==2.13.0 first on CPU machines (README): pip then keeps it

@@ -27,10 +27,10 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
 
     from vst.core.errors import CommandError, InputError
     from vst.core.style_mix import StyleMix
-    from vst.engine.backends import ModelSpec
     from vst.engine.batch import stylize_inputs
     from vst.engine.cluster import Scaling
     from vst.engine.job import VideoSettings
+    from vst.engine.runner import ModelSpec
 
     if (engine is None) == (style is None):
         raise InputError("give one of engine=FILE or style=NAME")
@@ -51,11 +51,11 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
 
 
 def load(model: str | Path, backend: str = "auto", strength: float = 1.0, preserve_color: bool = False):
-    """A shipped style's name or a model file (.pt, .onnx, .plan) as a FrameStylizer: call it on
+    """A shipped style's name or a model file (.pt, .onnx, .plan) as a StyleRunner: call it on
     uint8 RGB frames (H, W, 3) or (N, H, W, 3)."""
-    from vst.engine.frame_stylizer import FrameStylizer
+    from vst.engine.style_runner import StyleRunner
 
-    return FrameStylizer(model, backend, strength, preserve_color)
+    return StyleRunner(model, backend, strength, preserve_color)
 
 
 __all__ = ["stylize", "load"]

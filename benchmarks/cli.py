@@ -8,12 +8,12 @@ from vst.core.command import HELP, parse_resolution, require_writable_folder, ru
 from vst.core.errors import CommandError, InputError
 from vst.core.paths import portable
 from vst.core.style_mix import StyleMix
-from vst.engine.choice import RUNTIMES
+from vst.engine.choice import BACKENDS
 from vst.samples import SAMPLE_CLIP
 
-from .runners import BACKENDS
+from .runners import BENCH_BACKENDS
 
-BACKEND_KEYS = [b.key for b in BACKENDS]
+BACKEND_KEYS = [b.key for b in BENCH_BACKENDS]
 
 
 def parse_list(choices: list[str]):
@@ -43,7 +43,7 @@ def parse_list(choices: list[str]):
 @click.option("--video", help="End to end: run this video through vst-run's pipeline.")
 @click.option("--engine", type=click.Path(path_type=Path), help="With --video: NAME.plan, NAME.onnx or NAME.pt.")
 @click.option("--style", help="With --video: a shipped style.")
-@click.option("--backend", "runtime", type=click.Choice(RUNTIMES), default="auto", show_default=True,
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
               help="With --video: what runs the model, as vst-run --backend.")
 @click.option("--height", type=click.IntRange(8), help="With --video: scale frames to this height.")
 @click.option("--max-frames", type=click.IntRange(1), help="With --video: stop after N frames.")
@@ -55,13 +55,13 @@ def parse_list(choices: list[str]):
 @click.option("--workers", default="1,2", show_default=True, help="With --scaling: the worker counts.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
-def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, runtime, height,
+def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, backend, height,
             max_frames, strength, preserve_color, scaling, workers, json_path, plot):
     """Time the stylizers: Res48 vs Res128 per frame on each backend (default), or a whole
     video end to end (--video with --engine or --style)."""
     for path in filter(None, (json_path, plot)):
         require_writable_folder(path)
-    if video is None and not scaling and (engine or style or runtime != "auto" or height or max_frames):
+    if video is None and not scaling and (engine or style or backend != "auto" or height or max_frames):
         raise InputError("--engine, --style, --backend, --height and --max-frames go with --video or --scaling")
     if video is not None and plot:
         raise InputError("--plot charts the stylize-only timing; drop --video for it")
@@ -73,10 +73,10 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
     command_line = click.get_current_context().obj
     mix = StyleMix(strength, preserve_color)
     if scaling:
-        bench_workers(list(scaling), engine, style, runtime, height, max_frames, mix, workers, json_path,
+        bench_workers(list(scaling), engine, style, backend, height, max_frames, mix, workers, json_path,
                       command_line)
     elif video is not None:
-        bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, mix, json_path,
+        bench_end_to_end(video, engine, style, backend, height, max_frames, frames, warmup, mix, json_path,
                          command_line)
     else:
         bench_stylize_only(res, backends, models, frames, warmup, clip, seed, mix, json_path, plot,
@@ -114,11 +114,11 @@ def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, mix, j
         raise CommandError("none of the chosen backends can run here (reasons in the table)")
 
 
-def bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, warmup, mix, json_path,
+def bench_end_to_end(video, engine, style, backend, height, max_frames, frames, warmup, mix, json_path,
                      command_line):
     import torch
 
-    from vst.engine.backends import opened_backend
+    from vst.engine.runner import opened_runner
 
     from . import report
     from .end_to_end import VideoBench, bench_video
@@ -130,9 +130,9 @@ def bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, 
     device = "cuda" if torch.cuda.is_available() else "cpu"  # where a GPU is, the backend uses it
     settings = VideoBench(video, height, max_frames, frames or DEFAULT_FRAMES[device],
                           warmup if warmup is not None else DEFAULT_WARMUP[device])
-    with opened_backend(engine, style, lambda notice: click.echo(f"vst-bench: {notice}", err=True),
-                        runtime, mix) as backend:
-        results = bench_video(settings, backend)
+    with opened_runner(engine, style, lambda notice: click.echo(f"vst-bench: {notice}", err=True),
+                       backend, mix) as runner:
+        results = bench_video(settings, runner)
     machine = machine_facts()
     click.echo(f"End to end: {video} through vst-run's pipeline (decode -> stylize -> encode, "
                f"libx264 CRF 18, audio copied); stylize-only = the same backend on the video's first "
@@ -142,8 +142,8 @@ def bench_end_to_end(video, engine, style, runtime, height, max_frames, frames, 
         report.write_json(json_path, report.video_record(results, machine, command_line))
 
 
-def bench_workers(videos, engine, style, runtime, height, max_frames, mix, workers, json_path, command_line):
-    from vst.engine.backends import ModelSpec
+def bench_workers(videos, engine, style, backend, height, max_frames, mix, workers, json_path, command_line):
+    from vst.engine.runner import ModelSpec
     from vst.engine.job import VideoSettings
 
     from . import report
@@ -158,7 +158,7 @@ def bench_workers(videos, engine, style, runtime, height, max_frames, mix, worke
         raise InputError(f"--workers {workers!r}: give worker counts, e.g. 1,2") from None
     if not counts or counts[0] < 1:
         raise InputError(f"--workers {workers!r}: counts start at 1")
-    runs = bench_scaling(videos, ModelSpec(engine, style, runtime, mix),
+    runs = bench_scaling(videos, ModelSpec(engine, style, backend, mix),
                          VideoSettings(height=height, max_frames=max_frames), counts, None)
     machine = machine_facts()
     click.echo(f"Scaling: {len(videos)} videos as a batch, and {videos[0]} alone in chunks; wall time from the "

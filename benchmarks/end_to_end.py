@@ -5,7 +5,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from vst.engine.backends import Backend
+from vst.engine.runner import Runner
 from vst.engine.job import JobResult, VideoJob, VideoSettings, stylize_video
 
 from .inputs import first_frames
@@ -46,12 +46,12 @@ class VideoResults:
                 "efficiency": self.efficiency}
 
 
-def bench_video(settings: VideoBench, backend: Backend) -> VideoResults:
-    alone = HostRunner(lambda frames: backend.collect(backend.submit(frames)))
+def bench_video(settings: VideoBench, runner: Runner) -> VideoResults:
+    alone = HostRunner(lambda frames: runner.collect(runner.submit(frames)))
     stylize_only = time_frames(alone.with_copies, first_frames(settings.video, settings.height),
                                settings.warmup, settings.frames)
     with tempfile.TemporaryDirectory(prefix="vst-bench-") as folder:
         job = VideoJob(settings.video, Path(folder) / "bench.mp4",
                        VideoSettings(height=settings.height, max_frames=settings.max_frames))
-        run = stylize_video(job, backend, progress=False)
-    return VideoResults(settings, backend.name, stylize_only, run)
+        run = stylize_video(job, runner, progress=False)
+    return VideoResults(settings, runner.name, stylize_only, run)

@@ -8,7 +8,7 @@ import click
 from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.core.paths import portable
-from vst.engine.choice import RUNTIMES
+from vst.engine.choice import BACKENDS
 from vst.train.flow import FLOW_METHODS
 
 
@@ -17,7 +17,7 @@ from vst.train.flow import FLOW_METHODS
 @click.option("--engine", "engines", multiple=True, type=click.Path(path_type=Path),
               help="A model to score: NAME.pt, NAME.onnx or NAME.plan (repeatable).")
 @click.option("--style", "styles", multiple=True, help="A shipped style to score (repeatable).")
-@click.option("--backend", "runtime", type=click.Choice(RUNTIMES), default="auto", show_default=True,
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
               help="What runs every model, as vst-run --backend.")
 @click.option("--gt-flow", is_flag=True,
               help="Use MPI Sintel's ground-truth flow and occlusions; each CLIP is then a pass folder "
@@ -36,14 +36,14 @@ from vst.train.flow import FLOW_METHODS
               help="PNG of one pair's error maps, models side by side (Fig. 4); one per clip.")
 @click.option("--map-pair", type=click.IntRange(0),
               help="With --error-map: the pair of frames N and N+1 (0-based) [default: the first scored].")
-def command(clips, engines, styles, runtime, gt_flow, flow, height, max_frames, style_image, no_distances, vgg,
+def command(clips, engines, styles, backend, gt_flow, flow, height, max_frames, style_image, no_distances, vgg,
             json_path, error_map, map_pair):
     """Score stylizers on CLIPs (videos or folders of frames): how much they flicker and how
     stylized they are. Every model sees the same frames; the input frames are scored too."""
     import torch
 
     from vst.core.images import read_image
-    from vst.engine.backends import opened_backend
+    from vst.engine.runner import opened_runner
     from vst.train.vgg import load_vgg
 
     from . import eval_report
@@ -71,14 +71,14 @@ def command(clips, engines, styles, runtime, gt_flow, flow, height, max_frames, 
     with ExitStack() as stack:
         models = [INPUT_FRAMES]
         for (engine, style), label in zip(models_given, labels):
-            backend = stack.enter_context(opened_backend(
-                engine, style, lambda notice: click.echo(f"vst-eval: {notice}", err=True), runtime))
+            runner = stack.enter_context(opened_runner(
+                engine, style, lambda notice: click.echo(f"vst-eval: {notice}", err=True), backend))
             image = shared_style
             if image is None and distance_vgg is not None:
                 recorded = recorded_style_image(engine, style)
                 image = recorded and read_image(recorded)
-            models.append(EvalModel(label, backend.name,
-                                    lambda frames, backend=backend: backend.collect(backend.submit(frames)),
+            models.append(EvalModel(label, runner.name,
+                                    lambda frames, runner=runner: runner.collect(runner.submit(frames)),
                                     image))
         results = [evaluate_clip(clip, read_frames(clip, height, max_frames), models, source, distance_vgg,
                                  map_pair, error_map is not None, device)
@@ -90,7 +90,7 @@ def command(clips, engines, styles, runtime, gt_flow, flow, height, max_frames, 
     click.echo(eval_report.detail_table(results))
     if json_path:
         settings = {"clips": [portable(c) for c in clips], "engines": [portable(e) for e in engines],
-                    "styles": list(styles), "backend": runtime, "gt_flow": gt_flow, "flow": None if gt_flow else flow,
+                    "styles": list(styles), "backend": backend, "gt_flow": gt_flow, "flow": None if gt_flow else flow,
                     "height": height, "max_frames": max_frames,
                     "style_image": portable(style_image) if style_image else None,
                     "distances": not no_distances, "device": device}

@@ -4,7 +4,7 @@ Peaks are measured rather than looked up, so that "fraction of peak" means the s
 any CPU or GPU: the best of a few runs of a large 3x3 convolution per precision (the op the
 stylizer is made of, through the same oneDNN / cuDNN kernels; a matmul is no proxy, since
 torch's CPU matmul may not use AVX-512 on AMD CPUs and reached half of what its convolutions
-do on the EPYC the README's numbers come from) and of a large copy (bytes read + written).
+do on the EPYC docs/results.md's numbers come from) and of a large copy (bytes read + written).
 """
 import platform
 import shutil

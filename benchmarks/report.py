@@ -1,4 +1,4 @@
-"""vst-bench's output: Markdown tables on screen (they paste into the README as they are),
+"""vst-bench's output: Markdown tables on screen (they paste into docs/results.md as they are),
 one JSON record with every figure and the machine, and an optional bar chart."""
 import json
 from dataclasses import asdict

@@ -1,6 +1,6 @@
 """The backends vst-bench times, each opened on a stylizer built in memory.
 
-A Runner takes uint8 (1, H, W, 3) RGB frames in host memory (export.frame_model.FRAME_IO):
+A TimedRunner takes uint8 (1, H, W, 3) RGB frames in host memory (core.frame_io.FRAME_IO):
   output(frames)        the stylized frame in host memory, for the precision check
   with_copies(frames)   seconds by the host clock from a host frame in to a host frame out
   compute_only(frames)  GPU backends: seconds by device events of the network alone on a
@@ -19,13 +19,16 @@ import torch
 from vst.core.cpu import has_native_bf16
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
-from vst.engine.backends import TorchStylizer
+from vst.core.frame_io import INPUT_NAME, OUTPUT_NAME
+from vst.core.frame_model import frame_model
+from vst.core.gpu_stack import MissingGpuStack, import_cuda_driver, import_tensorrt
+from vst.core.metadata import ArtifactMetadata, ShapeProfile
+from vst.core.onnx_graph import OPSET
 from vst.engine.choice import installed
-from vst.engine.openvino_runner import Graphs, OpenVinoStylizer, torch_graphs
-from vst.export.frame_model import INPUT_NAME, OUTPUT_NAME, frame_model
-from vst.export.gpu_stack import MissingGpuStack, import_cuda_driver, import_tensorrt
-from vst.export.metadata import ArtifactMetadata
-from vst.export.onnx_export import OPSET, OnnxRunner, export_onnx
+from vst.engine.onnx_runner import OnnxRunner
+from vst.engine.openvino_runner import Graphs, OpenVinoRunner, torch_graphs
+from vst.engine.torch_runner import TorchRunner
+from vst.export.onnx_export import export_onnx
 
 
 class BenchModel:
@@ -52,7 +55,7 @@ class BenchModel:
         return torch_graphs(self.stylizer, self.mix)  # what vst-run --style runs on OpenVINO
 
 
-class Runner:
+class TimedRunner:
     compute_only: Callable[[np.ndarray], float] | None = None
 
     def output(self, frames: np.ndarray) -> np.ndarray:
@@ -67,14 +70,14 @@ class Runner:
         pass
 
 
-class HostRunner(Runner):
+class HostRunner(TimedRunner):
     """A CPU backend: any callable from host frames to host frames."""
 
     def __init__(self, stylize: Callable[[np.ndarray], np.ndarray]):
         self.output = stylize
 
 
-class TorchCudaRunner(Runner):
+class TorchCudaRunner(TimedRunner):
     """FP16, channels_last, the whole network replayed as one CUDA graph per frame size
     (no per-layer launch cost from Python)."""
 
@@ -120,7 +123,7 @@ class TorchCudaRunner(Runner):
         return self.start.elapsed_time(self.end) / 1000
 
 
-class OrtCudaRunner(Runner):
+class OrtCudaRunner(TimedRunner):
     """ONNX Runtime's CUDA provider on the FP16 graph; compute only binds device buffers."""
 
     def __init__(self, onnx: bytes):
@@ -141,13 +144,13 @@ class OrtCudaRunner(Runner):
         return time.perf_counter() - start
 
 
-class TrtBenchRunner(Runner):
+class TrtBenchRunner(TimedRunner):
     """A plan built here for exactly this frame size from the FP16 ONNX, run by the engine's
     TrtRunner; compute only is timed by CUDA events around execute_async_v3."""
 
     def __init__(self, model: BenchModel, width: int, height: int):
-        from vst.export.tensorrt_runner import TrtRunner
-        from vst.export.tensorrt_plan import PlanSettings, ShapeProfile, build_plan
+        from vst.engine.tensorrt_runner import TrtRunner
+        from vst.export.tensorrt_plan import PlanSettings, build_plan
 
         self.folder = tempfile.TemporaryDirectory(prefix="vst-bench-")
         onnx, plan = Path(self.folder.name) / "bench.fp16.onnx", Path(self.folder.name) / "bench.plan"
@@ -213,15 +216,15 @@ def _openvino_missing() -> str | None:
     return None if installed("openvino") else "openvino is not installed (pip install openvino)"
 
 
-def _cpu(stylizer: Callable[[BenchModel], TorchStylizer | OpenVinoStylizer]
-         ) -> Callable[[BenchModel, int, int], Runner]:
+def _cpu(stylizer: Callable[[BenchModel], TorchRunner | OpenVinoRunner]
+         ) -> Callable[[BenchModel, int, int], TimedRunner]:
     """A CPU stylizer in a fixed precision; one whose precision gate fails cannot run here."""
-    def open_runner(model: BenchModel, width: int, height: int) -> Runner:
-        opened = stylizer(model)
-        if opened.notice:
-            raise RuntimeError(opened.notice)
-        return HostRunner(opened)
-    return open_runner
+    def opened(model: BenchModel, width: int, height: int) -> TimedRunner:
+        runner = stylizer(model)
+        if runner.notice:
+            raise RuntimeError(runner.notice)
+        return HostRunner(runner)
+    return opened
 
 
 @dataclass(frozen=True)
@@ -231,10 +234,10 @@ class BenchBackend:
     device: str                                         # "cpu" | "cuda"
     precision: str                                      # "fp32" | "fp16" | "bf16"
     missing: Callable[[], str | None]                   # why it cannot run here; None if it can
-    open: Callable[[BenchModel, int, int], Runner]      # (model, width, height)
+    open: Callable[[BenchModel, int, int], TimedRunner]      # (model, width, height)
 
 
-BACKENDS = [
+BENCH_BACKENDS = [
     BenchBackend("tensorrt", "TensorRT FP16 plan", "cuda", "fp16", _tensorrt_missing, TrtBenchRunner),
     BenchBackend("torch-cuda", "PyTorch CUDA FP16, channels_last, CUDA graph", "cuda", "fp16", _cuda_missing,
                  lambda model, width, height: TorchCudaRunner(model.stylizer, model.mix)),
@@ -246,12 +249,12 @@ BACKENDS = [
                  lambda model, width, height: HostRunner(OnnxRunner(model.onnx_fp32))),
     BenchBackend("openvino", "OpenVINO CPU BF16 (inference precision hint)", "cpu", "bf16",
                  lambda: _openvino_missing() or _bf16_missing(),
-                 _cpu(lambda model: OpenVinoStylizer(model.openvino_graphs, "bf16"))),
+                 _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "bf16"))),
     BenchBackend("openvino-fp32", "OpenVINO CPU FP32", "cpu", "fp32", _openvino_missing,
-                 _cpu(lambda model: OpenVinoStylizer(model.openvino_graphs, "fp32"))),
+                 _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "fp32"))),
     BenchBackend("torch-cpu-bf16", "PyTorch CPU BF16, channels_last", "cpu", "bf16", _bf16_missing,
-                 _cpu(lambda model: TorchStylizer(model.stylizer, "cpu", "bf16", model.mix))),
+                 _cpu(lambda model: TorchRunner(model.stylizer, "cpu", "bf16", model.mix))),
     BenchBackend("torch-cpu", "PyTorch CPU FP32", "cpu", "fp32", lambda: None,
-                 _cpu(lambda model: TorchStylizer(model.stylizer, "cpu", "fp32", model.mix))),
+                 _cpu(lambda model: TorchRunner(model.stylizer, "cpu", "fp32", model.mix))),
 ]
 EAGER = "torch-cpu"  # the reference of the report's speed-up column

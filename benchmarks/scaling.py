@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vst.engine.backends import ModelSpec
+from vst.engine.runner import ModelSpec
 from vst.engine.batch import stylize_inputs
 from vst.engine.chunks import FrameTimes
 from vst.engine.cluster import Scaling

@@ -10,13 +10,13 @@ import torch
 from vst.core.errors import CommandError
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
-from vst.engine.backends import TorchStylizer
-from vst.export.onnx_export import psnr
+from vst.core.quality import psnr
+from vst.engine.torch_runner import TorchRunner
 
 from .cost import ModelCost, model_cost
 from .inputs import first_frames
 from .machine import Peak
-from .runners import BACKENDS, BenchBackend, BenchModel
+from .runners import BENCH_BACKENDS, BenchBackend, BenchModel
 from .timing import Stats, time_frames
 
 # §4.5.2 of the paper: per 1024x436 frame on a Tesla K80
@@ -30,7 +30,7 @@ class StylizeBench:
     width: int
     height: int
     clip: Path
-    backends: tuple[str, ...] = tuple(b.key for b in BACKENDS)
+    backends: tuple[str, ...] = tuple(b.key for b in BENCH_BACKENDS)
     models: tuple[int, ...] = (48, 128)
     frames: int | None = None      # timed frames; None: DEFAULT_FRAMES for the backend's device
     warmup: int | None = None
@@ -117,13 +117,13 @@ def bench_backend(backend: BenchBackend, model: BenchModel, frames: list[np.ndar
 
 def bench_stylize(settings: StylizeBench) -> StylizeResults:
     frames = first_frames(str(settings.clip), settings.height, settings.width)
-    chosen = [b for b in BACKENDS if b.key in settings.backends]
+    chosen = [b for b in BENCH_BACKENDS if b.key in settings.backends]
     out = StylizeResults(settings)
     for width in settings.models:
         torch.manual_seed(settings.seed)
         model = BenchModel(Stylizer(width).eval(), mix=settings.mix)
         out.costs[width] = model_cost(model.stylizer, settings.width, settings.height)
-        reference = TorchStylizer(model.stylizer, "cpu", "fp32", settings.mix)(frames[0])
+        reference = TorchRunner(model.stylizer, "cpu", "fp32", settings.mix)(frames[0])
         out.results += [bench_backend(b, model, frames, reference, settings) for b in chosen]
     return out
 

@@ -84,7 +84,7 @@ def format_of(path: Path) -> str:
     return file_format
 
 
-def encode_photo(photo: Photo, pixels: np.ndarray, file_format: str) -> bytes:
+def encode_photo(photo: Photo, pixels: np.ndarray, file_format: str, jpeg_quality: int = JPEG_QUALITY) -> bytes:
     """`pixels` (uint8 (H, W, 3) RGB, the photo's size) as `file_format`, with the photo's
     alpha plane (where the format holds one), metadata and colour profile."""
     from PIL import Image
@@ -94,15 +94,15 @@ def encode_photo(photo: Photo, pixels: np.ndarray, file_format: str) -> bytes:
         image.putalpha(Image.fromarray(photo.alpha))
     options = {key: value for key, value in (("exif", photo.exif), ("icc_profile", photo.icc_profile)) if value}
     if file_format == "JPEG":
-        options.update(quality=JPEG_QUALITY, subsampling=0)  # keep the style's fine colour detail
+        options.update(quality=jpeg_quality, subsampling=0)  # keep the style's fine colour detail
     buffer = io.BytesIO()
     image.save(buffer, format=file_format, **options)
     return buffer.getvalue()
 
 
-def write_image(path: Path, image: np.ndarray) -> None:
+def write_image(path: Path, image: np.ndarray, jpeg_quality: int = JPEG_QUALITY) -> None:
     """Write a uint8 RGB (H, W, 3) image atomically; the format follows the suffix."""
-    encoded = encode_photo(Photo(image, None, "", None, None), image, format_of(path))
+    encoded = encode_photo(Photo(image, None, "", None, None), image, format_of(path), jpeg_quality)
     write_atomically(path, lambda file: file.write(encoded))
 
 

@@ -4,7 +4,7 @@ output (engine.inputs), run them all, in this process (engine.run) or on Ray wor
 from pathlib import Path
 from typing import Callable
 
-from .backends import ModelSpec, opened_backend
+from .runner import ModelSpec, opened_runner
 from .cluster import Scaling, run_on_ray
 from .inputs import plan_tasks
 from .job import VideoSettings
@@ -17,5 +17,5 @@ def stylize_inputs(inputs: list[str], out: Path | None, model: ModelSpec, settin
     """notice() gets the backends' notice, tell() each line of what was written."""
     if scaling.uses_ray:
         return run_on_ray(inputs, out, model, settings, scaling, tell, notice, progress)
-    with opened_backend(model.engine, model.style, notice, model.runtime, model.mix) as backend:
-        return run_tasks(plan_tasks(inputs, out, backend.style), backend, settings, tell, progress)
+    with opened_runner(model.engine, model.style, notice, model.backend, model.mix) as runner:
+        return run_tasks(plan_tasks(inputs, out, runner.style), runner, settings, tell, progress)

@@ -1,6 +1,6 @@
-"""Which runtime runs a model: what `--backend` may name for each kind of model, and what
+"""Which backend runs a model: what `--backend` may name for each kind of model, and what
 "auto" picks on this machine. Cheap to import (the CLIs build their options from it); the
-runtimes themselves are only looked up, never imported, except ONNX Runtime's providers.
+backends themselves are only looked up, never imported, except ONNX Runtime's providers.
 
   model                 auto picks                                           --backend may name
   NAME.plan             tensorrt                                             tensorrt
@@ -14,13 +14,13 @@ import importlib.util
 
 from vst.core.errors import InputError
 
-RUNTIMES = ("auto", "openvino", "onnxruntime", "torch", "tensorrt")
+BACKENDS = ("auto", "openvino", "onnxruntime", "torch", "tensorrt")
 KINDS = {".plan": "plan", ".onnx": "onnx", ".pt": "checkpoint"}   # suffix -> kind of model
 RUNS = {"plan": ("tensorrt",), "onnx": ("openvino", "onnxruntime"),
         "checkpoint": ("torch", "openvino", "onnxruntime")}
 WHAT_RUNS_IT = {"tensorrt": "a .plan", "openvino": "a .onnx, a .pt or --style",
                 "onnxruntime": "a .onnx, a .pt or --style", "torch": "a .pt or --style"}
-NEEDS = {  # (kind, runtime) -> the modules it imports, and how to install them
+NEEDS = {  # (kind, backend) -> the modules it imports, and how to install them
     ("onnx", "openvino"): (("openvino",), "pip install openvino"),
     ("checkpoint", "openvino"): (("openvino",), "pip install openvino"),
     ("onnx", "onnxruntime"): (("onnxruntime", "onnx"), "pip install 'vst[export]'"),
@@ -32,9 +32,9 @@ def installed(*modules: str) -> bool:
     return all(importlib.util.find_spec(module) is not None for module in modules)
 
 
-def usable(kind: str, runtime: str) -> bool:
-    """Whether what `runtime` needs to run a model of this kind is installed."""
-    return installed(*NEEDS.get((kind, runtime), ((), ""))[0])
+def usable(kind: str, backend: str) -> bool:
+    """Whether what `backend` needs to run a model of this kind is installed."""
+    return installed(*NEEDS.get((kind, backend), ((), ""))[0])
 
 
 def onnxruntime_has_cuda() -> bool:
@@ -51,29 +51,29 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def auto_runtime(kind: str) -> str:
-    """The fastest runtime installed here for this kind of model (see the module docstring)."""
+def auto_backend(kind: str) -> str:
+    """The fastest backend installed here for this kind of model (see the module docstring)."""
     if kind == "plan":
         return "tensorrt"
     if kind == "onnx":
         return "openvino" if usable(kind, "openvino") and not onnxruntime_has_cuda() else "onnxruntime"
     if cuda_available():
         return "torch"
-    return next(runtime for runtime in ("openvino", "onnxruntime", "torch") if usable(kind, runtime))
+    return next(backend for backend in ("openvino", "onnxruntime", "torch") if usable(kind, backend))
 
 
-def choose_runtime(kind: str, model: str, runtime: str) -> str:
-    """`runtime` ("auto" or one of RUNTIMES) for a model of this kind ("plan", "onnx",
+def choose_backend(kind: str, model: str, backend: str) -> str:
+    """`backend` ("auto" or one of BACKENDS) for a model of this kind ("plan", "onnx",
     "checkpoint"), named `model` in the message when the two cannot go together or what it
     needs is not installed."""
-    if runtime == "auto":
-        runtime = auto_runtime(kind)
-    elif runtime not in RUNS[kind]:
-        raise InputError(f"{model}: --backend {runtime} runs {WHAT_RUNS_IT[runtime]}; this model runs "
+    if backend == "auto":
+        backend = auto_backend(kind)
+    elif backend not in RUNS[kind]:
+        raise InputError(f"{model}: --backend {backend} runs {WHAT_RUNS_IT[backend]}; this model runs "
                          f"on --backend {' or '.join(('auto',) + RUNS[kind])}")
-    modules, install = NEEDS.get((kind, runtime), ((), ""))
+    modules, install = NEEDS.get((kind, backend), ((), ""))
     absent = [module for module in modules if not installed(module)]
     if absent:
-        raise InputError(f"{model}: the {runtime} backend needs {', '.join(absent)}, not installed "
+        raise InputError(f"{model}: the {backend} backend needs {', '.join(absent)}, not installed "
                          f"here ({install})")
-    return runtime
+    return backend

@@ -9,14 +9,14 @@ from vst.core.command import HELP, run_command
 from vst.core.errors import InputError
 from vst.styles import describe_style, shipped_styles
 
-from .choice import RUNTIMES
+from .choice import BACKENDS
 
 
 @click.command("vst-run", context_settings=HELP)
 @click.argument("inputs", nargs=-1)
 @click.option("--engine", type=click.Path(path_type=Path), help="NAME.plan (TensorRT), NAME.onnx or NAME.pt.")
 @click.option("--style", help=f"A shipped style: {', '.join(shipped_styles())} (--list-styles describes them).")
-@click.option("--backend", "runtime", type=click.Choice(RUNTIMES), default="auto", show_default=True,
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
               help="What runs the model. auto: TensorRT for a .plan; on a GPU, PyTorch CUDA for a .pt "
                    "or --style, ONNX Runtime CUDA for a .onnx; on a CPU, OpenVINO when installed, else "
                    "ONNX Runtime, else PyTorch.")
@@ -43,13 +43,13 @@ from .choice import RUNTIMES
 @click.option("--chunk-seconds", type=click.FloatRange(0), help="With workers: cut videos at the keyframes "
               "nearest every S seconds, so one long video spreads over them; 0: never "
               "[default: about two chunks per worker over the batch].")
-def command(inputs, engine, style, runtime, strength, preserve_color, list_styles, out, codec, crf, preset,
+def command(inputs, engine, style, backend, strength, preserve_color, list_styles, out, codec, crf, preset,
             height, max_frames, side_by_side, no_audio, workers, ray_address, chunk_seconds):
     """Stylize INPUTS (videos, images, folders of them, a stream URL or a camera) frame by
     frame: decode -> stylize -> encode, pipelined."""
     from vst.core.style_mix import StyleMix
 
-    from .backends import ModelSpec
+    from .runner import ModelSpec
     from .batch import stylize_inputs
     from .cluster import Scaling
     from .inputs import check_inputs
@@ -64,7 +64,7 @@ def command(inputs, engine, style, runtime, strength, preserve_color, list_style
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=not no_audio)
     tell = lambda notice: click.echo(f"vst-run: {notice}", err=True)  # noqa: E731
-    model = ModelSpec(engine, style, runtime, StyleMix(strength, preserve_color))
+    model = ModelSpec(engine, style, backend, StyleMix(strength, preserve_color))
     outcomes = stylize_inputs(list(inputs), out, model, settings, Scaling(workers, ray_address, chunk_seconds),
                               click.echo, tell)
     failed = [outcome.error for outcome in outcomes if outcome.error]

@@ -1,7 +1,7 @@
 """`vst-run --workers N`: the tasks of a batch (engine.inputs) on N Ray workers, long videos
 cut into keyframe chunks (engine.chunks) so that they spread over the workers too.
 
-Each worker is a Ray actor holding its own backend: one GPU each where the cluster has GPUs,
+Each worker is a Ray actor holding its own runner: one GPU each where the cluster has GPUs,
 else an even share of the CPU cores (pinned on this machine, so that OpenVINO, ONNX Runtime
 and PyTorch each size their thread pools to the share). Local Ray (`ray.init()`) is the
 default; `--ray-address` joins a running cluster, whose workers must see the inputs and
@@ -28,7 +28,7 @@ from vst.core.cpu import usable_cores
 from vst.core.errors import CommandError, InputError
 from vst.core.files import remove_temporaries
 
-from .backends import ModelSpec
+from .runner import ModelSpec
 from .chunks import Chunk, can_chunk, chunk_settings, join_chunks, part_name, plan_chunks, remove_parts
 from .inputs import Task, plan_tasks
 from .job import JobResult, VideoJob, VideoSettings, stylize_video
@@ -81,7 +81,7 @@ def import_ray():
 
 
 class StylizeWorker:
-    """One worker (a Ray actor): its own backend, used for every piece it is given."""
+    """One worker (a Ray actor): its own runner, used for every piece it is given."""
 
     def __init__(self, model: ModelSpec, cores: list[int] | None):
         if cores:
@@ -89,17 +89,17 @@ class StylizeWorker:
 
             os.sched_setaffinity(0, cores)
             torch.set_num_threads(len(cores))
-        self.backend, self.error = None, None
+        self.runner, self.error = None, None
         try:
-            self.backend = model.open()
+            self.runner = model.open()
         except CommandError as exc:  # bad input: restarting the worker would not help
             self.error = exc
 
     def style(self) -> tuple[str, str | None]:
-        """The style's name and the backend's notice; the error that kept it from opening."""
+        """The style's name and the runner's notice; the error that kept it from opening."""
         if self.error is not None:
             raise self.error
-        return self.backend.style, self.backend.notice
+        return self.runner.style, self.runner.notice
 
     def run(self, piece: Piece, settings: VideoSettings, reports) -> Outcome | JobResult:
         """A whole task's Outcome, or a chunk's JobResult; bad input comes back as an Outcome
@@ -119,11 +119,11 @@ class StylizeWorker:
             if piece.chunk is not None:
                 span = (piece.chunk.start, piece.chunk.end)
                 job = VideoJob(task.source, piece.out, chunk_settings(settings), span)
-                result = stylize_video(job, self.backend, on_frame=on_frame)
+                result = stylize_video(job, self.runner, on_frame=on_frame)
             elif task.is_image:
-                result = run_image(task, self.backend, settings)
+                result = run_image(task, self.runner, settings)
             else:
-                result = run_video(task, self.backend, settings, False, on_frame)
+                result = run_video(task, self.runner, settings, False, on_frame)
         except CommandError as exc:
             result = Outcome(task, None, exc)
         reports.put(frames)
@@ -272,7 +272,7 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
 
 
 def _first_ready(ray, refs):
-    """The first worker's style(), once every worker has opened its backend."""
+    """The first worker's style(), once every worker has opened its runner."""
     try:
         return ray.get(refs)[0]
     except (ray.exceptions.RayTaskError, ray.exceptions.RayActorError) as exc:

@@ -1,4 +1,4 @@
-"""One video through a backend into a new file: what `vst-run` does, and what `vst-bench
+"""One video through a runner into a new file: what `vst-run` does, and what `vst-bench
 --video` times."""
 import os
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from vst.core.command import require_writable_folder
 from vst.core.errors import CommandError, InputError
 from vst.core.files import temporary_sibling
 
-from .backends import Backend
+from .runner import Runner
 from .pipeline import StageTimes, run_pipeline
 from .video_io import VideoInfo, VideoReader, VideoWriter
 
@@ -53,7 +53,7 @@ def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
     return np.concatenate([source, stylized], axis=1)
 
 
-def stylize_video(job: VideoJob, backend: Backend, progress: bool = True,
+def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                   on_frame: Callable[[], None] | None = None) -> JobResult:
     """Decode -> stylize -> encode into a temporary file renamed to the output on success;
     on any error or Ctrl-C nothing is left behind. on_frame, if given, is called after each
@@ -77,10 +77,10 @@ def stylize_video(job: VideoJob, backend: Backend, progress: bool = True,
             writer = VideoWriter(temporary, CONTAINERS[suffix], info, width, codec, settings.crf,
                                  settings.preset, reader.audio)
             total = min(filter(None, (info.expected_frames, settings.max_frames)), default=None)
-            with tqdm(total=total, unit="frame", desc=backend.name, dynamic_ncols=True,
+            with tqdm(total=total, unit="frame", desc=runner.name, dynamic_ncols=True,
                       disable=not progress or on_frame is not None) as bar:
-                times = run_pipeline(reader, backend.submit, writer.write_frame, writer.write_audio,
-                                     backend.collect, backend.depth,
+                times = run_pipeline(reader, runner.submit, writer.write_frame, writer.write_audio,
+                                     runner.collect, runner.depth,
                                      input_beside_output if settings.side_by_side else None,
                                      settings.max_frames, on_frame or bar.update)
             audio_note = writer.audio_note

@@ -1,7 +1,7 @@
 """OpenVINO on the CPU: the stylizer compiled once per frame size, in BF16 where OpenVINO
 reports BF16 on this CPU (after the precision gate), else FP32.
 
-Frames at this boundary are export.frame_model.FRAME_IO: uint8 (N, H, W, 3) RGB in [0, 255],
+Frames at this boundary are core.frame_io.FRAME_IO: uint8 (N, H, W, 3) RGB in [0, 255],
 in and out. The graph comes from an exported ONNX (`read_vst_onnx`) or straight from the
 PyTorch stylizer (`torch_graphs`). Neither needs the onnx package.
 """
@@ -19,8 +19,8 @@ from vst.core.cpu import usable_cores
 from vst.core.errors import InputError
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
-from vst.export.frame_model import frame_model
-from vst.export.metadata import METADATA_KEY, ArtifactMetadata, metadata_from_props
+from vst.core.frame_model import frame_model
+from vst.core.metadata import METADATA_KEY, ArtifactMetadata, metadata_from_props
 
 from .precision import precision_gate
 
@@ -87,11 +87,11 @@ def torch_graphs(stylizer: Stylizer, mix: StyleMix = StyleMix()) -> Graphs:
     return at
 
 
-class OpenVinoStylizer:
+class OpenVinoRunner:
     """The stylizer on OpenVINO's CPU plugin: a callable from uint8 (N, H, W, 3) RGB frames to
     the same. Each frame size gets its own static-shape compiled model, made on first use and
-    kept (static shapes ran 4-15 % faster than one dynamic-shape model on the EPYC of the
-    README). Latency hint, one stream, as many threads as usable cores. `precision` None:
+    kept (static shapes ran 4-15 % faster than one dynamic-shape model on the EPYC of
+    docs/results.md). Latency hint, one stream, as many threads as usable cores. `precision` None:
     "bf16" where OpenVINO reports BF16, else "fp32"; BF16 must pass the precision gate, else
     it runs FP32 and says so in `notice`."""
 
@@ -104,7 +104,7 @@ class OpenVinoStylizer:
         self.notice = self._gate() if self.precision == "bf16" else None
 
     def _gate(self) -> str | None:
-        fp32 = OpenVinoStylizer(self.graphs, "fp32")
+        fp32 = OpenVinoRunner(self.graphs, "fp32")
         notice = precision_gate(self, fp32)
         if notice:
             self.precision, self.requests = "fp32", fp32.requests

@@ -1,4 +1,4 @@
-"""Tasks (engine.inputs) through one opened backend: videos by engine.job, still images by
+"""Tasks (engine.inputs) through one opened runner: videos by engine.job, still images by
 engine.still; one line per result."""
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +9,7 @@ from vst.core.errors import CommandError, InputError
 from vst.core.images import scale_to_height
 from vst.core.style_mix import StyleMix
 
-from .backends import Backend
+from .runner import Runner
 from .inputs import Task
 from .job import JobResult, VideoJob, VideoSettings, stylize_video
 from .still import stylize_image
@@ -22,20 +22,20 @@ class Outcome:
     error: CommandError | None = None      # what went wrong (a warning where `line` is set)
 
 
-def describe_video(result: JobResult, backend: Backend, audio_asked: bool) -> str:
+def describe_video(result: JobResult, runner: Runner, audio_asked: bool) -> str:
     info, times = result.info, result.times
     audio = (", no audio" if not (info.audio and audio_asked) else
              f", audio {result.audio_note}" if result.audio_note else f", audio copied ({info.audio})")
     return (f"{result.out}: {times.frames} frames {result.width}x{info.height} at {float(info.fps):g} fps"
             f"{audio}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
             f"decode {times.throughput('decode'):.0f} fps, stylize {times.throughput('stylize'):.1f} fps "
-            f"({backend.name}), encode {times.throughput('encode'):.0f} fps")
+            f"({runner.name}), encode {times.throughput('encode'):.0f} fps")
 
 
-def run_video(task: Task, backend: Backend, settings: VideoSettings, progress: bool,
+def run_video(task: Task, runner: Runner, settings: VideoSettings, progress: bool,
               on_frame: Callable[[], None] | None = None) -> Outcome:
-    result = stylize_video(VideoJob(task.source, task.out, settings), backend, progress, on_frame)
-    outcome = Outcome(task, describe_video(result, backend, settings.audio))
+    result = stylize_video(VideoJob(task.source, task.out, settings), runner, progress, on_frame)
+    outcome = Outcome(task, describe_video(result, runner, settings.audio))
     frames, info = result.times.frames, result.info
     if result.decode_error:
         outcome.error = InputError(f"{task.source}: decoding stopped after {frames} frames "
@@ -46,14 +46,14 @@ def run_video(task: Task, backend: Backend, settings: VideoSettings, progress: b
     return outcome
 
 
-def run_image(task: Task, backend: Backend, settings: VideoSettings) -> Outcome:
+def run_image(task: Task, runner: Runner, settings: VideoSettings) -> Outcome:
     require_writable_folder(task.out)
     resize = None if settings.height is None else (lambda pixels: scale_to_height(pixels, settings.height))
-    width, height = stylize_image(Path(task.source), task.out, backend, resize)
-    return Outcome(task, f"{task.out}: {width}x{height} ({backend.name})")
+    width, height = stylize_image(Path(task.source), task.out, runner, resize)
+    return Outcome(task, f"{task.out}: {width}x{height} ({runner.name})")
 
 
-def run_tasks(tasks: list[Task], backend: Backend, settings: VideoSettings, tell: Callable[[str], None],
+def run_tasks(tasks: list[Task], runner: Runner, settings: VideoSettings, tell: Callable[[str], None],
               progress: bool = True) -> list[Outcome]:
     """Each task in turn; what it wrote passed to tell() as it ends. A lone task's failure is
     raised; in a batch it is recorded and the others go on (folders are made as needed)."""
@@ -62,8 +62,8 @@ def run_tasks(tasks: list[Task], backend: Backend, settings: VideoSettings, tell
         try:
             if task.batch:
                 make_folder(task.out.parent)
-            outcome = (run_image(task, backend, settings) if task.is_image
-                       else run_video(task, backend, settings, progress))
+            outcome = (run_image(task, runner, settings) if task.is_image
+                       else run_video(task, runner, settings, progress))
         except CommandError as exc:
             if len(tasks) == 1:
                 raise

@@ -1,4 +1,4 @@
-"""One still image through a backend: `vst-run photo.jpg --style candy` writes
+"""One still image through a runner: `vst-run photo.jpg --style candy` writes
 photo.candy.jpg, the same size and format, upright (EXIF orientation applied), its alpha,
 metadata and colour profile kept."""
 from pathlib import Path
@@ -10,10 +10,10 @@ from vst.core.errors import CommandError, InputError
 from vst.core.files import write_atomically
 from vst.core.images import encode_photo, format_of, read_photo
 
-from .backends import Backend
+from .runner import Runner
 
 
-def stylize_image(source: Path, out: Path, backend: Backend,
+def stylize_image(source: Path, out: Path, runner: Runner,
                   resize: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[int, int]:
     """Write the stylized `source` (optionally resized first) to `out` atomically, in the
     format its suffix names; returns the written (width, height)."""
@@ -24,7 +24,7 @@ def stylize_image(source: Path, out: Path, backend: Backend,
     if resize is not None:
         photo.pixels = resize(photo.pixels)
         photo.alpha = None if photo.alpha is None else resize(photo.alpha)
-    stylized = backend.collect(backend.submit(photo.pixels[None]))[0]
+    stylized = runner.collect(runner.submit(photo.pixels[None]))[0]
     try:
         encoded = encode_photo(photo, stylized, file_format)
     except (KeyError, OSError, ValueError) as exc:  # Pillow cannot write every format it reads

@@ -12,15 +12,17 @@ from vst.core.checkpoint import Checkpoint
 from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import CommandError, InputError
 from vst.core.files import write_atomically
+from vst.core.gpu_stack import MissingGpuStack
+from vst.core.metadata import ArtifactMetadata, ShapeProfile, plan_metadata_path, read_onnx_metadata
+from vst.core.onnx_graph import OPSET
+from vst.core.quality import psnr, reference_frame
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
+from vst.engine.onnx_runner import OnnxRunner
 from vst.styles import shipped_checkpoint
 
-from .gpu_stack import MissingGpuStack
-from .metadata import ArtifactMetadata, plan_metadata_path
-from .onnx_export import (FP16_MIN_PSNR, OPSET, PARITY_SIZES, PARITY_TOLERANCE, OnnxRunner,
-                          export_onnx, parity_error, psnr, read_onnx_metadata, reference_frame)
-from .tensorrt_plan import PlanSettings, ShapeProfile, build_plan
+from .onnx_export import FP16_MIN_PSNR, PARITY_SIZES, PARITY_TOLERANCE, export_onnx, parity_error
+from .tensorrt_plan import PlanSettings, build_plan
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def write_fp16_onnx(stylizer: Stylizer, path: Path, fp32: Path, metadata: Artifa
 def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
     """Build the plan from the FP16 ONNX (or, on TensorRT 10, an FP32 one), then run it
     on the GPU against the FP32 ONNX; a plan that fails the check is removed."""
-    from .tensorrt_runner import TrtRunner
+    from vst.engine.tensorrt_runner import TrtRunner
 
     source = artifacts.fp16_onnx if artifacts.fp16_onnx.is_file() else artifacts.onnx
     try:

@@ -5,52 +5,16 @@ the graph (FP16 convs, FP32 instance norm) whatever TensorRT's version. TensorRT
 FP16 builder flag: an FP32 ONNX would build an FP32 engine there, so it is refused. On 10.x
 an FP32 ONNX may still be built weakly typed with the FP16 flag (TensorRT picks per layer).
 Written against the 11.4 bindings (../shared/docs/tensorrt-pycuda.md); TensorRT is imported
-only here and in the engine's runner.
+only here and in the engine's runner (engine.tensorrt_runner).
 """
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
-
-from .frame_model import INPUT_NAME
-from .gpu_stack import GpuFacts, import_cuda_driver, import_tensorrt, tensorrt_major
-from .metadata import ArtifactMetadata, write_plan_metadata
-
-Resolution = tuple[int, int]  # (width, height), as --min-res 256x256 reads
-
-
-@dataclass(frozen=True)
-class ShapeProfile:
-    """The frame sizes one plan accepts; TensorRT tunes its kernels for `opt`."""
-    min: Resolution = (256, 256)
-    opt: Resolution = (1024, 436)
-    max: Resolution = (1920, 1088)
-
-    def __post_init__(self):
-        if not all(a <= b for lo, hi in ((self.min, self.opt), (self.opt, self.max)) for a, b in zip(lo, hi)):
-            raise InputError(f"shape profile needs min <= opt <= max in width and height, got "
-                             f"{self.describe()}")
-
-    def input_shapes(self) -> list[tuple[int, int, int, int]]:
-        """(min, opt, max) shapes of the NHWC uint8 input, one frame per call."""
-        return [(1, h, w, 3) for w, h in (self.min, self.opt, self.max)]
-
-    def require(self, width: int, height: int) -> None:
-        """Refuse a frame size the plan was not built for (TensorRT would fail mid-video)."""
-        if not (self.min[0] <= width <= self.max[0] and self.min[1] <= height <= self.max[1]):
-            raise InputError(f"frame {width}x{height} is outside the plan's profile {self.describe()}; "
-                             "rebuild it with vst-export --min-res/--max-res, or scale the video")
-
-    def describe(self) -> str:
-        return " ... ".join(f"{w}x{h}" for w, h in (self.min, self.opt, self.max))
-
-    def as_record(self) -> dict:
-        return {"min": list(self.min), "opt": list(self.opt), "max": list(self.max)}
-
-    @classmethod
-    def from_record(cls, record: dict) -> "ShapeProfile":
-        return cls(**{key: tuple(value) for key, value in record.items()})
+from vst.core.frame_io import INPUT_NAME
+from vst.core.gpu_stack import GpuFacts, import_cuda_driver, import_tensorrt, tensorrt_major
+from vst.core.metadata import ArtifactMetadata, ShapeProfile, write_plan_metadata
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """`python -m vst.release.compare EVAL.json... --baseline MODEL`: vst-eval results as the
-README's recipe tables. Per model: E_temporal per clip and its ratio to the baseline's (the
+recipe tables of docs/training.md. Per model: E_temporal per clip and its ratio to the baseline's (the
 per-frame twin, Table 2's comparison), the worst ratio, the mean style and content
 distances with the style distance's ratio to the baseline's, the worst ratio of the model's
 stable floor to the baseline's E_temporal (the ratio a perfectly stable model with its texture

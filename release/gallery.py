@@ -1,4 +1,5 @@
-"""`python -m vst.release.gallery`: the README's picture strips, from shipped styles or
+"""`python -m vst.release.gallery`: the picture strips of the README and docs/ (JPEG for a
+page, PNG lossless), from shipped styles or
 checkpoints, each frame stylized in FP32 by the FrameModel every backend is checked against.
 
   style strip    the style image | an input frame | its stylized frame     (ship --gallery)
@@ -14,14 +15,15 @@ import torch
 from vst.core.checkpoint import Checkpoint
 from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
+from vst.core.frame_model import frame_model
 from vst.core.images import read_image, resize, scale_to_height, write_image
+from vst.core.quality import REFERENCE_FRAME
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
-from vst.export.frame_model import frame_model
-from vst.export.onnx_export import REFERENCE_FRAME
 from vst.styles import shipped_checkpoint
 
 GAP = 8  # white pixels between the pictures of a strip
+PAGE_JPEG_QUALITY = 84  # a 2344 x 714 before/after strip stays under 400 KB, for a web page
 MIX_STRIP = (StyleMix(0.25), StyleMix(0.5), StyleMix(1.0), StyleMix(preserve_color=True))
 
 
@@ -87,7 +89,7 @@ def parse_heights(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--heights", default="270,436", show_default=True, callback=parse_heights,
               help="Rows of the before/after strip, comma-separated.")
 @click.option("--frame", type=click.Path(path_type=Path), default=REFERENCE_FRAME,
-              help="The input frame [default: vst.export's reference frame].")
+              help="The input frame [default: vst.core's reference frame].")
 def command(out, model, mix, before, after, heights, frame):
     """Write a gallery strip PNG to OUT."""
     require_writable_folder(out)
@@ -102,7 +104,7 @@ def command(out, model, mix, before, after, heights, frame):
         if not (before and after):
             raise InputError("give both --before and --after")
         image = before_after(picture, load_stylizer(before), load_stylizer(after), heights)
-    write_image(out, image)
+    write_image(out, image, PAGE_JPEG_QUALITY)
     click.echo(f"wrote {out} ({image.shape[1]}x{image.shape[0]})")
 
 

@@ -3,8 +3,8 @@
 Writes into vst/styles/ (the styles/ folder of the repository):
   NAME.pt     the checkpoint without the optimizer state, its style field set to NAME
   NAME.onnx   the FP32 ONNX (vst-export's, parity-checked against PyTorch)
-  NAME.json   the model card: style image source and licence, the exact training command
-              and data, iterations, size, the losses at the end (mean of the last 50
+  NAME.json   the model card: style image source and licence, the exact training command,
+              the recipe or stage it was trained with (train.recipes) and its data, iterations, size, the losses at the end (mean of the last 50
               iterations of the training log), E_temporal and distances from vst-eval JSONs
 and, with --gallery, a strip PNG: the style image | an input frame | its stylized frame.
 """
@@ -23,17 +23,22 @@ from vst.core.images import read_image, write_image
 from vst.core.paths import portable, portable_words
 from vst.styles import STYLES
 from vst.train.config import TrainConfig
+from vst.train.recipes import RECIPES, STAGES, settings_of
 
-from .gallery import style_strip
+from .gallery import PAGE_JPEG_QUALITY, style_strip
 
 FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last iterations
 
 
 def train_command(config: dict) -> str:
-    """The vst-train command line that gives this recorded TrainConfig (defaults left out)."""
-    defaults = TrainConfig(style=Path(), data=(), out=Path()).as_record()
+    """The vst-train command line that gives this recorded TrainConfig: its recipe named
+    (unless the default), the options that differ from the recipe's values after it."""
+    recipe = config.get("recipe", "video")
+    base = STAGES[recipe].recipe if recipe in STAGES else RECIPES.get(recipe, RECIPES["video"])
+    defaults = TrainConfig(**settings_of(base), style=Path(), data=(), out=Path()).as_record()
     weights = config["weights"]
-    parts = ["vst-train", "--style", portable(config["style"])]
+    parts = ["vst-train"] + (["--recipe", recipe] if recipe != "video" and base is not RECIPES["video"] else [])
+    parts += ["--style", portable(config["style"])]
     parts += [item for data in config["data"] for item in ("--data", portable(data))]
     parts += ["--out", Path(config["out"]).name]
     if config.get("init"):
@@ -42,6 +47,8 @@ def train_command(config: dict) -> str:
                 "flow", "max_pairs_per_video", "photo_motion", "precision", "seed"):
         if config.get(key, defaults[key]) != defaults[key]:  # keys a checkpoint predates: defaults
             value = "x".join(map(str, config[key])) if key == "size" else config[key]
+            if value is None:  # the CLI's way to say it: all pairs; the frame's longer side
+                value = 0 if key == "max_pairs_per_video" else max(config["size"])
             parts += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
     parts += [item for pattern in config.get("exclude", ()) for item in ("--exclude", f"'{pattern}'")]
     for key in ("content", "style", "tv", "grid"):
@@ -130,12 +137,13 @@ def evaluation(paths: tuple[Path, ...], labels: tuple[str, ...]) -> dict:
                    "Sintel, held-out clips).")
 @click.option("--held-out", multiple=True, help="Clips kept out of the training data (repeatable).")
 @click.option("--gallery", type=click.Path(path_type=Path), help="Write the gallery strip PNG here.")
-@click.option("--frame", type=click.Path(path_type=Path), help="The gallery's input frame [default: vst.export's reference frame].")
+@click.option("--frame", type=click.Path(path_type=Path), help="The gallery's input frame [default: vst.core's reference frame].")
 def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, frame):
     """Ship CHECKPOINT as the style NAME: .pt, .onnx and the model card in vst/styles."""
+    from vst.core.metadata import ArtifactMetadata
+    from vst.core.onnx_graph import OPSET
+    from vst.core.quality import REFERENCE_FRAME
     from vst.export.cli import write_onnx
-    from vst.export.metadata import ArtifactMetadata
-    from vst.export.onnx_export import OPSET, REFERENCE_FRAME
 
     ckpt = Checkpoint.load(checkpoint)
     log = Path(ckpt.config.get("log") or checkpoint.with_suffix(".csv"))
@@ -157,7 +165,7 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
         "network": {"architecture": f"353-Res{ckpt.stylizer.width}", "upsample": ckpt.stylizer.upsample,
                     "parameters": sum(p.numel() for p in ckpt.stylizer.parameters())},
         "files": {},
-        "training": {"command": train_command(config), "data": config["data"], "held_out": list(held_out),
+        "training": {"command": train_command(config), "recipe": config.get("recipe"), "data": config["data"], "held_out": list(held_out),
                      "iterations": ckpt.training["iteration"], "frame_size": config["size"],
                      "loss_weights": config["weights"], "flow": config["flow"], "vgg": portable_words(ckpt.training["vgg"]),
                      "losses_at_end": final_losses(log),
@@ -177,7 +185,7 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
     text = json.dumps(card, indent=2, allow_nan=False) + "\n"
     write_atomically(card_path, lambda file: file.write(text.encode()))
     if gallery:
-        write_image(gallery, strip)
+        write_image(gallery, strip, PAGE_JPEG_QUALITY)
     click.echo(f"shipped {name}: {pt}, {onnx}, {card_path}" + (f"; gallery {gallery}" if gallery else ""))
 
 

@@ -40,7 +40,7 @@ def onnx_model(checkpoint) -> Path:
     for exporter in ("onnx", "onnxscript"):
         pytest.importorskip(exporter, reason="pip install 'vst[export]'")
     from vst.core.checkpoint import Checkpoint
-    from vst.export.metadata import ArtifactMetadata
+    from vst.core.metadata import ArtifactMetadata
     from vst.export.onnx_export import export_onnx
 
     path = checkpoint.with_suffix(".onnx")
@@ -60,7 +60,7 @@ def tensorrt_11_4_names(monkeypatch):
     if not TENSORRT_API.is_file():
         pytest.skip(f"TensorRT 11.4 API list not present at {TENSORRT_API}")
     trt, cuda = tensorrt_11_4(TENSORRT_API), FakeCudaDriver()
-    for module in ("vst.export.tensorrt_plan", "vst.export.tensorrt_runner", "vst.benchmarks.runners"):
+    for module in ("vst.export.tensorrt_plan", "vst.engine.tensorrt_runner", "vst.benchmarks.runners"):
         monkeypatch.setattr(f"{module}.import_tensorrt", lambda: trt)
         monkeypatch.setattr(f"{module}.import_cuda_driver", lambda: cuda)
     return trt

@@ -16,7 +16,8 @@ from media import add_tone, make_texture
 
 from vst.core.errors import InputError
 from vst.core.style_mix import StyleMix
-from vst.engine.backends import ModelSpec
+from vst.core.quality import psnr
+from vst.engine.runner import ModelSpec
 from vst.engine.batch import stylize_inputs
 from vst.engine.chunks import FrameTimes, plan_chunks
 from vst.engine.cluster import Scaling, import_ray
@@ -58,11 +59,6 @@ def decoded(path: Path) -> tuple[np.ndarray, list[float], float | None]:
             stream = container.streams.audio[0]
             audio = float(stream.duration * stream.time_base) if stream.duration else None
     return np.stack(frames), times, audio
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
 
 
 @pytest.fixture(scope="module")

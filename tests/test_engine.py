@@ -11,7 +11,7 @@ import torch
 
 from vst.core.checkpoint import Checkpoint
 from vst.engine import cli
-from vst.engine.backends import Backend
+from vst.engine.runner import Runner
 
 from bindings_11_4 import tensorrt_installed
 from invoke import invoke
@@ -138,7 +138,7 @@ def test_real_clips(shared_data, checkpoint, tmp_path, capsys):
 
 @pytest.mark.parametrize("runtime", ["auto", "openvino", "torch"])
 def test_the_shipped_sample_through_the_shipped_style(runtime, tmp_path, capsys):
-    from vst.engine.choice import auto_runtime
+    from vst.engine.choice import auto_backend
 
     for module in NEEDS.get(runtime, ()):
         pytest.importorskip(module)
@@ -148,7 +148,7 @@ def test_the_shipped_sample_through_the_shipped_style(runtime, tmp_path, capsys)
     result, source = probe(tmp_path / "o.mp4"), probe(SAMPLE)
     assert result["frames"] == 10 and result["audio"] == ["aac"] and result["size"] == (480, 270)
     assert result["times"] == pytest.approx(source["times"][:10], abs=1e-3)
-    assert f"({NAMES[auto_runtime('checkpoint') if runtime == 'auto' else runtime]}" in out
+    assert f"({NAMES[auto_backend('checkpoint') if runtime == 'auto' else runtime]}" in out
 
 
 def test_auto_picks_the_fastest_backend_installed(monkeypatch):
@@ -158,7 +158,7 @@ def test_auto_picks_the_fastest_backend_installed(monkeypatch):
         monkeypatch.setattr(choice, "cuda_available", lambda: cuda)
         monkeypatch.setattr(choice, "onnxruntime_has_cuda", lambda: onnxruntime_cuda)
         monkeypatch.setattr(choice, "installed", lambda *modules: not set(modules) & set(missing))
-        return {kind: choice.auto_runtime(kind) for kind in ("plan", "onnx", "checkpoint")}
+        return {kind: choice.auto_backend(kind) for kind in ("plan", "onnx", "checkpoint")}
 
     assert picks() == {"plan": "tensorrt", "onnx": "openvino", "checkpoint": "openvino"}
     assert picks(missing=["openvino"]) == {"plan": "tensorrt", "onnx": "onnxruntime", "checkpoint": "onnxruntime"}
@@ -231,8 +231,8 @@ def test_ctrl_c_leaves_no_output(monkeypatch, tmp_path, capsys):
             raise KeyboardInterrupt
         return frames
 
-    monkeypatch.setattr("vst.engine.backends.open_backend",
-                        lambda engine, style, runtime, mix: Backend("stand-in", "x", interrupt))
+    monkeypatch.setattr("vst.engine.runner.open_runner",
+                        lambda engine, style, backend, mix: Runner("stand-in", "x", interrupt))
     source = clip(tmp_path, "in.mp4")
     code, _, err = run(capsys, [source, "--style", "x", "-o", tmp_path / "o.mp4"])
     assert code == 130 and "interrupted" in err
@@ -280,24 +280,24 @@ def test_pipeline_keeps_container_order_with_two_frames_in_flight():
 
 
 def test_cpu_bf16_precision_gate(checkpoint, monkeypatch, tmp_path, capsys):
-    from vst.engine.backends import TorchStylizer, native_precision
-    from vst.export.onnx_export import reference_frame
+    from vst.core.quality import reference_frame
+    from vst.engine.torch_runner import TorchRunner, native_precision
 
     stylizer = Checkpoint.load(checkpoint).stylizer
-    bf16 = TorchStylizer(stylizer, "cpu", "bf16")
+    bf16 = TorchRunner(stylizer, "cpu", "bf16")
     assert (bf16.precision, bf16.notice, bf16.label) == ("bf16", None, "PyTorch (CPU, BF16)")
 
     monkeypatch.setattr("vst.engine.precision.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
-    fallback = TorchStylizer(stylizer, "cpu", "bf16")
+    fallback = TorchRunner(stylizer, "cpu", "bf16")
     assert fallback.precision == "fp32" and "running in FP32" in fallback.notice
     frame = reference_frame((64, 96))
-    assert np.array_equal(fallback(frame), TorchStylizer(stylizer, "cpu", "fp32")(frame))
+    assert np.array_equal(fallback(frame), TorchRunner(stylizer, "cpu", "fp32")(frame))
 
-    monkeypatch.setattr("vst.engine.backends.has_native_bf16", lambda: True)
+    monkeypatch.setattr("vst.engine.torch_runner.has_native_bf16", lambda: True)
     code, out, err = run(capsys, [clip(tmp_path, "in.mp4"), "--engine", checkpoint, "--backend", "torch",
                                   "-o", tmp_path / "o.mp4"])
     assert code == 0 and "running in FP32" in err and "PyTorch (CPU, FP32)" in out
-    monkeypatch.setattr("vst.engine.backends.has_native_bf16", lambda: False)
+    monkeypatch.setattr("vst.engine.torch_runner.has_native_bf16", lambda: False)
     assert native_precision(torch.device("cpu")) == "fp32"
 
 

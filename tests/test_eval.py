@@ -196,12 +196,12 @@ def test_sintel_layout_scores_only_pairs_with_flow_and_occlusions(checkpoint, tm
 
 def test_ground_truth_and_estimated_flow_agree_on_a_sintel_pair(shared_data):
     """Measured: E_temporal with DIS flow / with Sintel's is 0.76-1.19 over alley_1 and cave_2,
-    clean and final, for the input frames and the shipped candy pair (README); alley_1 final,
+    clean and final, for the input frames and the shipped candy pair (docs/results.md); alley_1 final,
     at 0.80 for candy, must agree within 25 %."""
-    from vst.engine.backends import open_backend
+    from vst.engine.runner import open_runner
 
     folder = shared_data / "flow" / "sintel" / "training" / "final" / "alley_1"
-    clip, backend = Clip(folder, "alley_1"), open_backend(None, "candy")
+    clip, backend = Clip(folder, "alley_1"), open_runner(None, "candy")
     models = [INPUT_FRAMES, EvalModel("candy", backend.name, backend.submit)]
     truth, estimated = SintelFlow(folder), EstimatedFlow("dis")
 

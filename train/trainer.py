@@ -31,7 +31,7 @@ LOG_COLUMNS = ("iteration", "seconds") + LossTerms._fields
 
 def training_precision(requested: str, device: torch.device) -> str:
     """"bf16" (autocast, channels_last) on CUDA and on CPUs with native BF16 dot products,
-    where it halves the step time (README, *Training cost*); else "fp32"."""
+    where it halves the step time (docs/training.md, *Training cost*); else "fp32"."""
     if requested == "auto":
         return "bf16" if device.type == "cuda" or has_native_bf16() else "fp32"
     if requested == "bf16" and device.type == "cpu" and not has_native_bf16():

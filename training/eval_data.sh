@@ -1,6 +1,6 @@
-# The data every model of issue 14 is scored on, none of it in any training set (sourced by
-# eval_pilots.sh and release.sh): MPI Sintel with ground-truth flow, and held-out real clips
-# (DIS flow, 270 lines, the first 16 frames).
+# The data every shipped model is scored on, none of it in any training set (sourced by
+# release.sh): MPI Sintel with ground-truth flow, and held-out real clips (DIS flow, 270
+# lines, the first 16 frames).
 S=../shared/data
 T=$S/flow/sintel/training
 V=$S/videos

@@ -1,0 +1,44 @@
+"""A style as a function on frames, for scripts and notebooks: vst.load("candy")(frame)."""
+from pathlib import Path
+
+import numpy as np
+
+from vst.core.style_mix import StyleMix
+
+from .runner import open_runner
+from .choice import KINDS
+
+
+class StyleRunner:
+    """One model on the backend vst-run would pick (or `backend`). Call it with a uint8 RGB
+    frame (H, W, 3), or a batch (N, H, W, 3), and get the stylized frame(s) back, same shape
+    and type. A context manager; close() frees the runner (a TensorRT context, say)."""
+
+    def __init__(self, model: str | Path, backend: str = "auto", strength: float = 1.0,
+                 preserve_color: bool = False):
+        path = Path(model)
+        engine, style = (path, None) if path.suffix in KINDS else (None, str(model))
+        self.runner = open_runner(engine, style, backend, StyleMix(strength, preserve_color))
+        self.style, self.name = self.runner.style, self.runner.name
+        self.notice = self.runner.notice
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        frame = np.asarray(frame)
+        if frame.dtype != np.uint8 or frame.ndim not in (3, 4) or frame.shape[-1] != 3:
+            raise ValueError(f"expected uint8 RGB frames (H, W, 3) or (N, H, W, 3), got "
+                             f"{frame.dtype} {frame.shape}")
+        batch = np.ascontiguousarray(frame if frame.ndim == 4 else frame[None])
+        out = np.stack([self.runner.collect(self.runner.submit(one[None]))[0] for one in batch])
+        return out if frame.ndim == 4 else out[0]
+
+    def close(self) -> None:
+        self.runner.close()
+
+    def __enter__(self) -> "StyleRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"StyleRunner({self.style!r} on {self.name})"
