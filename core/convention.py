@@ -23,7 +23,6 @@ class FrameConvention:
 
 
 FRAMES = FrameConvention()
-MAX_SIDE = 8192  # pixels: the largest frame side vst takes (and the exported graphs accept)
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:

@@ -3,15 +3,30 @@
 `FrameModel` takes and returns frames as core.frame_io.FRAME_IO has them (uint8
 (N, H, W, 3) RGB in [0, 255], NHWC) and does the cast, scaling, transposes and the style mix
 (--strength, --preserve-color) inside the graph, so the host moves 1 byte per channel instead
-of 4 and does no per-pixel work. `MixModel` is that mix alone, for a graph exported without it.
+of 4 and does no per-pixel work.
 """
 import copy
 
 import torch
 from torch import nn
 
-from .style_mix import StyleMix, mix_style
+from .style_mix import BT601_LUMA, StyleMix
 from .stylizer import Stylizer
+
+
+def luma(frames: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) RGB -> (N, 1, H, W) BT.601 luma, same range."""
+    weights = torch.tensor(BT601_LUMA, dtype=frames.dtype, device=frames.device).view(1, 3, 1, 1)
+    return (frames * weights).sum(dim=1, keepdim=True)
+
+
+def mix_style(frames: torch.Tensor, stylized: torch.Tensor, mix: StyleMix) -> torch.Tensor:
+    """frames, stylized: (N, 3, H, W) RGB on one scale (vst.core.convention's [0, 1], or
+    0-255); returns the mix on that scale, not yet clipped."""
+    if mix.is_plain:
+        return stylized
+    target = frames + (luma(stylized) - luma(frames)) if mix.preserve_color else stylized
+    return frames + mix.strength * (target - frames)
 
 
 class FrameModel(nn.Module):
@@ -26,19 +41,6 @@ class FrameModel(nn.Module):
         x = frames.to(self.compute_dtype).permute(0, 3, 1, 2) / 255
         y = mix_style(x, self.stylizer(x), self.mix) * 255
         return y.round().clamp(0, 255).permute(0, 2, 3, 1).to(torch.uint8)
-
-
-class MixModel(nn.Module):
-    """The style mix of FrameModel on its own: (frames, stylized), uint8 (N, H, W, 3) RGB,
-    -> the mixed frames, the same; computed in float32."""
-
-    def __init__(self, mix: StyleMix):
-        super().__init__()
-        self.mix = mix
-
-    def forward(self, frames: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
-        x, y = (t.float().permute(0, 3, 1, 2) for t in (frames, stylized))
-        return mix_style(x, y, self.mix).round().clamp(0, 255).permute(0, 2, 3, 1).to(torch.uint8)
 
 
 class Float32InstanceNorm(nn.Module):

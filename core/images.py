@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .convention import MAX_SIDE
+from .frame_io import MAX_SIDE
 from .errors import InputError
 from .files import write_atomically
 

@@ -6,7 +6,7 @@ import warnings
 
 import torch
 
-from .convention import MAX_SIDE
+from .frame_io import MAX_SIDE
 
 OPSET = 20                 # torch 2.13's default; TensorRT 10.x and 11.x both parse it
 # distinct, non-1 example sizes so that export cannot specialize a dim to a constant

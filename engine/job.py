@@ -83,6 +83,9 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                                      runner.collect, runner.depth,
                                      input_beside_output if settings.side_by_side else None,
                                      settings.max_frames, on_frame or bar.update)
+                if bar.total != bar.n:  # the header's count was off: the bar ends at what came
+                    bar.total = bar.n
+                    bar.refresh()
             audio_note = writer.audio_note
             writer.close(cut_audio=settings.max_frames is not None and times.frames >= settings.max_frames)
             writer = None

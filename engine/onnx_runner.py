@@ -7,7 +7,7 @@ import numpy as np
 
 from vst.core.cpu import usable_cores
 from vst.core.frame_io import INPUT_NAME, OUTPUT_NAME
-from vst.core.style_mix import StyleMix
+from vst.core.style_mix import BT601_LUMA, StyleMix
 
 
 class OnnxRunner:
@@ -34,21 +34,44 @@ class OnnxRunner:
 
 
 def mix_onnx(mix: StyleMix, opset: int):
-    """MixModel as an onnx.ModelProto: inputs INPUT_NAME (the frames) and OUTPUT_NAME (the
-    stylized frames, as the stylizer's graph names its output), output "mixed"."""
-    import torch
+    """The style mix (core.style_mix) as an onnx.ModelProto built node by node (no torch),
+    computed in FP32 on the 0-255 scale: inputs INPUT_NAME (the frames) and OUTPUT_NAME (the
+    stylized frames, as the stylizer's graph names its output), uint8 (N, H, W, 3); output
+    "mixed", the same."""
+    from onnx import TensorProto, helper
 
-    from vst.core.frame_model import MixModel
-    from vst.core.onnx_graph import EXAMPLE_SHAPE, torch_to_onnx
-
-    # two distinct examples: the exporter would take one tensor passed twice for one input
-    examples = (torch.zeros(EXAMPLE_SHAPE, dtype=torch.uint8), torch.ones(EXAMPLE_SHAPE, dtype=torch.uint8))
-    return torch_to_onnx(MixModel(mix), examples, opset, [INPUT_NAME, OUTPUT_NAME], "mixed")
+    frames = ["N", "H", "W", 3]
+    constants = [helper.make_tensor("strength", TensorProto.FLOAT, [], [mix.strength]),
+                 helper.make_tensor("luma_weights", TensorProto.FLOAT, [3], list(BT601_LUMA)),
+                 helper.make_tensor("channel_axis", TensorProto.INT64, [1], [3]),
+                 helper.make_tensor("lowest", TensorProto.FLOAT, [], [0.0]),
+                 helper.make_tensor("highest", TensorProto.FLOAT, [], [255.0])]
+    nodes = [helper.make_node("Cast", [INPUT_NAME], ["x"], to=TensorProto.FLOAT),
+             helper.make_node("Cast", [OUTPUT_NAME], ["y"], to=TensorProto.FLOAT)]
+    target = "y"
+    if mix.preserve_color:
+        for name in ("x", "y"):
+            nodes += [helper.make_node("Mul", [name, "luma_weights"], [f"{name}_weighted"]),
+                      helper.make_node("ReduceSum", [f"{name}_weighted", "channel_axis"], [f"{name}_luma"], keepdims=1)]
+        nodes += [helper.make_node("Sub", ["y_luma", "x_luma"], ["luma_step"]),
+                  helper.make_node("Add", ["x", "luma_step"], ["target"])]
+        target = "target"
+    nodes += [helper.make_node("Sub", [target, "x"], ["toward"]),
+              helper.make_node("Mul", ["toward", "strength"], ["step"]),
+              helper.make_node("Add", ["x", "step"], ["blend"]),
+              helper.make_node("Round", ["blend"], ["rounded"]),
+              helper.make_node("Clip", ["rounded", "lowest", "highest"], ["clipped"]),
+              helper.make_node("Cast", ["clipped"], ["mixed"], to=TensorProto.UINT8)]
+    graph = helper.make_graph(nodes, "vst-style-mix",
+                              [helper.make_tensor_value_info(name, TensorProto.UINT8, frames)
+                               for name in (INPUT_NAME, OUTPUT_NAME)],
+                              [helper.make_tensor_value_info("mixed", TensorProto.UINT8, frames)], constants)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
 def with_mix(model: str | bytes, mix: StyleMix) -> bytes:
-    """An exported model (a path or its bytes) with MixModel(mix) appended: the same input,
-    the mixed frames out."""
+    """An exported model (a path or its bytes) with the mix appended (mix_onnx): the same
+    input, the mixed frames out."""
     import onnx
     from onnx import compose, helper
 

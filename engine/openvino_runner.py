@@ -2,8 +2,9 @@
 reports BF16 on this CPU (after the precision gate), else FP32.
 
 Frames at this boundary are core.frame_io.FRAME_IO: uint8 (N, H, W, 3) RGB in [0, 255],
-in and out. The graph comes from an exported ONNX (`read_vst_onnx`) or straight from the
-PyTorch stylizer (`torch_graphs`). Neither needs the onnx package.
+in and out. The graph comes from an exported ONNX (`read_vst_onnx`: no torch, no onnx
+package), with the style mix appended in OpenVINO's own ops (`with_mix`), or straight from a
+PyTorch stylizer (`torch_graphs`, which needs torch).
 """
 from __future__ import annotations
 
@@ -13,23 +14,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import torch
 
 from vst.core.cpu import usable_cores
 from vst.core.errors import InputError
-from vst.core.style_mix import StyleMix
-from vst.core.stylizer import Stylizer
-from vst.core.frame_model import frame_model
 from vst.core.metadata import METADATA_KEY, ArtifactMetadata, metadata_from_props
+from vst.core.paths import cache_dir
+from vst.core.style_mix import BT601_LUMA, StyleMix
 
 from .precision import precision_gate
 
 if TYPE_CHECKING:
     import openvino as ov
 
+    from vst.core.stylizer import Stylizer
+
 Shape = tuple[int, ...]                 # (N, H, W, 3)
 Graphs = Callable[[Shape], "ov.Model"]
 OPENVINO_PRECISION = {"bf16": "bf16", "fp32": "f32"}  # vst's names -> INFERENCE_PRECISION_HINT
+
+
+def openvino_cache() -> Path:
+    return cache_dir() / "openvino"
 
 
 def reports_bf16(core: ov.Core) -> bool:
@@ -54,6 +59,28 @@ def read_vst_onnx(path: Path) -> tuple[ov.Model, ArtifactMetadata]:
     return graph, metadata_from_props(props, path)
 
 
+def with_mix(graph: ov.Model, mix: StyleMix) -> ov.Model:
+    """The graph with the style mix (core.style_mix) appended in OpenVINO's ops, computed in
+    FP32 on the 0-255 scale: the same uint8 NHWC input, the mixed uint8 frames out."""
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    if mix.is_plain:
+        return graph
+    frames = graph.get_parameters()[0]
+    stylized = graph.get_results()[0].input_value(0)  # what the result reads, not the result
+    x, y = ops.convert(frames, "f32"), ops.convert(stylized, "f32")
+    if mix.preserve_color:
+        weights = np.array(BT601_LUMA, np.float32)   # over the last (channel) axis
+
+        def luma(rgb):
+            return ops.reduce_sum(ops.multiply(rgb, weights), np.array([3], np.int64), keep_dims=True)
+        y = ops.add(x, ops.subtract(luma(y), luma(x)))
+    mixed = ops.add(x, ops.multiply(ops.subtract(y, x), np.float32(mix.strength)))
+    out = ops.convert(ops.clamp(ops.round(mixed, "half_to_even"), 0, 255), "u8")
+    return ov.Model([out], [frames], graph.friendly_name)
+
+
 def fixed_shape_graphs(dynamic: ov.Model) -> Graphs:
     """Graphs of a dynamic-shape model with its input fixed to each shape asked for."""
     @cache
@@ -72,6 +99,9 @@ def torch_graphs(stylizer: Stylizer, mix: StyleMix = StyleMix()) -> Graphs:
     graph op for op like the exported ONNX (instance norm fused into MVN), while it gets
     torch.export's program with instance norm decomposed, 30 reductions in place of 15 MVN."""
     import openvino as ov
+    import torch
+
+    from vst.core.frame_model import frame_model
 
     model = frame_model(stylizer, "fp32", mix)
 
@@ -93,12 +123,14 @@ class OpenVinoRunner:
     kept (static shapes ran 4-15 % faster than one dynamic-shape model on the EPYC of
     docs/results.md). Latency hint, one stream, as many threads as usable cores. `precision` None:
     "bf16" where OpenVINO reports BF16, else "fp32"; BF16 must pass the precision gate, else
-    it runs FP32 and says so in `notice`."""
+    it runs FP32 and says so in `notice`. Compiled models are cached on disk
+    (openvino_cache()), so a frame size seen before starts without compiling again."""
 
     def __init__(self, graphs: Graphs, precision: str | None = None):
         import openvino as ov
 
         self.core, self.graphs = ov.Core(), graphs
+        self.core.set_property({"CACHE_DIR": str(openvino_cache())})
         self.precision = precision or ("bf16" if reports_bf16(self.core) else "fp32")
         self.requests: dict[Shape, ov.InferRequest] = {}
         self.notice = self._gate() if self.precision == "bf16" else None

@@ -10,11 +10,11 @@ uint8 (1, H, W, 3) RGB frames and give the same (core.frame_io.FRAME_IO).
   torch         a checkpoint: CUDA in FP16, else CPU in BF16 where TorchRunner
                 it has BF16 instructions (gated), else FP32
 
-Which backend runs a model is engine.choice's rule (vst-run --backend, default auto). The
-style mix (--strength, --preserve-color) runs inside the model's graph: traced or exported
-with it for a checkpoint, appended to a .onnx on ONNX Runtime; for a .onnx on OpenVINO (a
-CPU) it runs after the graph, on the same CPU; a .plan takes the mix it was built with
-(vst-export).
+Which backend runs a model is engine.choice's rule (vst-run --backend, default auto); a
+shipped style (--style NAME) runs its NAME.onnx on OpenVINO and ONNX Runtime, so that only
+the torch backend needs torch. The style mix (--strength, --preserve-color) runs inside the
+model's graph: traced or exported with it for a checkpoint, appended to a .onnx's graph on
+OpenVINO and ONNX Runtime; a .plan takes the mix it was built with (vst-export).
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,11 +23,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from vst.core.checkpoint import Checkpoint
 from vst.core.errors import InputError
 from vst.core.metadata import ArtifactMetadata, read_onnx_metadata
 from vst.core.style_mix import StyleMix
-from vst.styles import shipped_checkpoint
+from vst.styles import shipped_model
 
 from .choice import KINDS, choose_backend, onnxruntime_has_cuda
 
@@ -63,6 +62,8 @@ def mix_to_add(path: Path, metadata: ArtifactMetadata, asked: StyleMix, can_add:
 def checkpoint_on_torch(path: Path, mix: StyleMix) -> Runner:
     import torch
 
+    from vst.core.checkpoint import Checkpoint
+
     from .torch_runner import TorchRunner
 
     checkpoint = Checkpoint.load(path)
@@ -88,6 +89,7 @@ def checkpoint_on_onnxruntime(path: Path, mix: StyleMix) -> Runner:
     """The checkpoint's FrameModel (FP32, with the mix) as ONNX in memory, on ONNX Runtime."""
     import torch
 
+    from vst.core.checkpoint import Checkpoint
     from vst.core.frame_io import INPUT_NAME, OUTPUT_NAME
     from vst.core.frame_model import frame_model
     from vst.core.onnx_graph import EXAMPLE_SHAPE, OPSET, torch_to_onnx
@@ -98,26 +100,24 @@ def checkpoint_on_onnxruntime(path: Path, mix: StyleMix) -> Runner:
     return onnx_model_on_onnxruntime(proto.SerializeToString(), checkpoint.style)
 
 
-def openvino_graphs_runner(graphs, style: str, host_mix: StyleMix = StyleMix()) -> Runner:
+def openvino_graphs_runner(graphs, style: str) -> Runner:
     from .openvino_runner import OpenVinoRunner
 
     runner = OpenVinoRunner(graphs)
-    if not host_mix.is_plain:
-        from .torch_runner import HostMixRunner
-
-        return Runner(runner.label, style, HostMixRunner(runner, host_mix), notice=runner.notice)
     return Runner(runner.label, style, runner, notice=runner.notice)
 
 
 def onnx_on_openvino(path: Path, mix: StyleMix) -> Runner:
-    from .openvino_runner import fixed_shape_graphs, read_vst_onnx
+    from .openvino_runner import fixed_shape_graphs, read_vst_onnx, with_mix
 
     graph, metadata = read_vst_onnx(path)
-    return openvino_graphs_runner(fixed_shape_graphs(graph), metadata.style,
-                                  mix_to_add(path, metadata, mix, can_add=True))
+    graph = with_mix(graph, mix_to_add(path, metadata, mix, can_add=True))
+    return openvino_graphs_runner(fixed_shape_graphs(graph), metadata.style)
 
 
 def checkpoint_on_openvino(path: Path, mix: StyleMix) -> Runner:
+    from vst.core.checkpoint import Checkpoint
+
     from .openvino_runner import torch_graphs
 
     checkpoint = Checkpoint.load(path)
@@ -178,12 +178,12 @@ def open_runner(engine: Path | None, style: str | None, backend: str = "auto",
     """--engine FILE or --style NAME (a shipped checkpoint) on `backend`: "auto" or one of
     engine.choice.BACKENDS, as vst-run's --backend names them, with the style mix."""
     if style is not None:
-        path, model = shipped_checkpoint(style), f"--style {style}"
-    elif not engine.is_file():
+        backend = choose_backend("style", f"--style {style}", backend)
+        path = shipped_model(style, ".pt" if backend == "torch" else ".onnx")
+        return OPENERS[KINDS[path.suffix], backend](path, mix)
+    if not engine.is_file():
         raise InputError(f"{engine}: no such engine file")
-    else:
-        path, model = engine, str(engine)
-    kind = KINDS.get(path.suffix)
+    kind = KINDS.get(engine.suffix)
     if kind is None:
         raise InputError(f"{engine}: unknown engine type; give a .plan, .onnx or .pt file")
-    return OPENERS[kind, choose_backend(kind, model, backend)](path, mix)
+    return OPENERS[kind, choose_backend(kind, str(engine), backend)](engine, mix)

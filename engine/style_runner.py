@@ -27,6 +27,8 @@ class StyleRunner:
         if frame.dtype != np.uint8 or frame.ndim not in (3, 4) or frame.shape[-1] != 3:
             raise ValueError(f"expected uint8 RGB frames (H, W, 3) or (N, H, W, 3), got "
                              f"{frame.dtype} {frame.shape}")
+        if 0 in frame.shape:
+            raise ValueError(f"expected frames of at least 1x1 pixels, got an empty array {frame.shape}")
         batch = np.ascontiguousarray(frame if frame.ndim == 4 else frame[None])
         out = np.stack([self.runner.collect(self.runner.submit(one[None]))[0] for one in batch])
         return out if frame.ndim == 4 else out[0]

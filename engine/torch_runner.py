@@ -1,13 +1,11 @@
-"""PyTorch runners: a checkpoint's stylizer on a device, and the style mix on the host for
-a graph that has none. Frames in and out are core.frame_io.FRAME_IO: uint8 (N, H, W, 3) RGB."""
-from typing import Callable
-
+"""PyTorch: a checkpoint's stylizer on a device. Frames in and out are core.frame_io.FRAME_IO:
+uint8 (N, H, W, 3) RGB."""
 import numpy as np
 import torch
 from torch import nn
 
 from vst.core.cpu import has_native_bf16
-from vst.core.frame_model import MixModel, frame_model
+from vst.core.frame_model import frame_model
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
 
@@ -52,14 +50,3 @@ class TorchRunner:
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         with torch.autocast("cpu", torch.bfloat16, enabled=self.precision == "bf16"):
             return self.model(torch.from_numpy(frames).to(self.device)).cpu().numpy()
-
-
-class HostMixRunner:
-    """A CPU runner's output mixed on the same CPU (MixModel): for a graph that has no mix."""
-
-    def __init__(self, stylize: Callable[[np.ndarray], np.ndarray], mix: StyleMix):
-        self.stylize, self.model = stylize, MixModel(mix)
-
-    @torch.inference_mode()
-    def __call__(self, frames: np.ndarray) -> np.ndarray:
-        return self.model(torch.from_numpy(frames), torch.from_numpy(self.stylize(frames))).numpy()

@@ -16,7 +16,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from vst.core.convention import MAX_SIDE
+from vst.core.frame_io import MAX_SIDE
 from vst.core.errors import InputError
 
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
@@ -53,6 +53,16 @@ class Frame:
     pixels: np.ndarray       # uint8 (H, W, 3) RGB
     pts: int | None
     time_base: Fraction
+
+
+def tagged_duration(tag: str | None) -> float | None:
+    """Seconds from a stream's DURATION tag ("00:00:02.000000000", as Matroska writes it per
+    stream): the video's own length, where the container's also spans a longer audio track."""
+    try:
+        hours, minutes, seconds = (tag or "").split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
 
 
 def open_source(source: str):
@@ -142,7 +152,8 @@ class VideoReader:
     def info(self) -> VideoInfo:
         stream, container = self.video, self.container
         duration = (float(stream.duration * stream.time_base) if stream.duration
-                    else container.duration / av.time_base if container.duration else None)
+                    else tagged_duration(stream.metadata.get("DURATION"))
+                    or (container.duration / av.time_base if container.duration else None))
         return VideoInfo(self.width, self.height, self.fps, stream.frames or None, duration, self.rotation,
                          self.audio.codec_context.name if self.audio else None, self.time_base)
 

@@ -23,7 +23,7 @@ from vst.core.stylizer import Stylizer
 from vst.styles import shipped_checkpoint
 
 GAP = 8  # white pixels between the pictures of a strip
-PAGE_JPEG_QUALITY = 84  # a 2344 x 714 before/after strip stays under 400 KB, for a web page
+PAGE_JPEG_QUALITY = 80  # a 2344 x 714 before/after strip stays under 400 KB, for a web page
 MIX_STRIP = (StyleMix(0.25), StyleMix(0.5), StyleMix(1.0), StyleMix(preserve_color=True))
 
 
@@ -45,6 +45,14 @@ def style_strip(style_image: Path, frame: np.ndarray, stylizer: Stylizer) -> np.
     """The style image, scaled to the frame's height, | the frame | the stylized frame."""
     style = scale_to_height(read_image(style_image), frame.shape[0])
     return strip([style, frame, stylized(stylizer, frame)])
+
+
+THUMBNAIL = (256, 144)  # (W, H) of the picture each style ships for pickers (vst-app)
+
+
+def thumbnail(frame: np.ndarray, stylizer: Stylizer) -> np.ndarray:
+    """The frame stylized at its own size, then scaled down to THUMBNAIL."""
+    return resize(stylized(stylizer, frame), *THUMBNAIL)
 
 
 def mix_strip(frame: np.ndarray, stylizer: Stylizer) -> np.ndarray:

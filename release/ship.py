@@ -3,6 +3,7 @@
 Writes into vst/styles/ (the styles/ folder of the repository):
   NAME.pt     the checkpoint without the optimizer state, its style field set to NAME
   NAME.onnx   the FP32 ONNX (vst-export's, parity-checked against PyTorch)
+  NAME.jpg    a thumbnail: the reference frame stylized, 256 x 144 (vst-app's style picker)
   NAME.json   the model card: style image source and licence, the exact training command,
               the recipe or stage it was trained with (train.recipes) and its data, iterations, size, the losses at the end (mean of the last 50
               iterations of the training log), E_temporal and distances from vst-eval JSONs
@@ -25,7 +26,7 @@ from vst.styles import STYLES
 from vst.train.config import TrainConfig
 from vst.train.recipes import RECIPES, STAGES, settings_of
 
-from .gallery import PAGE_JPEG_QUALITY, style_strip
+from .gallery import PAGE_JPEG_QUALITY, style_strip, thumbnail
 
 FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last iterations
 
@@ -180,6 +181,7 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
     write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,
                                                      "fp32", OPSET))
     shipped.save(pt)
+    write_image(STYLES / f"{name}.jpg", thumbnail(read_image(REFERENCE_FRAME), ckpt.stylizer), PAGE_JPEG_QUALITY)
     card["files"] = {"pt_bytes": pt.stat().st_size, "onnx_bytes": onnx.stat().st_size}
     card_path = STYLES / f"{name}.json"
     text = json.dumps(card, indent=2, allow_nan=False) + "\n"

@@ -14,7 +14,13 @@ def shipped_styles() -> list[str]:
 
 
 def shipped_checkpoint(name: str) -> Path:
-    path = STYLES / f"{name}.pt"
+    return shipped_model(name, ".pt")
+
+
+def shipped_model(name: str, suffix: str) -> Path:
+    """NAME's checkpoint (".pt", for PyTorch and training) or its FP32 ONNX (".onnx", what
+    OpenVINO and ONNX Runtime run: no torch needed)."""
+    path = STYLES / f"{name}{suffix}"
     if not path.is_file():
         raise InputError(f"no shipped style {name!r}; shipped: {', '.join(shipped_styles()) or 'none'}")
     return path

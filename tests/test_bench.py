@@ -157,10 +157,10 @@ def test_tensorrt_bench_calls_exist_in_the_11_4_bindings(tensorrt_11_4_names):
     """The bench's TensorRT path (plan build, upload, execute, events) against stand-ins
     that know only 11.4's names; the stand-ins compute nothing, so no figure is looked at."""
     pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
-    from vst.benchmarks.runners import BACKENDS, BenchModel
+    from vst.benchmarks.runners import BENCH_BACKENDS, BenchModel
     from vst.benchmarks.stylize_only import StylizeBench, bench_backend
 
-    tensorrt = next(b for b in BACKENDS if b.key == "tensorrt")
+    tensorrt = next(b for b in BENCH_BACKENDS if b.key == "tensorrt")
     assert tensorrt.missing() is None
     frames = [np.zeros((1, 48, 64, 3), np.uint8)]
     settings = StylizeBench(64, 48, Path("unused.mp4"), frames=2, warmup=1)

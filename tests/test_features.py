@@ -11,7 +11,8 @@ from PIL import Image, ImageOps
 import vst
 from vst.core.checkpoint import Checkpoint
 from vst.core.errors import InputError
-from vst.core.style_mix import StyleMix, luma
+from vst.core.frame_model import luma
+from vst.core.style_mix import StyleMix, mix_frames
 from vst.engine import cli
 from vst.core.frame_model import frame_model
 from vst.core.metadata import ArtifactMetadata
@@ -77,6 +78,13 @@ def test_every_backend_mixes_alike(model, runtime, request):
     with vst.load(path, backend=runtime, strength=MIX.strength, preserve_color=MIX.preserve_color) as stylizer:
         got = stylizer(FRAME).astype(int)
     assert np.abs(got - reference(checkpoint, MIX)).mean() < 1.0  # BF16 where the CPU has it
+
+
+@pytest.mark.parametrize("mix", [StyleMix(0.0), StyleMix(0.3), MIX, StyleMix(preserve_color=True)])
+def test_the_host_mix_of_a_stylized_frame_is_the_graph_mix(checkpoint, mix):
+    """vst-app's preview mixes one stylized frame on the host, each slider move."""
+    plain = reference(checkpoint, StyleMix())
+    assert np.abs(mix_frames(FRAME, plain, mix).astype(int) - reference(checkpoint, mix)).max() <= 1
 
 
 def test_an_exported_mix_is_used_and_not_mixed_twice():
@@ -169,6 +177,9 @@ def test_python_api(checkpoint, tmp_path):
         assert np.array_equal(batch[1], one)
         with pytest.raises(ValueError, match="expected uint8 RGB frames"):
             stylizer(FRAME.astype(np.float32))
+        for empty in ((0, 0, 3), (0, 8, 3), (8, 0, 3), (0, 8, 8, 3)):
+            with pytest.raises(ValueError, match="empty array"):
+                stylizer(np.zeros(empty, np.uint8))
     with pytest.raises(InputError, match="give one of engine=FILE or style=NAME"):
         vst.stylize(tmp_path / "p.png")
 

@@ -149,6 +149,17 @@ def test_progress_bar_total_without_a_frame_count(checkpoint, tmp_path, capsys):
     assert code == 0 and "15/15" in err, err
 
 
+def test_progress_bar_total_of_an_mkv_whose_audio_outlasts_its_video(checkpoint, tmp_path, capsys):
+    """Matroska keeps no frame count, and its container duration spans the longer AAC track
+    (2.021 s for 50 frames at 25 fps): the video stream's own DURATION tag gives 50, not 51."""
+    source = write_video(tmp_path / "in.mkv", frames(50), fps=25, audio="aac")
+    reader = VideoReader(str(source))
+    assert reader.info.frames is None and reader.info.expected_frames == 50
+    reader.close()
+    code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mkv")
+    assert code == 0 and "50/50" in err and "/51" not in err, err
+
+
 # --- the process around the job ---------------------------------------------------------------
 
 VST_RUN = [sys.executable, "-c", "from vst.engine.cli import main; main()"]

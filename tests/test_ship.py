@@ -123,6 +123,7 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     frame = read_image(REFERENCE_FRAME)
     strip = read_image(tmp_path / "swirly.png")  # style | frame | stylized, at the frame's height
     assert strip.shape[0] == frame.shape[0] and strip.shape[1] > 2 * frame.shape[1]
+    assert read_image(models / "swirly.jpg").shape == (144, 256, 3)  # vst-app's thumbnail
 
 
 def test_a_fine_tuned_model_is_traced_back_to_its_first_run(trained, tmp_path):

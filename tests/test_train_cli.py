@@ -149,8 +149,8 @@ def test_init_fine_tunes_from_a_checkpoint_and_records_where_it_came_from(data, 
     origin = Checkpoint.load(data / "third.pt").training["init"]
     assert origin["iteration"] == 3 and origin["init"]["iteration"] == 3
     refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "nope.pt")), "no such checkpoint")
-    refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "first.pt"), "--upsample", "resize"),
-           "not the requested 48/resize")
+    refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "first.pt"), "--upsample", "deconv"),
+           "not the requested 48/deconv")
 
 
 def test_init_may_switch_between_the_resize_upsamplers_and_resume_may_not(data, capsys):

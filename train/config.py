@@ -1,14 +1,11 @@
 """Training configuration: a recipe (train.recipes.Recipe) plus the files and the run's own
 settings; recorded, flat, in every checkpoint."""
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from vst.core.paths import cache_dir as vst_cache_dir
+
 from .recipes import Recipe
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vst"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,7 +20,7 @@ class TrainConfig(Recipe):
     resume: bool = False
     init: Path | None = None                # weights to start from (fine-tuning); Adam starts anew
     vgg: Path | None = None
-    cache_dir: Path = field(default_factory=default_cache_dir)
+    cache_dir: Path = field(default_factory=vst_cache_dir)
     exclude: tuple[str, ...] = ()           # glob patterns of data files left out (held-out clips)
     precision: str = "auto"                 # "auto" | "bf16" | "fp32": see trainer.training_precision
     log: Path | None = None                 # CSV of the loss terms; None: OUT with .csv
@@ -45,6 +42,6 @@ class TrainConfig(Recipe):
                 return {k: plain(v) for k, v in value.items()}
             return value
         record = plain(asdict(self))
-        if self.cache_dir == default_cache_dir():
+        if self.cache_dir == vst_cache_dir():
             record["cache_dir"] = None
         return record

@@ -1,0 +1,70 @@
+"""`vst-app`: the page (app.page) served on this machine. It binds 127.0.0.1 unless told
+otherwise and makes no public link unless asked. Uploads and results live in one temporary
+folder, cleaned of files older than --keep-minutes while it runs and removed when it stops
+(Ctrl-C, SIGTERM)."""
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from vst.core.command import HELP, run_command
+from vst.core.errors import InputError
+from vst.styles import shipped_styles
+
+UPLOAD_LIMIT = "500mb"
+
+
+@click.command("vst-app", context_settings=HELP)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on; 0.0.0.0 opens the page to the network.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@click.option("--max-upload", default=UPLOAD_LIMIT, show_default=True,
+              help="Largest file the page accepts, e.g. 200mb or 2gb.")
+@click.option("--keep-minutes", type=click.IntRange(1), default=60, show_default=True,
+              help="Uploads and results older than this are deleted while the app runs.")
+@click.option("--share", is_flag=True, help="Also make a public gradio.live link (off by default).")
+def command(host, port, max_upload, keep_minutes, share):
+    """Serve a local page to try the shipped styles on a video or an image and stylize it."""
+    work = Path(tempfile.mkdtemp(prefix="vst-app-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(work / "uploads")  # where Gradio keeps uploads and served files
+    from .page import build_page
+    from .preview import Runners
+
+    runners, results = Runners(), work / "results"
+    page = build_page(runners, results, keep_minutes * 60)
+    # the first preview of a style opens its model (about a second): open them all meanwhile
+    threading.Thread(target=lambda: [runners.get(style) for style in shipped_styles()], daemon=True).start()
+    threading.Thread(target=remove_old, args=(results, keep_minutes * 60), daemon=True).start()
+    try:
+        try:
+            page.queue().launch(server_name=host, server_port=port, share=share, max_file_size=max_upload,
+                                prevent_thread_lock=True, quiet=True)
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise InputError(f"cannot serve on {host}:{port} ({exc})") from None
+        click.echo(f"vst-app: serving http://{host}:{port} (Ctrl-C stops it; work folder {work})")
+        threading.Event().wait()
+    finally:
+        page.close()
+        runners.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def remove_old(results: Path, seconds: int) -> None:
+    """Every minute, the renders older than `seconds` go (Gradio cleans its uploads itself)."""
+    while True:
+        time.sleep(60)
+        for folder in results.glob("*"):
+            if time.time() - folder.stat().st_mtime > seconds:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(command, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""vst-app's page (Gradio): upload a video or an image, or take the sample clip; pick a shipped
+style from its thumbnail; tune strength and colour on a preview frame; then stylize the whole
+file as vst-run would, with a progress bar, and get it back beside the input.
+
+Every error a user can cause (a file that is not media, a clip with no video) shows as a
+message on the page; the server goes on. Paths come only from Gradio's own upload folder or
+the app's: the browser never names a file."""
+from pathlib import Path
+
+import gradio as gr
+
+from vst.core.errors import CommandError
+from vst.core.style_mix import StyleMix
+from vst.engine.job import VideoSettings
+from vst.samples import SAMPLE_CLIP
+from vst.styles import STYLES, describe_style, shipped_styles
+
+from .preview import Media, Previewer, Runners
+from .render import render
+
+DEFAULT_STYLE = "candy"
+
+
+def style_gallery() -> list[tuple[str, str]]:
+    """(thumbnail, the card's one-line facts) of each shipped style."""
+    return [(str(STYLES / f"{name}.jpg"), describe_style(name)) for name in shipped_styles()]
+
+
+def checked(path: str | None) -> Media:
+    if not path:
+        raise gr.Error("Upload a video or an image first, or take the sample clip.")
+    try:
+        return Media.probe(Path(path))
+    except CommandError as exc:
+        raise gr.Error(str(exc)) from None
+
+
+def build_page(runners: Runners, results: Path, keep_seconds: int) -> gr.Blocks:
+    styles = shipped_styles()
+    previewer = Previewer(runners)
+
+    def load(path: str | None):
+        media = checked(path)
+        seconds = gr.update(maximum=max(media.duration, 0.01), value=0, interactive=not media.is_image)
+        return str(media.path), seconds, f"**{media.path.name}**: " + (
+            "an image" if media.is_image else f"a video, {media.duration:.1f} s")
+
+    def preview(path, seconds, style, strength, preserve):
+        if not path:
+            return None, None
+        try:
+            return previewer(checked(path), seconds, style, StyleMix(strength, preserve))
+        except CommandError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def stylize(path, style, strength, preserve, height, crf, progress=gr.Progress()):
+        media = checked(path)
+        total, done = media.frames or 0, [0]
+
+        def on_frame():
+            done[0] += 1
+            progress((done[0], total or None), desc=f"stylizing with {style}", unit="frames")
+
+        settings = VideoSettings(crf=int(crf), height=int(height) if height else None)
+        try:
+            out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results, on_frame)
+        except CommandError as exc:
+            raise gr.Error(str(exc)) from None
+        shown = None if media.is_image else str(media.path)
+        return shown, str(out), str(out), line.replace(str(out), out.name)  # no server paths on the page
+
+    with gr.Blocks(title="vst: neural style transfer for video", delete_cache=(60, keep_seconds)) as page:
+        source = gr.State(None)
+        style = gr.State(DEFAULT_STYLE)
+        gr.Markdown("# vst\nStylize a video or an image with a shipped style: pick one, tune it on "
+                    "a preview frame, then stylize the whole file (audio kept).")
+        with gr.Row():
+            upload = gr.File(label="Video or image", file_types=["video", "image"], elem_id="upload")
+            with gr.Column():
+                sample = gr.Button("Use the sample clip", elem_id="sample")
+                about = gr.Markdown(elem_id="about")
+        gallery = gr.Gallery(style_gallery(), label="Style", columns=len(styles), height=240,
+                             selected_index=styles.index(DEFAULT_STYLE), allow_preview=False,
+                             elem_id="styles")
+        with gr.Row():
+            strength = gr.Slider(0, 1, 1, step=0.05, label="Strength", elem_id="strength")
+            preserve = gr.Checkbox(label="Keep the input's colours", elem_id="preserve")
+            seconds = gr.Slider(0, 1, 0, step=0.1, label="Preview at (seconds)", elem_id="seconds")
+        with gr.Row():
+            original = gr.Image(label="Input frame", interactive=False, elem_id="original")
+            stylized = gr.Image(label="Preview", interactive=False, elem_id="preview")
+        with gr.Row():
+            height = gr.Number(0, label="Height in pixels (0: the input's)", precision=0, minimum=0, elem_id="height")
+            crf = gr.Slider(0, 51, 18, step=1, label="Quality (x264 CRF; lower is better)", elem_id="crf")
+        go = gr.Button("Stylize", variant="primary", elem_id="stylize")
+        with gr.Row():
+            before = gr.Video(label="Input", interactive=False, elem_id="input-video")
+            after = gr.Video(label="Output", interactive=False, elem_id="output-video")
+        download = gr.File(label="Download", interactive=False, elem_id="download")
+        summary = gr.Markdown(elem_id="summary")
+
+        shown = [source, seconds, style, strength, preserve]
+        hidden = {"api_visibility": "private"}  # steps of the page; the API names one of each
+        upload.upload(load, upload, [source, seconds, about], api_name="load").then(
+            preview, shown, [original, stylized], **hidden)
+        sample.click(lambda: load(str(SAMPLE_CLIP)), None, [source, seconds, about], api_name="sample").then(
+            preview, shown, [original, stylized], **hidden)
+
+        def pick(event: gr.SelectData):
+            return styles[event.index]
+        gallery.select(pick, None, style, **hidden).then(preview, shown, [original, stylized], **hidden)
+        style_name = gr.Dropdown(styles, value=DEFAULT_STYLE, visible=False)  # the API's way to pick
+        style_name.change(lambda name: name, style_name, style, api_name="style")
+        for control in (strength, preserve, seconds):
+            control.change(preview, shown, [original, stylized], show_progress="hidden", trigger_mode="always_last",
+                           api_name="frame" if control is strength else None,
+                           **({} if control is strength else hidden))
+        go.click(stylize, [source, style, strength, preserve, height, crf], [before, after, download, summary],
+                 concurrency_limit=1, concurrency_id="render", api_name="stylize")
+    return page

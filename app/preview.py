@@ -1,0 +1,107 @@
+"""What vst-app shows before a render: a video's frame at a time (or an image), scaled to the
+preview size, stylized once per style and mixed on the host for each slider move, so that
+the sliders answer without recompiling a graph. Frames are uint8 (H, W, 3) RGB."""
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vst.core.errors import InputError
+from vst.core.images import read_image, scale_to_height
+from vst.core.style_mix import StyleMix, mix_frames
+from vst.engine.inputs import kind_of
+from vst.engine.runner import Runner, open_runner
+
+PREVIEW_HEIGHT = 270
+KEPT = 64  # stylized preview frames cached (style x time x media)
+
+
+@dataclass(frozen=True)
+class Media:
+    """An uploaded file (or the sample clip), checked: a video with a video stream, or an image."""
+    path: Path
+    is_image: bool
+    duration: float          # seconds; 0 for an image
+    frames: int | None       # a video's frame count where its header has it
+
+    @classmethod
+    def probe(cls, path: Path) -> "Media":
+        """InputError, in words for the page, for anything that is neither."""
+        if kind_of(str(path)) == "image":
+            read_image(path)  # refuses what does not decode
+            return cls(path, True, 0.0, None)
+        try:
+            with av.open(str(path)) as container:
+                if not container.streams.video:
+                    raise InputError(f"{path.name}: has no video stream")
+                video = container.streams.video[0]
+                seconds = (float(video.duration * video.time_base) if video.duration
+                           else container.duration / av.time_base if container.duration else 0.0)
+                return cls(path, False, seconds, video.frames or None)
+        except av.FFmpegError:
+            raise InputError(f"{path.name}: not a video or image vst can read") from None
+
+    def frame_at(self, seconds: float) -> np.ndarray:
+        """The picture shown at `seconds` (the first frame at or after it), PREVIEW_HEIGHT high."""
+        if self.is_image:
+            return scale_to_height(read_image(self.path), PREVIEW_HEIGHT)
+        with av.open(str(self.path)) as container:
+            video = container.streams.video[0]
+            target = int(max(0.0, seconds) / video.time_base) + (video.start_time or 0)
+            container.seek(target, stream=video)  # to the keyframe before it
+            last = None
+            for frame in container.decode(video):
+                last = frame
+                if frame.pts is not None and frame.pts >= target:
+                    break
+        if last is None:
+            raise InputError(f"{self.path.name}: no frame could be decoded")
+        width = 2 * round(last.width * PREVIEW_HEIGHT / last.height / 2)
+        return last.to_ndarray(format="rgb24", width=width, height=PREVIEW_HEIGHT)
+
+
+class Runners:
+    """One opened model per (style, mix), kept for the app's life: opening one compiles it and
+    runs the precision gate (about a second on a CPU), running it takes milliseconds."""
+
+    def __init__(self):
+        self.opened: dict[tuple[str, StyleMix], Runner] = {}
+        self.lock = threading.Lock()
+
+    def get(self, style: str, mix: StyleMix = StyleMix()) -> Runner:
+        with self.lock:
+            if (style, mix) not in self.opened:
+                self.opened[style, mix] = open_runner(None, style, mix=mix)
+            return self.opened[style, mix]
+
+    def close(self) -> None:
+        with self.lock:
+            for runner in self.opened.values():
+                runner.close()
+            self.opened.clear()
+
+
+class Previewer:
+    """input frame, stylized-and-mixed frame for (media, time, style, mix)."""
+
+    def __init__(self, runners: Runners):
+        self.runners, self.stylized = runners, OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, media: Media, seconds: float, style: str, mix: StyleMix) -> tuple[np.ndarray, np.ndarray]:
+        key = (media.path, round(seconds, 2), style)
+        with self.lock:
+            cached = self.stylized.get(key)
+        if cached is None:
+            frame = media.frame_at(seconds)
+            runner = self.runners.get(style)
+            cached = frame, runner.collect(runner.submit(frame[None]))[0]
+            with self.lock:
+                self.stylized[key] = cached
+                while len(self.stylized) > KEPT:
+                    self.stylized.popitem(last=False)
+        frame, stylized = cached
+        return frame, mix_frames(frame, stylized, mix)

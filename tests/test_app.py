@@ -1,0 +1,130 @@
+"""vst-app served for real on 127.0.0.1: its HTTP API through gradio_client, and the page in
+headless Chromium (Debian's chromium and chromium-driver, driven by Selenium): pick a style,
+move a slider and see the preview change, stylize the sample clip and get back a video with
+its frame count and duration; a bad upload is a message and the next good one works; the
+work folder is gone once the app stops."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import av
+import pytest
+
+from vst.samples import SAMPLE_CLIP
+
+pytest.importorskip("gradio", reason="pip install 'vst[app]'")
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def frames_and_seconds(path: Path) -> tuple[int, float]:
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        count = sum(1 for _ in container.decode(video))
+        return count, float(video.duration * video.time_base) if video.duration else container.duration / 1e6
+
+
+@pytest.fixture(scope="module")
+def app():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", "from vst.commands import vst_app; vst_app()",
+                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url, line = f"http://127.0.0.1:{port}/", ""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "serving" not in line:
+        line = process.stdout.readline()
+        assert line or process.poll() is None, process.stderr.read()
+    work = Path(re.search(r"work folder (\S+)\)", line).group(1))
+    yield url, line, work
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 128 + signal.SIGTERM
+    assert not work.exists(), "the work folder outlived the app"
+
+
+def test_it_serves_this_machine_only_and_says_where(app):
+    url, line, work = app
+    assert f"serving {url[:-1]}" in line and work.is_dir()
+    assert urllib.request.urlopen(url, timeout=10).status == 200
+
+
+def test_the_api_previews_stylizes_and_survives_a_bad_upload(app, tmp_path):
+    from gradio_client import Client, handle_file
+
+    url, _, work = app
+    client = Client(url, verbose=False)
+    fake = tmp_path / "not_a_video.mp4"
+    fake.write_bytes(b"this is text, not a video" * 100)
+    with pytest.raises(Exception, match="not a video or image vst can read"):
+        client.predict(handle_file(str(fake)), api_name="/load")
+    seconds, about = client.predict(handle_file(str(SAMPLE_CLIP)), api_name="/load")
+    assert "a video, 5.3 s" in about and seconds["maximum"] == pytest.approx(5.28, abs=0.05)
+    started = time.monotonic()
+    _, half = client.predict(1.0, 0.5, False, api_name="/frame")
+    _, full = client.predict(1.0, 1.0, False, api_name="/frame")
+    assert time.monotonic() - started < 10  # the page's figure: 0.2-0.3 s each, timed in docs/app.md
+    assert Path(half).read_bytes() != Path(full).read_bytes()
+    client.predict("mosaic", api_name="/style")
+    before, after, download, summary = client.predict(1.0, False, None, 18, api_name="/stylize")
+    assert "bigbuckbunny.mosaic.mp4: 132 frames 480x270" in summary and "audio copied" in summary
+    assert str(work) not in summary
+    count, seconds = frames_and_seconds(Path(download))
+    assert count == 132 and seconds == pytest.approx(frames_and_seconds(SAMPLE_CLIP)[1], abs=0.05)
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="no Chromium here (apt-get install chromium chromium-driver)")
+def test_the_page_in_a_real_browser(app, tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install 'vst[dev]'")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = app[0]
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1400,1800", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
+    wait = WebDriverWait(browser, 120)
+    try:
+        browser.get(url)
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#styles button img"))
+        browser.find_element(By.CSS_SELECTOR, "#sample").click()
+
+        def preview_src(b):
+            images = b.find_elements(By.CSS_SELECTOR, "#preview img")
+            return images[0].get_attribute("src") if images else None
+        first = wait.until(preview_src)
+        next(button for button in browser.find_elements(By.CSS_SELECTOR, "#styles button")
+             if any((img.get_attribute("src") or "").endswith("/mosaic.jpg")
+                    for img in button.find_elements(By.TAG_NAME, "img"))).click()
+        picked = wait.until(lambda b: (src := preview_src(b)) != first and src)
+        box = browser.find_element(By.CSS_SELECTOR, "#strength input[type=number]")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys("0.3", Keys.ENTER)
+        wait.until(lambda b: (src := preview_src(b)) != picked and src)
+        if os.environ.get("VST_APP_SCREENSHOT"):
+            browser.save_screenshot(os.environ["VST_APP_SCREENSHOT"])
+        browser.find_element(By.CSS_SELECTOR, "#stylize").click()
+        link = wait.until(lambda b: next((a.get_attribute("href") for a in b.find_elements(
+            By.CSS_SELECTOR, "#download a") if (a.get_attribute("href") or "").endswith(".mp4")), None))
+        assert "bigbuckbunny.mosaic.mp4" in link
+        out = tmp_path / "out.mp4"
+        out.write_bytes(urllib.request.urlopen(link, timeout=60).read())
+        assert frames_and_seconds(out)[0] == 132
+        assert "132 frames" in browser.find_element(By.CSS_SELECTOR, "#summary").text
+    finally:
+        browser.quit()
