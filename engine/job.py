@@ -47,6 +47,7 @@ class JobResult:
     times: StageTimes
     decode_error: str | None         # why decoding stopped early, if it did
     audio_note: str | None = None    # how the audio was re-encoded, where it could not be copied
+    deinterlaced: bool = False       # interlaced input, deinterlaced (bwdif) before stylizing
 
 
 def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
@@ -100,4 +101,4 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
             temporary.unlink(missing_ok=True)
     finally:
         reader.close()
-    return JobResult(out, info, width, times, reader.error, audio_note)
+    return JobResult(out, info, width, times, reader.error, audio_note, reader.deinterlacer is not None)

@@ -26,8 +26,9 @@ def describe_video(result: JobResult, runner: Runner, audio_asked: bool) -> str:
     info, times = result.info, result.times
     audio = (", no audio" if not (info.audio and audio_asked) else
              f", audio {result.audio_note}" if result.audio_note else f", audio copied ({info.audio})")
+    deinterlaced = ", deinterlaced (bwdif)" if result.deinterlaced else ""
     return (f"{result.out}: {times.frames} frames {result.width}x{info.height} at {float(info.fps):g} fps"
-            f"{audio}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
+            f"{deinterlaced}{audio}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
             f"decode {times.throughput('decode'):.0f} fps, stylize {times.throughput('stylize'):.1f} fps "
             f"({runner.name}), encode {times.throughput('encode'):.0f} fps")
 

@@ -118,6 +118,41 @@ def display_rotation(path: str) -> int:
         return 0  # the main reader reports what is wrong with the file
 
 
+class Deinterlacer:
+    """FFmpeg's bwdif filter through PyAV's filter graph: one progressive frame for each frame
+    (fields blended by motion; progressive frames pass untouched), each given the pts and dts
+    it came in with. The filter holds a frame back to look ahead: flush() gives the rest."""
+    FILTER = "mode=send_frame:parity=auto:deint=interlaced"
+
+    def __init__(self, stream):
+        self.graph = av.filter.Graph()
+        source, bwdif, sink = (self.graph.add_buffer(template=stream), self.graph.add("bwdif", self.FILTER),
+                               self.graph.add("buffersink"))
+        source.link_to(bwdif)
+        bwdif.link_to(sink)
+        self.graph.configure()
+        self.times: deque[tuple[int | None, int | None]] = deque()
+
+    def push(self, frame: av.VideoFrame) -> list[tuple[av.VideoFrame, int | None, int | None]]:
+        self.times.append((frame.pts, frame.dts))
+        self.graph.push(frame)
+        return self._pull()
+
+    def flush(self) -> list[tuple[av.VideoFrame, int | None, int | None]]:
+        self.graph.push(None)
+        return self._pull()
+
+    def _pull(self) -> list[tuple[av.VideoFrame, int | None, int | None]]:
+        out = []
+        while self.times:
+            try:
+                frame = self.graph.pull()
+            except (av.BlockingIOError, av.EOFError):
+                break
+            out.append((frame, *self.times.popleft()))
+        return out
+
+
 class VideoReader:
     def __init__(self, source: str, height: int | None = None, audio: bool = True,
                  width: int | None = None, span: tuple[int, int | None] | None = None):
@@ -147,6 +182,7 @@ class VideoReader:
         self.time_base = 1 / self.fps if self.constant_rate else self.video.time_base
         self.decoded = 0
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
+        self.deinterlacer: Deinterlacer | None = None  # made at the first interlaced frame
 
     @property
     def info(self) -> VideoInfo:
@@ -174,8 +210,8 @@ class VideoReader:
                     if packet.dts is not None:  # the demuxer's flush packets carry nothing
                         yield packet
                     continue
-                for frame in packet.decode():
-                    pts = first + self.decoded if self.constant_rate else timestamps(frame.pts, frame.dts)
+                for frame, pts, dts in self._progressive(packet):
+                    pts = first + self.decoded if self.constant_rate else timestamps(pts, dts)
                     if start is not None and pts < start:
                         continue  # before the span (the seek may land on an earlier keyframe)
                     if end is not None and pts >= end:
@@ -185,6 +221,17 @@ class VideoReader:
                     yield Frame(pixels, pts, self.time_base)
         except av.FFmpegError as exc:
             self.error = _reason(exc)
+
+    def _progressive(self, packet: av.Packet) -> Iterator[tuple[av.VideoFrame, int | None, int | None]]:
+        """The packet's frames with their pts and dts, deinterlaced from the first frame
+        flagged interlaced on (stylizing combed fields would paint the combing); the
+        stream's last, empty packet flushes the deinterlacer too."""
+        for frame in packet.decode():
+            if self.deinterlacer is None and frame.interlaced_frame:
+                self.deinterlacer = Deinterlacer(self.video)
+            yield from self.deinterlacer.push(frame) if self.deinterlacer else [(frame, frame.pts, frame.dts)]
+        if packet.size == 0 and self.deinterlacer is not None:
+            yield from self.deinterlacer.flush()
 
     def close(self) -> None:
         self.container.close()

@@ -160,6 +160,50 @@ def test_progress_bar_total_of_an_mkv_whose_audio_outlasts_its_video(checkpoint,
     assert code == 0 and "50/50" in err and "/51" not in err, err
 
 
+def combing(pictures: list[np.ndarray]) -> float:
+    """How much each line differs from the mean of its neighbours: the teeth of woven fields."""
+    lines = np.stack(pictures).astype(np.float64)
+    return float(np.abs(lines[:, 1:-1] - (lines[:, :-2] + lines[:, 2:]) / 2).mean())
+
+
+def test_interlaced_input_is_deinterlaced_and_said_and_progressive_input_untouched(checkpoint, tmp_path, capsys):
+    """Each frame weaves two fields a moment apart (a texture moving 6 pixels a field), encoded
+    interlaced by x264; bwdif blends them before the stylizer sees them, frame for frame."""
+    scene, count = make_texture(SIZE[0], SIZE[1] + 12 * 16, seed=3), 16
+    woven = []
+    for t in range(count):
+        top, bottom = (scene[:, 12 * t + shift:12 * t + shift + SIZE[1]] for shift in (0, 6))
+        frame = top.copy()
+        frame[1::2] = bottom[1::2]
+        woven.append(frame)
+    interlaced = tmp_path / "tff.mp4"
+    with av.open(str(interlaced), "w") as container:  # flagged and coded as interlaced
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = SIZE[1], SIZE[0], "yuv420p"
+        stream.options = {"crf": "10", "x264-params": "interlaced=1:tff=1"}
+        for index, pixels in enumerate(woven):
+            picture = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            picture.pts = index
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())
+    progressive = write_video(tmp_path / "progressive.mp4", woven, fps=25)
+
+    def seen(path: Path) -> tuple[list[np.ndarray], bool]:
+        reader = VideoReader(str(path))
+        pictures = [item.pixels for item in reader if not isinstance(item, av.Packet)]
+        reader.close()
+        return pictures, reader.deinterlacer is not None
+
+    deinterlaced, used = seen(interlaced)
+    untouched, not_used = seen(progressive)
+    assert used and not not_used and len(deinterlaced) == len(untouched) == count
+    assert combing(deinterlaced) < 0.6 * combing(untouched), (combing(deinterlaced), combing(untouched))
+    code, out, err = invoke(cli.main, capsys, [interlaced, "--engine", checkpoint, "--backend", "torch",
+                                                "-o", tmp_path / "out.mp4"])
+    assert code == 0 and "16 frames 64x48 at 25 fps, deinterlaced (bwdif)" in out, (out, err)
+    assert video_times(tmp_path / "out.mp4") == video_times(interlaced)
+
+
 # --- the process around the job ---------------------------------------------------------------
 
 VST_RUN = [sys.executable, "-c", "from vst.engine.cli import main; main()"]
