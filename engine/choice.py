@@ -9,8 +9,9 @@ torch's CUDA check where torch is installed.
                         onnxruntime (CPU)
   NAME.pt               torch on a CUDA GPU, else openvino, else             torch, openvino, onnxruntime
                         onnxruntime, else torch (CPU)
-  --style NAME          as NAME.pt; torch runs the shipped NAME.pt, the      torch, openvino, onnxruntime
-                        others the shipped NAME.onnx (no torch needed)
+  --style NAME          as NAME.pt, but ONNX Runtime with CUDA before      torch, openvino, onnxruntime
+                        OpenVINO where torch has no GPU; torch runs the
+                        shipped NAME.pt, the others NAME.onnx (no torch)
 """
 import importlib.util
 

@@ -28,6 +28,7 @@ from vst.core.cpu import usable_cores
 from vst.core.errors import CommandError, InputError
 from vst.core.files import remove_temporaries
 
+from .choice import installed
 from .runner import ModelSpec
 from .chunks import Chunk, can_chunk, chunk_settings, join_chunks, part_name, plan_chunks, remove_parts
 from .inputs import Task, plan_tasks
@@ -85,10 +86,11 @@ class StylizeWorker:
 
     def __init__(self, model: ModelSpec, cores: list[int] | None):
         if cores:
-            import torch
+            os.sched_setaffinity(0, cores)  # OpenVINO and ONNX Runtime size their pools from it
+            if installed("torch"):  # torch does not: its pool is set here
+                import torch
 
-            os.sched_setaffinity(0, cores)
-            torch.set_num_threads(len(cores))
+                torch.set_num_threads(len(cores))
         self.runner, self.error = None, None
         try:
             self.runner = model.open()

@@ -59,7 +59,7 @@ def run_pipeline(items: Iterable, submit: Callable[[np.ndarray], object],
     """Stylize every Frame of `items` (uint8 (H, W, 3) RGB) and write it; pass anything else
     (audio packets) to write_audio, in the same order. submit(frames (1, H, W, 3)) starts a
     frame and collect(its result) finishes it; up to `depth` frames are in flight (a
-    synchronous stylizer: submit returns the output, collect is the identity, depth 1).
+    synchronous runner: submit returns the output, collect is the identity, depth 1).
     compose(input, output) builds the written frame."""
     times = StageTimes()
     decoded, stylized = queue.Queue(QUEUE_FRAMES), queue.Queue(QUEUE_FRAMES)

@@ -7,7 +7,6 @@ from typing import Callable
 from vst.core.command import require_writable_folder
 from vst.core.errors import CommandError, InputError
 from vst.core.images import scale_to_height
-from vst.core.style_mix import StyleMix
 
 from .runner import Runner
 from .inputs import Task

@@ -175,7 +175,7 @@ def opened_runner(engine: Path | None, style: str | None, tell: Callable[[str], 
 
 def open_runner(engine: Path | None, style: str | None, backend: str = "auto",
                 mix: StyleMix = StyleMix()) -> Runner:
-    """--engine FILE or --style NAME (a shipped checkpoint) on `backend`: "auto" or one of
+    """--engine FILE or --style NAME (a shipped style: NAME.pt on torch, NAME.onnx on the others) on `backend`: "auto" or one of
     engine.choice.BACKENDS, as vst-run's --backend names them, with the style mix."""
     if style is not None:
         backend = choose_backend("style", f"--style {style}", backend)

@@ -1,6 +1,6 @@
 """`python -m vst.release.gallery`: the picture strips of the README and docs/ (JPEG for a
-page, PNG lossless), from shipped styles or
-checkpoints, each frame stylized in FP32 by the FrameModel every backend is checked against.
+page, PNG lossless), from shipped styles or checkpoints, each frame stylized in FP32 by the
+FrameModel every backend is checked against.
 
   style strip    the style image | an input frame | its stylized frame     (ship --gallery)
   mix strip      the input | strength 0.25 | 0.5 | 1 | preserve-color      (--mix)
@@ -99,7 +99,7 @@ def parse_heights(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--frame", type=click.Path(path_type=Path), default=REFERENCE_FRAME,
               help="The input frame [default: vst.core's reference frame].")
 def command(out, model, mix, before, after, heights, frame):
-    """Write a gallery strip PNG to OUT."""
+    """Write a gallery strip to OUT (JPEG or PNG, by its suffix)."""
     require_writable_folder(out)
     picture = read_image(frame)
     if mix == bool(before or after):

@@ -7,7 +7,8 @@ Writes into vst/styles/ (the styles/ folder of the repository):
   NAME.json   the model card: style image source and licence, the exact training command,
               the recipe or stage it was trained with (train.recipes) and its data, iterations, size, the losses at the end (mean of the last 50
               iterations of the training log), E_temporal and distances from vst-eval JSONs
-and, with --gallery, a strip PNG: the style image | an input frame | its stylized frame.
+and, with --gallery, a strip (JPEG or PNG, by its suffix): the style image | an input frame |
+its stylized frame.
 """
 import csv
 import json
@@ -78,7 +79,7 @@ def final_losses(log: Path, until: int | None = None) -> dict:
 
 
 def training_segments(rows: list[dict]) -> list[dict]:
-    """The log cut where its clock restarts: a run resumed in a later session (often on
+    """The log cut where its clock restarts: a run resumed later (often on
     another machine) logs seconds from its own start."""
     segments, first = [], 0
     for i in range(1, len(rows) + 1):

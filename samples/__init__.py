@@ -3,4 +3,3 @@ style image, so that the commands have real input on a fresh install."""
 from pathlib import Path
 
 SAMPLE_CLIP = Path(__file__).with_name("bigbuckbunny.mp4")   # 480x270, 25 fps, 132 frames, AAC
-SAMPLE_STYLE = Path(__file__).with_name("composition.jpg")

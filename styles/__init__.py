@@ -1,6 +1,7 @@
 """vst.styles: the trained stylizers that ship inside the package, so that `--style NAME`
 works on a fresh install. Beside this file: NAME.pt (a vst.core.checkpoint file without the
-optimizer state), NAME.onnx and NAME.json, the model card (written by vst.release.ship)."""
+optimizer state, for PyTorch and training), NAME.onnx (what OpenVINO and ONNX Runtime run),
+NAME.json, the model card, and NAME.jpg, a thumbnail (all written by vst.release.ship)."""
 import json
 from pathlib import Path
 

@@ -58,23 +58,23 @@ MODELS_ON = [("checkpoint", "torch"), ("checkpoint", "openvino"), ("checkpoint",
              ("onnx_model", "openvino"), ("onnx_model", "onnxruntime")]
 
 
-def model_on(request, engine: str, runtime: str) -> Path:
-    """The fixture `engine` (a .pt or .onnx), skipping where `runtime` is not installed."""
-    for module in NEEDS[runtime]:
+def model_on(request, engine: str, backend: str) -> Path:
+    """The fixture `engine` (a .pt or .onnx), skipping where `backend` is not installed."""
+    for module in NEEDS[backend]:
         pytest.importorskip(module)
     return request.getfixturevalue(engine)
 
 
-@pytest.mark.parametrize("engine,runtime", MODELS_ON)
-def test_backends_keep_frames_fps_duration_and_audio(engine, runtime, request, tmp_path, capsys):
-    model = model_on(request, engine, runtime)
+@pytest.mark.parametrize("engine,backend", MODELS_ON)
+def test_backends_keep_frames_fps_duration_and_audio(engine, backend, request, tmp_path, capsys):
+    model = model_on(request, engine, backend)
     source = clip(tmp_path, "in.mp4")
-    code, out, err = run(capsys, [source, "--engine", model, "--backend", runtime, "-o", tmp_path / "out.mp4"])
+    code, out, err = run(capsys, [source, "--engine", model, "--backend", backend, "-o", tmp_path / "out.mp4"])
     assert code == 0, err
     result = assert_same_timing(source, tmp_path / "out.mp4")
     assert result["audio"] == ["aac"] and result["size"] == (64, 48)
     assert np.abs(result["pixels"].astype(int) - probe(source)["pixels"]).mean() > 5
-    assert "12 frames 64x48 at 10 fps, audio copied (aac)" in out and f"({NAMES[runtime]}" in out
+    assert "12 frames 64x48 at 10 fps, audio copied (aac)" in out and f"({NAMES[backend]}" in out
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +87,11 @@ def pytorch_output(checkpoint, tmp_path_factory) -> tuple[Path, np.ndarray]:
     return source, probe(folder / "torch.mp4")["pixels"]
 
 
-@pytest.mark.parametrize("engine,runtime", MODELS_ON[1:])
-def test_backends_agree_with_pytorch(engine, runtime, request, pytorch_output, tmp_path, capsys):
-    model = model_on(request, engine, runtime)
+@pytest.mark.parametrize("engine,backend", MODELS_ON[1:])
+def test_backends_agree_with_pytorch(engine, backend, request, pytorch_output, tmp_path, capsys):
+    model = model_on(request, engine, backend)
     source, expected = pytorch_output
-    assert run(capsys, [source, "--engine", model, "--backend", runtime, "--crf", "0", "-o", tmp_path / "o.mp4"])[0] == 0
+    assert run(capsys, [source, "--engine", model, "--backend", backend, "--crf", "0", "-o", tmp_path / "o.mp4"])[0] == 0
     assert np.abs(probe(tmp_path / "o.mp4")["pixels"].astype(int) - expected).mean() < 1.0
 
 
@@ -136,19 +136,19 @@ def test_real_clips(shared_data, checkpoint, tmp_path, capsys):
         assert probe(tmp_path / "o.mp4")["frames"] == 8
 
 
-@pytest.mark.parametrize("runtime", ["auto", "openvino", "torch"])
-def test_the_shipped_sample_through_the_shipped_style(runtime, tmp_path, capsys):
+@pytest.mark.parametrize("backend", ["auto", "openvino", "torch"])
+def test_the_shipped_sample_through_the_shipped_style(backend, tmp_path, capsys):
     from vst.engine.choice import auto_backend
 
-    for module in NEEDS.get(runtime, ()):
+    for module in NEEDS.get(backend, ()):
         pytest.importorskip(module)
-    code, out, err = run(capsys, [SAMPLE, "--style", "candy", "--backend", runtime, "--max-frames", "10",
+    code, out, err = run(capsys, [SAMPLE, "--style", "candy", "--backend", backend, "--max-frames", "10",
                                   "-o", tmp_path / "o.mp4"])
     assert code == 0, err
     result, source = probe(tmp_path / "o.mp4"), probe(SAMPLE)
     assert result["frames"] == 10 and result["audio"] == ["aac"] and result["size"] == (480, 270)
     assert result["times"] == pytest.approx(source["times"][:10], abs=1e-3)
-    assert f"({NAMES[auto_backend('checkpoint') if runtime == 'auto' else runtime]}" in out
+    assert f"({NAMES[auto_backend('style') if backend == 'auto' else backend]}" in out
 
 
 def test_auto_picks_the_fastest_backend_installed(monkeypatch):

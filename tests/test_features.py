@@ -70,12 +70,12 @@ ON = [("checkpoint", "torch"), ("checkpoint", "openvino"), ("checkpoint", "onnxr
       ("onnx_model", "onnxruntime"), ("onnx_model", "openvino")]
 
 
-@pytest.mark.parametrize("model,runtime", ON)
-def test_every_backend_mixes_alike(model, runtime, request):
-    pytest.importorskip({"torch": "torch", "openvino": "openvino", "onnxruntime": "onnxruntime"}[runtime])
+@pytest.mark.parametrize("model,backend", ON)
+def test_every_backend_mixes_alike(model, backend, request):
+    pytest.importorskip({"torch": "torch", "openvino": "openvino", "onnxruntime": "onnxruntime"}[backend])
     path = request.getfixturevalue(model)
     checkpoint = request.getfixturevalue("checkpoint")
-    with vst.load(path, backend=runtime, strength=MIX.strength, preserve_color=MIX.preserve_color) as stylizer:
+    with vst.load(path, backend=backend, strength=MIX.strength, preserve_color=MIX.preserve_color) as stylizer:
         got = stylizer(FRAME).astype(int)
     assert np.abs(got - reference(checkpoint, MIX)).mean() < 1.0  # BF16 where the CPU has it
 

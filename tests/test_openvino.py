@@ -1,4 +1,4 @@
-"""The OpenVINO stylizer: parity with ONNX Runtime at odd sizes from both of its graph sources
+"""OpenVinoRunner: parity with ONNX Runtime at odd sizes from both of its graph sources
 (the exported ONNX and the PyTorch model), one compiled model per frame size, BF16 where
 OpenVINO reports it, and the precision gate's fallback to FP32."""
 import numpy as np

@@ -95,7 +95,7 @@ def test_the_temporal_loss_cuts_flicker_on_every_clip():
 # sets of clips where the shipped pair is known to miss STYLE_RATIO, with why
 STYLE_RATIO_MISSED = {"held-out": "2.2x: on these clips the flicker bar needs far less texture than the "
                                   "twin's, and the flicker bar is the one kept; docs/training.md, 'The stable "
-                                  "floor' and 'Decision on the held-out style target'"}
+                                  "floor' and 'The held-out style target'"}
 
 
 @pytest.mark.parametrize("set_name", [pytest.param(set_name, marks=pytest.mark.xfail(
@@ -114,7 +114,7 @@ def test_less_flicker_does_not_come_from_less_style(set_name):
 # style distance, mean over each set of clips, at most this times the baseline's
 BEFORE = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "release" / "before"
 STYLE_GAIN = 0.75
-# (style, set) pairs known to miss it, with why (none now)
+# (style, set) pairs known to miss it, with why (none)
 STYLE_GAIN_MISSED: dict[tuple[str, str], str] = {}
 
 
@@ -136,7 +136,7 @@ def test_each_style_is_more_stylized_than_the_model_it_replaced(name, set_name):
     assert ratio <= STYLE_GAIN, ratio
 
 
-# gothic's stage gothic_g2 (more style, the grid term) against its own per-frame twin,
+# gothic's stage gothic_g2l2000 (more style, the grid term) against its own per-frame twin,
 # gothic_no_temporal_g2 (the same stage at lambda 0, not shipped), and against the gothic it
 # was fine-tuned from, which read as little more than a colour tint: their vst-eval rows on the
 # card's clips, committed in benchmarks/results/release/after/
@@ -171,7 +171,7 @@ def test_gothic_reads_as_gothic():
 # 0.22-0.46 (worst clip), the deconv ones whose dot grid shows 0.74-0.85 (faint, seen at 4x
 # zoom) to 3.55 (the 300-iteration starry_night).
 GRID_LIMIT = 0.5
-GRID_MISSED: dict[str, str] = {}  # styles known to miss the grid bar, with why (none now)
+GRID_MISSED: dict[str, str] = {}  # styles known to miss the grid bar, with why (none)
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(

