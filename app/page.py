@@ -66,8 +66,9 @@ def build_page(runners: Runners, results: Path, keep_seconds: int) -> gr.Blocks:
             out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results, on_frame)
         except CommandError as exc:
             raise gr.Error(str(exc)) from None
+        video, image = (None, str(out)) if media.is_image else (str(out), None)
         shown = None if media.is_image else str(media.path)
-        return shown, str(out), str(out), line.replace(str(out), out.name)  # no server paths on the page
+        return shown, video, image, str(out), line.replace(str(out), out.name)  # no server paths on the page
 
     with gr.Blocks(title="vst: neural style transfer for video", delete_cache=(60, keep_seconds)) as page:
         source = gr.State(None)
@@ -96,6 +97,7 @@ def build_page(runners: Runners, results: Path, keep_seconds: int) -> gr.Blocks:
         with gr.Row():
             before = gr.Video(label="Input", interactive=False, elem_id="input-video")
             after = gr.Video(label="Output", interactive=False, elem_id="output-video")
+            after_image = gr.Image(label="Output image", interactive=False, elem_id="output-image")
         download = gr.File(label="Download", interactive=False, elem_id="download")
         summary = gr.Markdown(elem_id="summary")
 
@@ -115,6 +117,6 @@ def build_page(runners: Runners, results: Path, keep_seconds: int) -> gr.Blocks:
             control.change(preview, shown, [original, stylized], show_progress="hidden", trigger_mode="always_last",
                            api_name="frame" if control is strength else None,
                            **({} if control is strength else hidden))
-        go.click(stylize, [source, style, strength, preserve, height, crf], [before, after, download, summary],
+        go.click(stylize, [source, style, strength, preserve, height, crf], [before, after, after_image, download, summary],
                  concurrency_limit=1, concurrency_id="render", api_name="stylize")
     return page

@@ -76,11 +76,16 @@ def test_the_api_previews_stylizes_and_survives_a_bad_upload(app, tmp_path):
     assert time.monotonic() - started < 10  # the page's figure: 0.2-0.3 s each, timed in docs/app.md
     assert Path(half).read_bytes() != Path(full).read_bytes()
     client.predict("mosaic", api_name="/style")
-    before, after, download, summary = client.predict(1.0, False, None, 18, api_name="/stylize")
+    before, after, image, download, summary = client.predict(1.0, False, 0, 18, api_name="/stylize")
     assert "bigbuckbunny.mosaic.mp4: 132 frames 480x270" in summary and "audio copied" in summary
     assert str(work) not in summary
     count, seconds = frames_and_seconds(Path(download))
     assert count == 132 and seconds == pytest.approx(frames_and_seconds(SAMPLE_CLIP)[1], abs=0.05)
+    assert image is None
+    client.predict(handle_file(str(SAMPLE_CLIP.with_name("composition.jpg"))), api_name="/load")
+    before, after, image, download, summary = client.predict(0.5, True, 0, 18, api_name="/stylize")
+    assert before is None and after is None and Path(image).suffix == ".jpg"
+    assert "composition.mosaic.jpg: 384x384" in summary
 
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="no Chromium here (apt-get install chromium chromium-driver)")
