@@ -5,6 +5,7 @@ file as vst-run would, with a progress bar, and get it back beside the input.
 Every error a user can cause (a file that is not media, a clip with no video) shows as a
 message on the page; the server goes on. Paths come only from Gradio's own upload folder or
 the app's: the browser never names a file."""
+from contextlib import contextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -19,6 +20,7 @@ from .preview import Media, Previewer, Runners
 from .render import render
 
 DEFAULT_STYLE = "candy"
+NO_INPUT = "Upload a video or an image first, or take the sample clip."
 
 
 def style_gallery() -> list[tuple[str, str]]:
@@ -26,11 +28,11 @@ def style_gallery() -> list[tuple[str, str]]:
     return [(str(STYLES / f"{name}.jpg"), describe_style(name)) for name in shipped_styles()]
 
 
-def checked(path: str | None) -> Media:
-    if not path:
-        raise gr.Error("Upload a video or an image first, or take the sample clip.")
+@contextmanager
+def on_the_page():
+    """vst's errors for a user (bad input, a job that failed) as a message on the page."""
     try:
-        return Media.probe(Path(path))
+        yield
     except CommandError as exc:
         raise gr.Error(str(exc)) from None
 
@@ -40,21 +42,24 @@ def build_page(runners: Runners, results: Path, keep_seconds: int) -> gr.Blocks:
     previewer = Previewer(runners)
 
     def load(path: str | None):
-        media = checked(path)
+        """The upload checked once: the page keeps the Media it probed."""
+        if not path:
+            raise gr.Error(NO_INPUT)
+        with on_the_page():
+            media = Media.probe(Path(path))
         seconds = gr.update(maximum=max(media.duration, 0.01), value=0, interactive=not media.is_image)
-        return str(media.path), seconds, f"**{media.path.name}**: " + (
+        return media, seconds, f"**{media.path.name}**: " + (
             "an image" if media.is_image else f"a video, {media.duration:.1f} s")
 
-    def preview(path, seconds, style, strength, preserve):
-        if not path:
+    def preview(media: Media | None, seconds, style, strength, preserve):
+        if media is None:
             return None, None
-        try:
-            return previewer(checked(path), seconds, style, StyleMix(strength, preserve))
-        except CommandError as exc:
-            raise gr.Error(str(exc)) from None
+        with on_the_page():
+            return previewer(media, seconds, style, StyleMix(strength, preserve))
 
-    def stylize(path, style, strength, preserve, height, crf, progress=gr.Progress()):
-        media = checked(path)
+    def stylize(media: Media | None, style, strength, preserve, height, crf, progress=gr.Progress()):
+        if media is None:
+            raise gr.Error(NO_INPUT)
         total, done = media.frames or 0, [0]
 
         def on_frame():
@@ -62,13 +67,12 @@ def build_page(runners: Runners, results: Path, keep_seconds: int) -> gr.Blocks:
             progress((done[0], total or None), desc=f"stylizing with {style}", unit="frames")
 
         settings = VideoSettings(crf=int(crf), height=int(height) if height else None)
-        try:
+        with on_the_page():
             out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results, on_frame)
-        except CommandError as exc:
-            raise gr.Error(str(exc)) from None
-        video, image = (None, str(out)) if media.is_image else (str(out), None)
-        shown = None if media.is_image else str(media.path)
-        return shown, video, image, str(out), line.replace(str(out), out.name)  # no server paths on the page
+        summary = line.replace(str(out), out.name)  # no server paths on the page
+        if media.is_image:
+            return None, None, str(out), str(out), summary
+        return str(media.path), str(out), None, str(out), summary
 
     with gr.Blocks(title="vst: neural style transfer for video", delete_cache=(60, keep_seconds)) as page:
         source = gr.State(None)

@@ -64,8 +64,10 @@ class Media:
 
 
 class Runners:
-    """One opened model per (style, mix), kept for the app's life: opening one compiles it and
-    runs the precision gate (about a second on a CPU), running it takes milliseconds."""
+    """Opened models: opening one compiles it and runs the precision gate (about a second on
+    a CPU), running it takes milliseconds. Each style's plain model (the previews) is kept
+    for the app's life; of the models with a mix in the graph (renders) only the last one, so
+    that a server trying many strengths does not keep a model for each."""
 
     def __init__(self):
         self.opened: dict[tuple[str, StyleMix], Runner] = {}
@@ -74,6 +76,9 @@ class Runners:
     def get(self, style: str, mix: StyleMix = StyleMix()) -> Runner:
         with self.lock:
             if (style, mix) not in self.opened:
+                if not mix.is_plain:
+                    for key in [key for key in self.opened if not key[1].is_plain]:
+                        self.opened.pop(key).close()
                 self.opened[style, mix] = open_runner(None, style, mix=mix)
             return self.opened[style, mix]
 

@@ -87,16 +87,11 @@ def onnx_on_onnxruntime(path: Path, mix: StyleMix) -> Runner:
 
 def checkpoint_on_onnxruntime(path: Path, mix: StyleMix) -> Runner:
     """The checkpoint's FrameModel (FP32, with the mix) as ONNX in memory, on ONNX Runtime."""
-    import torch
-
     from vst.core.checkpoint import Checkpoint
-    from vst.core.frame_io import INPUT_NAME, OUTPUT_NAME
-    from vst.core.frame_model import frame_model
-    from vst.core.onnx_graph import EXAMPLE_SHAPE, OPSET, torch_to_onnx
+    from vst.core.onnx_graph import OPSET, stylizer_to_onnx
 
     checkpoint = Checkpoint.load(path)
-    proto = torch_to_onnx(frame_model(checkpoint.stylizer, "fp32", mix),
-                          (torch.zeros(EXAMPLE_SHAPE, dtype=torch.uint8),), OPSET, [INPUT_NAME], OUTPUT_NAME)
+    proto = stylizer_to_onnx(checkpoint.stylizer, "fp32", mix, OPSET)
     return onnx_model_on_onnxruntime(proto.SerializeToString(), checkpoint.style)
 
 

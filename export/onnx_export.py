@@ -9,10 +9,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from vst.core.frame_io import INPUT_NAME, OUTPUT_NAME
 from vst.core.frame_model import frame_model
 from vst.core.metadata import ArtifactMetadata, set_onnx_metadata
-from vst.core.onnx_graph import EXAMPLE_SHAPE, torch_to_onnx
+from vst.core.onnx_graph import stylizer_to_onnx
 from vst.core.quality import reference_frame
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
@@ -28,9 +27,7 @@ def export_onnx(stylizer: Stylizer, metadata: ArtifactMetadata) -> bytes:
     check it before it appears on disk."""
     import onnx
 
-    model = frame_model(stylizer, metadata.precision, metadata.style_mix)
-    proto = torch_to_onnx(model, (torch.zeros(EXAMPLE_SHAPE, dtype=torch.uint8),), metadata.opset,
-                          [INPUT_NAME], OUTPUT_NAME)
+    proto = stylizer_to_onnx(stylizer, metadata.precision, metadata.style_mix, metadata.opset)
     onnx.checker.check_model(proto, full_check=True)
     set_onnx_metadata(proto, metadata)
     return proto.SerializeToString()
