@@ -17,12 +17,13 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
             output: str | Path | None = None, backend: str = "auto", strength: float = 1.0,
             preserve_color: bool = False, codec: str = "auto", crf: int = 18, preset: str = "medium",
             height: int | None = None, max_frames: int | None = None, side_by_side: bool = False,
-            audio: bool = True, progress: bool = True, workers: int = 1, ray_address: str | None = None,
+            audio: bool = True, subtitles: bool = True, progress: bool = True, workers: int = 1, ray_address: str | None = None,
             chunk_seconds: float | None = None) -> list[Path]:
     """Stylize a video, an image, a folder of them (or a list of any of these) as vst-run
     does with the same options; returns the files written. Raises vst.core.errors.InputError
     for bad input, and CommandError when an input of several fails (after the others); a
-    video written in part (truncated input) is a warning (warnings.warn)."""
+    video written in part (truncated input), or an input stream left out of its output, is a
+    warning (warnings.warn)."""
     import warnings
 
     from vst.core.errors import CommandError, InputError
@@ -36,7 +37,7 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
         raise InputError("give one of engine=FILE or style=NAME")
     sources = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(source) for source in inputs]
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
-                             side_by_side=side_by_side, audio=audio)
+                             side_by_side=side_by_side, audio=audio, subtitles=subtitles)
     model = ModelSpec(None if engine is None else Path(engine), style, backend, StyleMix(strength, preserve_color))
     outcomes = stylize_inputs(sources, None if output is None else Path(output), model, settings,
                               Scaling(workers, ray_address, chunk_seconds), lambda line: None,
@@ -44,6 +45,8 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
     for outcome in outcomes:
         if outcome.error and outcome.line:
             warnings.warn(str(outcome.error), stacklevel=2)
+        for note in outcome.notes:
+            warnings.warn(note, stacklevel=2)
     failed = [str(outcome.error) for outcome in outcomes if outcome.error and not outcome.line]
     if failed:
         raise CommandError("; ".join(failed))

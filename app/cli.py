@@ -1,7 +1,7 @@
 """`vst-app`: the page (app.page) served on this machine. It binds 127.0.0.1 unless told
-otherwise and makes no public link unless asked. Uploads and results live in one temporary
-folder, cleaned of files older than --keep-minutes while it runs and removed when it stops
-(Ctrl-C, SIGTERM)."""
+otherwise and makes no public link unless asked. Uploads, results and trainings live in one
+temporary folder, cleaned of files older than --keep-minutes while it runs and removed when it
+stops (Ctrl-C, SIGTERM), after any training it started has stopped."""
 import os
 import shutil
 import tempfile
@@ -28,14 +28,16 @@ UPLOAD_LIMIT = "500mb"
               help="Uploads and results older than this are deleted while the app runs.")
 @click.option("--share", is_flag=True, help="Also make a public gradio.live link (off by default).")
 def command(host, port, max_upload, keep_minutes, share):
-    """Serve a local page to try the shipped styles on a video or an image and stylize it."""
+    """Serve a local page to try the shipped styles on a video or an image and stylize it, and to
+    train a style of your own."""
     work = Path(tempfile.mkdtemp(prefix="vst-app-"))
     os.environ["GRADIO_TEMP_DIR"] = str(work / "uploads")  # where Gradio keeps uploads and served files
     from .page import build_page
     from .preview import Runners
+    from .training import Trainings
 
-    runners, results = Runners(), work / "results"
-    page = build_page(runners, results, keep_minutes * 60)
+    runners, trainings, results = Runners(), Trainings(), work / "results"
+    page = build_page(runners, trainings, results, keep_minutes * 60)
     # the first preview of a style opens its model (about a second): open them all meanwhile
     threading.Thread(target=lambda: [runners.get(style) for style in shipped_styles()], daemon=True).start()
     threading.Thread(target=remove_old, args=(results, keep_minutes * 60), daemon=True).start()
@@ -49,6 +51,7 @@ def command(host, port, max_upload, keep_minutes, share):
         threading.Event().wait()
     finally:
         page.close()
+        trainings.close()
         runners.close()
         shutil.rmtree(work, ignore_errors=True)
 

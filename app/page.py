@@ -1,10 +1,13 @@
-"""vst-app's page (Gradio): upload a video or an image, or take the sample clip; pick a shipped
-style from its thumbnail; tune strength and colour on a preview frame; then stylize the whole
-file as vst-run would, with a progress bar, and get it back beside the input.
+"""vst-app's page (Gradio). "Stylize": upload a video or an image, or take the sample clip;
+pick a shipped style from its thumbnail; tune strength and colour on a preview frame; then
+stylize the whole file as vst-run would, with a progress bar, and get it back beside the input.
+"Train a style": the quick recipe on an uploaded style image, with its progress and preview,
+then the model to download.
 
 Every error a user can cause (a file that is not media, a clip with no video) shows as a
 message on the page; the server goes on. Paths come only from Gradio's own upload folder or
 the app's: the browser never names a file."""
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,9 +21,11 @@ from vst.styles import STYLES, describe_style, shipped_styles
 
 from .preview import Media, Previewer, Runners
 from .render import render
+from .training import Trainings, missing_extra
 
 DEFAULT_STYLE = "candy"
 NO_INPUT = "Upload a video or an image first, or take the sample clip."
+POLL_SECONDS = 2  # how often a training's progress and preview are shown again
 
 
 def style_gallery() -> list[tuple[str, str]]:
@@ -37,7 +42,17 @@ def on_the_page():
         raise gr.Error(str(exc)) from None
 
 
-def build_page(runners: Runners, results: Path, keep_seconds: int) -> gr.Blocks:
+def build_page(runners: Runners, trainings: Trainings, results: Path, keep_seconds: int) -> gr.Blocks:
+    with gr.Blocks(title="vst: neural style transfer for video", delete_cache=(60, keep_seconds)) as page:
+        gr.Markdown("# vst")
+        with gr.Tab("Stylize"):
+            stylize_tab(runners, results)
+        with gr.Tab("Train a style"):
+            train_tab(trainings, results)
+    return page
+
+
+def stylize_tab(runners: Runners, results: Path) -> None:
     styles = shipped_styles()
     previewer = Previewer(runners)
 
@@ -74,53 +89,95 @@ def build_page(runners: Runners, results: Path, keep_seconds: int) -> gr.Blocks:
             return None, None, str(out), str(out), summary
         return str(media.path), str(out), None, str(out), summary
 
-    with gr.Blocks(title="vst: neural style transfer for video", delete_cache=(60, keep_seconds)) as page:
-        source = gr.State(None)
-        style = gr.State(DEFAULT_STYLE)
-        gr.Markdown("# vst\nStylize a video or an image with a shipped style: pick one, tune it on "
-                    "a preview frame, then stylize the whole file (audio kept).")
-        with gr.Row():
-            upload = gr.File(label="Video or image", file_types=["video", "image"], elem_id="upload")
-            with gr.Column():
-                sample = gr.Button("Use the sample clip", elem_id="sample")
-                about = gr.Markdown(elem_id="about")
-        gallery = gr.Gallery(style_gallery(), label="Style", columns=len(styles), height=240,
-                             selected_index=styles.index(DEFAULT_STYLE), allow_preview=False,
-                             elem_id="styles")
-        with gr.Row():
-            strength = gr.Slider(0, 1, 1, step=0.05, label="Strength", elem_id="strength")
-            preserve = gr.Checkbox(label="Keep the input's colours", elem_id="preserve")
-            seconds = gr.Slider(0, 1, 0, step=0.1, label="Preview at (seconds)", elem_id="seconds")
-        with gr.Row():
-            original = gr.Image(label="Input frame", interactive=False, elem_id="original")
-            stylized = gr.Image(label="Preview", interactive=False, elem_id="preview")
-        with gr.Row():
-            height = gr.Number(0, label="Height in pixels (0: the input's)", precision=0, minimum=0, elem_id="height")
-            crf = gr.Slider(0, 51, 18, step=1, label="Quality (x264 CRF; lower is better)", elem_id="crf")
-        go = gr.Button("Stylize", variant="primary", elem_id="stylize")
-        with gr.Row():
-            before = gr.Video(label="Input", interactive=False, elem_id="input-video")
-            after = gr.Video(label="Output", interactive=False, elem_id="output-video")
-            after_image = gr.Image(label="Output image", interactive=False, elem_id="output-image")
-        download = gr.File(label="Download", interactive=False, elem_id="download")
-        summary = gr.Markdown(elem_id="summary")
+    source = gr.State(None)
+    style = gr.State(DEFAULT_STYLE)
+    gr.Markdown("Stylize a video or an image with a shipped style: pick one, tune it on a preview "
+                "frame, then stylize the whole file (audio and subtitles kept).")
+    with gr.Row():
+        upload = gr.File(label="Video or image", file_types=["video", "image"], elem_id="upload")
+        with gr.Column():
+            sample = gr.Button("Use the sample clip", elem_id="sample")
+            about = gr.Markdown(elem_id="about")
+    gallery = gr.Gallery(style_gallery(), label="Style", columns=len(styles), height=240,
+                         selected_index=styles.index(DEFAULT_STYLE), allow_preview=False,
+                         elem_id="styles")
+    with gr.Row():
+        strength = gr.Slider(0, 1, 1, step=0.05, label="Strength", elem_id="strength")
+        preserve = gr.Checkbox(label="Keep the input's colours", elem_id="preserve")
+        seconds = gr.Slider(0, 1, 0, step=0.1, label="Preview at (seconds)", elem_id="seconds")
+    with gr.Row():
+        original = gr.Image(label="Input frame", interactive=False, elem_id="original")
+        stylized = gr.Image(label="Preview", interactive=False, elem_id="preview")
+    with gr.Row():
+        height = gr.Number(0, label="Height in pixels (0: the input's)", precision=0, minimum=0, elem_id="height")
+        crf = gr.Slider(0, 51, 18, step=1, label="Quality (x264 CRF; lower is better)", elem_id="crf")
+    go = gr.Button("Stylize", variant="primary", elem_id="stylize")
+    with gr.Row():
+        before = gr.Video(label="Input", interactive=False, elem_id="input-video")
+        after = gr.Video(label="Output", interactive=False, elem_id="output-video")
+        after_image = gr.Image(label="Output image", interactive=False, elem_id="output-image")
+    download = gr.File(label="Download", interactive=False, elem_id="download")
+    summary = gr.Markdown(elem_id="summary")
 
-        shown = [source, seconds, style, strength, preserve]
-        hidden = {"api_visibility": "private"}  # steps of the page; the API names one of each
-        upload.upload(load, upload, [source, seconds, about], api_name="load").then(
-            preview, shown, [original, stylized], **hidden)
-        sample.click(lambda: load(str(SAMPLE_CLIP)), None, [source, seconds, about], api_name="sample").then(
-            preview, shown, [original, stylized], **hidden)
+    shown = [source, seconds, style, strength, preserve]
+    hidden = {"api_visibility": "private"}  # steps of the page; the API names one of each
+    upload.upload(load, upload, [source, seconds, about], api_name="load").then(
+        preview, shown, [original, stylized], **hidden)
+    sample.click(lambda: load(str(SAMPLE_CLIP)), None, [source, seconds, about], api_name="sample").then(
+        preview, shown, [original, stylized], **hidden)
 
-        def pick(event: gr.SelectData):
-            return styles[event.index]
-        gallery.select(pick, None, style, **hidden).then(preview, shown, [original, stylized], **hidden)
-        style_name = gr.Dropdown(styles, value=DEFAULT_STYLE, visible=False)  # the API's way to pick
-        style_name.change(lambda name: name, style_name, style, api_name="style")
-        for control in (strength, preserve, seconds):
-            control.change(preview, shown, [original, stylized], show_progress="hidden", trigger_mode="always_last",
-                           api_name="frame" if control is strength else None,
-                           **({} if control is strength else hidden))
-        go.click(stylize, [source, style, strength, preserve, height, crf], [before, after, after_image, download, summary],
-                 concurrency_limit=1, concurrency_id="render", api_name="stylize")
-    return page
+    def pick(event: gr.SelectData):
+        return styles[event.index]
+    gallery.select(pick, None, style, **hidden).then(preview, shown, [original, stylized], **hidden)
+    style_name = gr.Dropdown(styles, value=DEFAULT_STYLE, visible=False)  # the API's way to pick
+    style_name.change(lambda name: name, style_name, style, api_name="style")
+    for control in (strength, preserve, seconds):
+        control.change(preview, shown, [original, stylized], show_progress="hidden", trigger_mode="always_last",
+                       api_name="frame" if control is strength else None,
+                       **({} if control is strength else hidden))
+    go.click(stylize, [source, style, strength, preserve, height, crf], [before, after, after_image, download, summary],
+             concurrency_limit=1, concurrency_id="render", api_name="stylize")
+
+
+def train_tab(trainings: Trainings, results: Path) -> None:
+    why_not = missing_extra()
+
+    def train(style_image: str | None, data: list[str] | None, iterations):
+        """Progress lines and the preview while it trains, then the model and its card."""
+        if not style_image:
+            raise gr.Error("Upload a style image first.")
+        with on_the_page():
+            run = trainings.start(Path(style_image), [Path(path) for path in data or [SAMPLE_CLIP]], results,
+                                  int(iterations) or None)
+        try:
+            while run.running():
+                state = run.state()
+                yield state.describe(), state.preview and str(state.preview), None
+                time.sleep(POLL_SECONDS)
+            with on_the_page():
+                made = run.finish()
+        finally:
+            run.stop()  # the page went away: vst-train saves the model so far
+        state = run.state()
+        yield (f"Trained {state.iteration} iterations in {state.seconds / 60:.1f} min. Download "
+               f"**{made[0].name}** and run it: `vst-run VIDEO --engine {made[0].name}`",
+               state.preview and str(state.preview), [str(path) for path in made])
+
+    gr.Markdown("Train a model of your own style image in minutes on this CPU: vst-train's quick recipe "
+                "starts from a shipped model and learns from your photos or clips (the sample clip if you "
+                "give none). Stop keeps the model trained so far."
+                + (f"\n\n**{why_not}**" if why_not else ""))
+    with gr.Row():
+        style_image = gr.Image(label="Style image", type="filepath", elem_id="train-style")
+        data = gr.File(label="Photos or clips (optional)", file_count="multiple", file_types=["image", "video"],
+                       elem_id="train-data")
+    iterations = gr.Number(0, precision=0, minimum=0, visible=False)  # 0: the recipe's; tests give fewer
+    with gr.Row():
+        start = gr.Button("Train", variant="primary", interactive=why_not is None, elem_id="train")
+        stop = gr.Button("Stop", elem_id="train-stop")
+    status = gr.Markdown(elem_id="train-status")
+    preview = gr.Image(label="Training preview: input | stylized", interactive=False, elem_id="train-preview")
+    model = gr.File(label="Model and its card", file_count="multiple", interactive=False, elem_id="train-model")
+    start.click(train, [style_image, data, iterations], [status, preview, model],
+                concurrency_limit=1, concurrency_id="train", api_name="train")
+    stop.click(trainings.stop_latest, None, None, api_name="stop_training")

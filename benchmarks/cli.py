@@ -53,16 +53,20 @@ def parse_list(choices: list[str]):
 @click.option("--scaling", multiple=True, help="Time these videos (repeat it) as a batch, and the first one "
               "cut into chunks, on each of --workers (with --engine or --style; needs vst[cluster]).")
 @click.option("--workers", default="1,2", show_default=True, help="With --scaling: the worker counts.")
+@click.option("--profile", "profile_sizes", help="Per-layer profile of the default path (--style's ONNX on OpenVINO, "
+              "default candy) at these comma-separated sizes, e.g. 1024x436,1280x720,1920x1080 (--frames runs each, default 20).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
 def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, backend, height,
-            max_frames, strength, preserve_color, scaling, workers, json_path, plot):
+            max_frames, strength, preserve_color, scaling, workers, profile_sizes, json_path, plot):
     """Time the stylizers: Res48 vs Res128 per frame on each backend (default), or a whole
     video end to end (--video with --engine or --style)."""
     for path in filter(None, (json_path, plot)):
         require_writable_folder(path)
-    if video is None and not scaling and (engine or style or backend != "auto" or height or max_frames):
-        raise InputError("--engine, --style, --backend, --height and --max-frames go with --video or --scaling")
+    if video is None and not scaling and (engine or (style and not profile_sizes) or backend != "auto" or height
+                                          or max_frames):
+        raise InputError("--engine, --style, --backend, --height and --max-frames go with --video or --scaling "
+                         "(--style with --profile too)")
     if video is not None and plot:
         raise InputError("--plot charts the stylize-only timing; drop --video for it")
     if plot:
@@ -72,7 +76,9 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
             raise InputError("--plot needs matplotlib: pip install 'vst[bench]'") from None
     command_line = click.get_current_context().obj
     mix = StyleMix(strength, preserve_color)
-    if scaling:
+    if profile_sizes:
+        bench_profile(profile_sizes, style or "candy", frames or 20, json_path, command_line)
+    elif scaling:
         bench_workers(list(scaling), engine, style, backend, height, max_frames, mix, workers, json_path,
                       command_line)
     elif video is not None:
@@ -112,6 +118,28 @@ def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, mix, j
         report.write_plot(plot, results, machine)
     if not ran:
         raise CommandError("none of the chosen backends can run here (reasons in the table)")
+
+
+def bench_profile(sizes: str, style: str, runs: int, json_path, command_line):
+    from . import report
+    from .machine import machine_facts, measure_peak
+    from .profile import profile_style, profile_tables
+
+    try:
+        shapes = [parse_resolution(None, None, size.strip()) for size in sizes.split(",")]
+    except click.BadParameter as exc:
+        raise InputError(f"--profile {sizes!r}: {exc.message}") from None
+    machine, peak = machine_facts(), measure_peak("cpu")
+    profiles = profile_style(style, shapes, runs)
+    flops = peak.flops.get(profiles[0].precision, peak.flops["fp32"])
+    click.echo(f"Profile of --style {style} on OpenVINO (what vst-run runs on this CPU), OpenVINO's performance "
+               f"counters, median of {runs} runs per node\nmachine: {machine.describe()}\n"
+               f"{report.peaks_line({'cpu': peak})}\n")
+    click.echo(profile_tables(profiles, flops))
+    if json_path:
+        report.write_json(json_path, {"tool": "vst-bench", "mode": "profile", "command": command_line,
+                                      "machine": machine.as_record(), "peak": peak.as_record(), "style": style,
+                                      "profiles": [p.as_record(flops) for p in profiles]})
 
 
 def bench_end_to_end(video, engine, style, backend, height, max_frames, frames, warmup, mix, json_path,

@@ -4,7 +4,7 @@ chunks joined back by stream copy into the file one worker would write.
 The network works frame by frame, so a chunk border cannot change a frame: each chunk
 decodes from its keyframe, keeps the frames whose timestamps lie in its span, and encodes
 them at those timestamps. The join copies the chunks' packets in order, and the input's
-audio as one worker copies it (held until the video reaches it, cut at --max-frames).
+audio and subtitles as one worker carries them (held until the video reaches them, cut at --max-frames).
 
 Chunking needs timestamps: an AVI input or output (numbered frames, engine.video_io), a
 stream or a camera is never chunked.
@@ -22,7 +22,8 @@ import av
 from vst.core.files import temporary_sibling
 
 from .job import CONTAINERS, VideoSettings
-from .video_io import VideoReader, VideoWriter, open_source
+from .side_streams import has_packets
+from .video_io import VideoReader, VideoWriter, is_timed, open_source, seconds
 
 @dataclass(frozen=True)
 class Chunk:
@@ -84,9 +85,9 @@ def plan_chunks(source: str, seconds: float, max_frames: int | None = None) -> l
 
 
 def chunk_settings(settings: VideoSettings) -> VideoSettings:
-    """How a chunk is written: as the whole video, without its audio (the join adds it) and
+    """How a chunk is written: as the whole video, without its audio and subtitles (the join adds them) and
     with no frame limit (the chunk's span has it)."""
-    return replace(settings, audio=False, max_frames=None)
+    return replace(settings, audio=False, subtitles=False, max_frames=None)
 
 
 def part_name(chunk: Chunk, out: Path) -> str:
@@ -96,40 +97,40 @@ def part_name(chunk: Chunk, out: Path) -> str:
 
 class Joined(NamedTuple):
     frames: int
-    audio: str | None        # the input's audio codec; None: no audio written
-    audio_note: str | None   # how it was re-encoded, where it could not be copied
+    side_streams: str            # what became of the audio and subtitles (side_streams.describe)
+    left_out: tuple[str, ...]    # one line per input stream not in the output, and why
 
 
 def join_chunks(source: str, parts: list[Path], out: Path, settings: VideoSettings,
-                cut_audio: bool) -> "Joined":
-    """Copy the encoded chunks `parts`, in order, into `out` with the input's audio (unless
-    settings.audio is off), cut where the video ends if `cut_audio`. Written to a
+                cut_side: bool) -> "Joined":
+    """Copy the encoded chunks `parts`, in order, into `out` with the input's audio and
+    subtitles (as settings say), cut where the video ends if `cut_side`. Written to a
     temporary renamed on success."""
-    reader = VideoReader(source, settings.height, audio=settings.audio)
-    audio = _audio_packets(source) if reader.audio else _no_packets()
+    reader = VideoReader(source, settings.height, audio=settings.audio, subtitles=settings.subtitles)
+    side = _side_packets(source, [stream.index for stream in reader.side if has_packets(stream)])
     temporary, writer = temporary_sibling(out), None
     try:
         with av.open(str(parts[0])) as first:
             template = first.streams.video[0]
             writer = VideoWriter(temporary, CONTAINERS[out.suffix.lower()], reader.info,
-                                 template.codec_context.width, "copy", 0, "", reader.audio,
+                                 template.codec_context.width, "copy", 0, "", reader.side,
                                  video_template=template)
-        pending = next(audio, None)
+        pending = next(side, None)
         for part in parts:
             with av.open(str(part)) as chunk:
                 for packet in chunk.demux(chunk.streams.video[0]):
                     if packet.pts is None:
                         continue
-                    # audio up to a second ahead of the video, as an interleaving muxer wants it
-                    while pending is not None and _seconds(pending) < writer.video_end + 1:
-                        writer.write_audio(pending)
-                        pending = next(audio, None)
+                    # side streams up to a second ahead of the video, as an interleaving muxer wants them
+                    while pending is not None and seconds(pending) < writer.video_end + 1:
+                        writer.write_side(pending)
+                        pending = next(side, None)
                     writer.write_packet(packet)
         while pending is not None:
-            writer.write_audio(pending)
-            pending = next(audio, None)
-        joined = Joined(writer.written, reader.info.audio, writer.audio_note)
-        writer.close(cut_audio=cut_audio)
+            writer.write_side(pending)
+            pending = next(side, None)
+        joined = Joined(writer.written, writer.side_streams, tuple(reader.left_out + writer.left_out))
+        writer.close(cut_side=cut_side)
         writer = None
         os.replace(temporary, out)
         return joined
@@ -137,25 +138,19 @@ def join_chunks(source: str, parts: list[Path], out: Path, settings: VideoSettin
         if writer is not None:
             writer.abandon()
         temporary.unlink(missing_ok=True)
-        audio.close()
+        side.close()
         reader.close()
 
 
-def _audio_packets(source: str):
-    """The audio stream's packets of `source`, in order, from a handle of their own."""
+def _side_packets(source: str, indices: list[int]):
+    """The packets of the streams numbered `indices` of `source`, in container order, from
+    a handle of their own."""
+    if not indices:
+        return
     with open_source(source) as container:
-        for packet in container.demux(container.streams.audio[0]):
-            if packet.dts is not None:
+        for packet in container.demux(*(container.streams[index] for index in indices)):
+            if is_timed(packet):
                 yield packet
-
-
-def _no_packets():
-    yield from ()
-
-
-def _seconds(packet: av.Packet) -> float:
-    when = packet.pts if packet.pts is not None else packet.dts
-    return float(when * packet.time_base)
 
 
 def remove_parts(folder: Path) -> None:

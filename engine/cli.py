@@ -1,5 +1,5 @@
 """`vst-run`: stylize videos (files, stream URLs, cameras) into new ones, keeping their frame
-rate, timestamps, rotation and audio, and still images into images of the same size and
+rate, timestamps, rotation, audio and subtitles, and still images into images of the same size and
 format; folders of them too."""
 from pathlib import Path
 
@@ -34,7 +34,8 @@ from .choice import BACKENDS
 @click.option("--height", type=click.IntRange(8), help="Scale frames (and images) to this height before stylizing.")
 @click.option("--max-frames", type=click.IntRange(1), help="Stop after N frames (needed to end a camera).")
 @click.option("--side-by-side", is_flag=True, help="Write input | output, twice as wide.")
-@click.option("--no-audio", is_flag=True, help="Drop the audio track.")
+@click.option("--no-audio", is_flag=True, help="Leave out the audio tracks.")
+@click.option("--no-subtitles", is_flag=True, help="Leave out the subtitle streams (and the attachments, their fonts).")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Ray workers, each with its own backend: one GPU each where there are GPUs, else a "
                    "share of the CPU cores. 1 runs in this process, without Ray. Needs vst[cluster].")
@@ -44,7 +45,7 @@ from .choice import BACKENDS
               "nearest every S seconds, so one long video spreads over them; 0: never "
               "[default: about two chunks per worker over the batch].")
 def command(inputs, engine, style, backend, strength, preserve_color, list_styles, out, codec, crf, preset,
-            height, max_frames, side_by_side, no_audio, workers, ray_address, chunk_seconds):
+            height, max_frames, side_by_side, no_audio, no_subtitles, workers, ray_address, chunk_seconds):
     """Stylize INPUTS (videos, images, folders of them, a stream URL or a camera) frame by
     frame: decode -> stylize -> encode, pipelined."""
     from vst.core.style_mix import StyleMix
@@ -62,11 +63,13 @@ def command(inputs, engine, style, backend, strength, preserve_color, list_style
     if (engine is None) == (style is None):
         raise InputError("give one of --engine FILE or --style NAME (--list-styles shows them)")
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
-                             side_by_side=side_by_side, audio=not no_audio)
+                             side_by_side=side_by_side, audio=not no_audio, subtitles=not no_subtitles)
     tell = lambda notice: click.echo(f"vst-run: {notice}", err=True)  # noqa: E731
     model = ModelSpec(engine, style, backend, StyleMix(strength, preserve_color))
     outcomes = stylize_inputs(list(inputs), out, model, settings, Scaling(workers, ray_address, chunk_seconds),
                               click.echo, tell)
+    for note in (note for outcome in outcomes for note in outcome.notes):
+        tell(note)
     failed = [outcome.error for outcome in outcomes if outcome.error]
     for error in failed[:-1]:
         tell(f"error: {error}")

@@ -225,10 +225,10 @@ def expected_frames(piece: Piece, settings: VideoSettings) -> int:
 
 
 def describe_chunked(out: Path, frames: int, results: list[JobResult], workers: int, wall: float,
-                     audio: str | None) -> str:
+                     side_streams: str) -> str:
     first = results[0]
     return (f"{out}: {frames} frames {first.width}x{first.info.height} at {float(first.info.fps):g} fps"
-            f"{audio}; {len(results)} chunks on {workers} workers, {wall:.1f} s = {frames / wall:.1f} fps")
+            f"{side_streams}; {len(results)} chunks on {workers} workers, {wall:.1f} s = {frames / wall:.1f} fps")
 
 
 def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: VideoSettings,
@@ -350,7 +350,7 @@ def _join(video: VideoParts, settings: VideoSettings, workers: int, wall: float)
     files = [video.folder / part_name(chunk, task.out) for chunk in video.chunks]
     planned = sum(chunk.frames for chunk in video.chunks)
     try:
-        # as one worker does: audio past the video dropped only where --max-frames cut it
+        # as one worker does: side streams past the video dropped only where --max-frames cut them
         cut = settings.max_frames is not None and planned >= settings.max_frames
         joined = join_chunks(task.source, files, task.out, settings, cut)
     except OSError as exc:
@@ -358,9 +358,8 @@ def _join(video: VideoParts, settings: VideoSettings, workers: int, wall: float)
                                                 "nothing written"))
     finally:
         remove_parts(video.folder)
-    audio = (", no audio" if not joined.audio else
-             f", audio {joined.audio_note}" if joined.audio_note else f", audio copied ({joined.audio})")
-    outcome = Outcome(task, describe_chunked(task.out, joined.frames, results, workers, wall, audio))
+    outcome = Outcome(task, describe_chunked(task.out, joined.frames, results, workers, wall, joined.side_streams),
+                      notes=tuple(f"{task.source}: {note}" for note in joined.left_out))
     if joined.frames != planned:
         outcome.error = InputError(f"{task.source}: {joined.frames} of the {planned} frames its packets "
                                    f"announce were written to {task.out}")

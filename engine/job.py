@@ -28,7 +28,8 @@ class VideoSettings:
     height: int | None = None        # scale frames to this height before stylizing
     max_frames: int | None = None
     side_by_side: bool = False       # write input | output
-    audio: bool = True
+    audio: bool = True               # carry the input's audio streams
+    subtitles: bool = True           # carry the input's subtitle streams
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class JobResult:
     width: int                       # of the written frames
     times: StageTimes
     decode_error: str | None         # why decoding stopped early, if it did
-    audio_note: str | None = None    # how the audio was re-encoded, where it could not be copied
+    side_streams: str = ""           # what became of the audio and subtitles (side_streams.describe)
+    left_out: tuple[str, ...] = ()   # one line per input stream not in the output, and why
     deinterlaced: bool = False       # interlaced input, deinterlaced (bwdif) before stylizing
 
 
@@ -62,7 +64,8 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
     from tqdm import tqdm
 
     settings, out = job.settings, job.out
-    reader = VideoReader(job.video, settings.height, audio=settings.audio, span=job.span)
+    reader = VideoReader(job.video, settings.height, audio=settings.audio, span=job.span,
+                         subtitles=settings.subtitles)
     try:
         if out.is_dir():
             raise InputError(f"{out}: is a folder; give the output file's name")
@@ -76,19 +79,19 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
             suffix = out.suffix.lower()
             codec = AUTO_CODECS.get(suffix, "libx264") if settings.codec == "auto" else settings.codec
             writer = VideoWriter(temporary, CONTAINERS[suffix], info, width, codec, settings.crf,
-                                 settings.preset, reader.audio)
+                                 settings.preset, reader.side)
             total = min(filter(None, (info.expected_frames, settings.max_frames)), default=None)
             with tqdm(total=total, unit="frame", desc=runner.name, dynamic_ncols=True,
                       disable=not progress or on_frame is not None) as bar:
-                times = run_pipeline(reader, runner.submit, writer.write_frame, writer.write_audio,
+                times = run_pipeline(reader, runner.submit, writer.write_frame, writer.write_side,
                                      runner.collect, runner.depth,
                                      input_beside_output if settings.side_by_side else None,
                                      settings.max_frames, on_frame or bar.update)
                 if bar.total != bar.n:  # the header's count was off: the bar ends at what came
                     bar.total = bar.n
                     bar.refresh()
-            audio_note = writer.audio_note
-            writer.close(cut_audio=settings.max_frames is not None and times.frames >= settings.max_frames)
+            side, left_out = writer.side_streams, tuple(reader.left_out + writer.left_out)
+            writer.close(cut_side=settings.max_frames is not None and times.frames >= settings.max_frames)
             writer = None
             if times.frames == 0:
                 raise InputError(f"{job.video}: no frame could be decoded")
@@ -101,4 +104,4 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
             temporary.unlink(missing_ok=True)
     finally:
         reader.close()
-    return JobResult(out, info, width, times, reader.error, audio_note, reader.deinterlacer is not None)
+    return JobResult(out, info, width, times, reader.error, side, left_out, reader.deinterlacer is not None)

@@ -8,6 +8,7 @@ PyTorch stylizer (`torch_graphs`, which needs torch).
 """
 from __future__ import annotations
 
+import time
 import warnings
 from functools import cache
 from pathlib import Path
@@ -146,14 +147,29 @@ class OpenVinoRunner:
     def label(self) -> str:
         return f"OpenVINO (CPU, {self.precision.upper()})"
 
+    def _compile(self, shape: Shape, **extra) -> ov.CompiledModel:
+        return self.core.compile_model(self.graphs(shape), "CPU", {
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_PRECISION_HINT": OPENVINO_PRECISION[self.precision],
+            "INFERENCE_NUM_THREADS": usable_cores(), **extra})
+
     def _request(self, shape: Shape) -> ov.InferRequest:
         if shape not in self.requests:
-            compiled = self.core.compile_model(self.graphs(shape), "CPU", {
-                "PERFORMANCE_HINT": "LATENCY",
-                "INFERENCE_PRECISION_HINT": OPENVINO_PRECISION[self.precision],
-                "INFERENCE_NUM_THREADS": usable_cores()})
-            self.requests[shape] = compiled.create_infer_request()
+            self.requests[shape] = self._compile(shape).create_infer_request()
         return self.requests[shape]
+
+    def profile(self, frames: np.ndarray, runs: int) -> list[tuple[float, list["ov.ProfilingInfo"]]]:
+        """For each of `runs` inferences of `frames` (after one untimed), its wall time in
+        seconds and OpenVINO's own time of every node (the performance counters), compiled as
+        __call__ compiles them, with the counters on."""
+        request = self._compile(frames.shape, PERF_COUNT=True).create_infer_request()
+        request.infer(frames, share_inputs=True)
+        profiles = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            request.infer(frames, share_inputs=True)
+            profiles.append((time.perf_counter() - start, list(request.profiling_info)))
+        return profiles
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         # share_outputs stays off: the request's output buffer is overwritten by the next

@@ -19,15 +19,14 @@ class Outcome:
     task: Task
     line: str | None                       # what was written; None: nothing was
     error: CommandError | None = None      # what went wrong (a warning where `line` is set)
+    notes: tuple[str, ...] = ()            # input streams left out of the output, and why
 
 
-def describe_video(result: JobResult, runner: Runner, audio_asked: bool) -> str:
+def describe_video(result: JobResult, runner: Runner) -> str:
     info, times = result.info, result.times
-    audio = (", no audio" if not (info.audio and audio_asked) else
-             f", audio {result.audio_note}" if result.audio_note else f", audio copied ({info.audio})")
     deinterlaced = ", deinterlaced (bwdif)" if result.deinterlaced else ""
     return (f"{result.out}: {times.frames} frames {result.width}x{info.height} at {float(info.fps):g} fps"
-            f"{deinterlaced}{audio}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
+            f"{deinterlaced}{result.side_streams}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
             f"decode {times.throughput('decode'):.0f} fps, stylize {times.throughput('stylize'):.1f} fps "
             f"({runner.name}), encode {times.throughput('encode'):.0f} fps")
 
@@ -35,7 +34,7 @@ def describe_video(result: JobResult, runner: Runner, audio_asked: bool) -> str:
 def run_video(task: Task, runner: Runner, settings: VideoSettings, progress: bool,
               on_frame: Callable[[], None] | None = None) -> Outcome:
     result = stylize_video(VideoJob(task.source, task.out, settings), runner, progress, on_frame)
-    outcome = Outcome(task, describe_video(result, runner, settings.audio))
+    outcome = Outcome(task, describe_video(result, runner), notes=tuple(f"{task.source}: {note}" for note in result.left_out))
     frames, info = result.times.frames, result.info
     if result.decode_error:
         outcome.error = InputError(f"{task.source}: decoding stopped after {frames} frames "

@@ -1,10 +1,10 @@
 """Video in and out through PyAV: frames as uint8 (H, W, 3) RGB arrays with their
-timestamps, and the audio stream's packets passed through untouched (OpenCV's writer would
-drop them).
+timestamps, and the packets of the audio and subtitle streams carried beside them
+(engine.side_streams; OpenCV's writer would drop them).
 
-The reader yields video frames and audio packets in container order; the writer holds the
-audio back until the video has reached it, so that a run cut short (--max-frames) ends its
-audio where its video ends.
+The reader yields video frames and side-stream packets in container order; the writer holds
+those packets back until the video has reached them, so that a run cut short (--max-frames)
+ends its audio and subtitles where its video ends.
 """
 import errno
 from collections import deque
@@ -19,9 +19,10 @@ import numpy as np
 from vst.core.frame_io import MAX_SIDE
 from vst.core.errors import InputError
 
+from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
+
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")
-REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate) when it cannot copy; else aac
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,6 @@ class VideoInfo:
     frames: int | None       # from the container header; None where it does not say
     duration: float | None   # seconds
     rotation: int            # display rotation, degrees counter-clockwise
-    audio: str | None        # audio codec name, None without audio
     time_base: Fraction      # of the frames' pts, which the encoder keeps
 
     @property
@@ -155,17 +155,20 @@ class Deinterlacer:
 
 class VideoReader:
     def __init__(self, source: str, height: int | None = None, audio: bool = True,
-                 width: int | None = None, span: tuple[int, int | None] | None = None):
+                 width: int | None = None, span: tuple[int, int | None] | None = None,
+                 subtitles: bool = True):
         """Frames come out `height` high (default: the video's) and `width` wide (default:
         the video's aspect ratio, rounded to even). `span`: only the frames whose pts (in the
         video stream's time base) lie in [start, end), end None for the rest; start must be a
-        keyframe's pts (engine.chunks plans them)."""
+        keyframe's pts (engine.chunks plans them). The packets of every audio stream (unless
+        `audio` is off) and subtitle stream (unless `subtitles` is off) come out too; `side`
+        lists those streams and the attachments."""
         self.container = open_source(source)
         self.span = span
         self.rotation = display_rotation(source)
         self.video = self.container.streams.video[0]
         self.video.thread_type = "AUTO"  # frame-threaded decoding
-        self.audio = self.container.streams.audio[0] if audio and self.container.streams.audio else None
+        self.side, self.left_out = side_streams(self.container, audio, subtitles)
         natural, self.height = self.video.codec_context.width, self.video.codec_context.height
         if height:
             # even width, so 4:2:0 encoders take it
@@ -191,7 +194,7 @@ class VideoReader:
                     else tagged_duration(stream.metadata.get("DURATION"))
                     or (container.duration / av.time_base if container.duration else None))
         return VideoInfo(self.width, self.height, self.fps, stream.frames or None, duration, self.rotation,
-                         self.audio.codec_context.name if self.audio else None, self.time_base)
+                         self.time_base)
 
     def _first_pts(self) -> int:
         """Where a constant-rate video's numbered frames start, in frames."""
@@ -199,15 +202,15 @@ class VideoReader:
         return round(start * self.video.time_base * self.fps) if start else 0
 
     def __iter__(self) -> Iterator[Frame | av.Packet]:
-        streams = [self.video] + ([self.audio] if self.audio else [])
+        streams = [self.video] + [stream for stream in self.side if has_packets(stream)]
         timestamps, first = Timestamps(), self._first_pts()
         start, end = self.span or (None, None)
         try:
             if start is not None:
                 self.container.seek(start, stream=self.video)
             for packet in self.container.demux(*streams):
-                if packet.stream is self.audio:
-                    if packet.dts is not None:  # the demuxer's flush packets carry nothing
+                if packet.stream is not self.video:
+                    if is_timed(packet):  # the demuxer's flush packets carry nothing
                         yield packet
                     continue
                 for frame, pts, dts in self._progressive(packet):
@@ -238,50 +241,43 @@ class VideoReader:
 
 
 class VideoWriter:
-    """Encodes frames with the given codec at the reader's timestamps, and copies the
-    reader's audio packets where the container takes their codec, else re-encodes them
-    (aac; Opus in WebM). Every setting is checked as it opens, before any frame is made.
-    With a `video_template` (a stream of encoded chunks, engine.chunks) it copies that
-    stream's packets (write_packet) instead of encoding frames."""
+    """Encodes frames with the given codec at the reader's timestamps, and carries the
+    reader's side streams (`side`: audio and subtitles, engine.side_streams). Every setting
+    is checked as it opens, before any frame is made. With a `video_template` (a stream of
+    encoded chunks, engine.chunks) it copies that stream's packets (write_packet) instead of
+    encoding frames."""
 
     def __init__(self, path: Path, container_format: str, info: VideoInfo, width: int,
-                 codec: str, crf: int, preset: str, audio_stream=None, video_template=None):
+                 codec: str, crf: int, preset: str, side=(), video_template=None):
         self.video_template, self.last_dts = video_template, None
         if video_template is None:
             check_video_encoder(codec, preset)
-        self.audio_note: str | None = None
-        self.pending_audio: deque[tuple[float, av.Packet]] = deque()
+        self.pending: deque[tuple[float, SideTrack, av.Packet]] = deque()  # side-stream packets ahead of the video
         self.video_end = 0.0   # seconds: where the last frame written ends
         self.written = 0       # frames
-        opening = (path, container_format, info, width, codec, crf, preset, audio_stream)
-        try:
-            try:
-                self._open(*opening, copy_audio=True)
-            except av.FFmpegError as exc:
-                if _disk_error(exc) or audio_stream is None or self.audio_note is not None:
-                    raise
-                # a muxer may list a codec it then refuses to hold (Opus in .mov): re-encode it
-                self._open(*opening, copy_audio=False)
-        except av.FFmpegError as exc:
-            if _disk_error(exc):
-                raise  # the job reports it as the file it could not write
-            raise InputError(f"{codec} does not start with these settings ({_reason(exc)})") from None
-
-    def _open(self, path, container_format, info, width, codec, crf, preset, audio_stream,
-              copy_audio: bool) -> None:
         try:
             self.container = av.open(str(path), "w", format=container_format)
         except av.FFmpegError as exc:  # the file itself: permissions, a folder of that name
             raise OSError(exc.errno, exc.strerror) from None
-        self.audio_note = None
         try:
             self.video = self._video_stream(info, width, codec, crf, preset)
-            self.audio, self.audio_note = self._audio_stream(audio_stream, container_format, copy_audio)
+            tracks, self.left_out = add_side_tracks(self.container, container_format, side)
+            self.tracks: dict[int, SideTrack] = {track.source.index: track for track in tracks}
             # opens the encoders and writes the header: settings an encoder refuses fail here
             self.container.start_encoding()
+        except av.FFmpegError as exc:
+            self.abandon()
+            if _disk_error(exc):
+                raise  # the job reports it as the file it could not write
+            raise InputError(f"{codec} does not start with these settings ({_reason(exc)})") from None
         except BaseException:
             self.abandon()
             raise
+
+    @property
+    def side_streams(self) -> str:
+        """What became of the side streams, for the summary line (engine.side_streams.describe)."""
+        return describe(list(self.tracks.values()))
 
     def _video_stream(self, info: VideoInfo, width: int, codec: str, crf: int, preset: str):
         self.frame_period = 1 / info.fps
@@ -313,17 +309,6 @@ class VideoWriter:
         video.options = encoder_options(codec, crf, preset)
         return video
 
-    def _audio_stream(self, template, container_format: str, copy: bool):
-        """(the output audio stream or None, a note for the user when it is re-encoded)."""
-        if template is None:
-            return None, None
-        name = template.codec_context.name
-        if copy and name in self.container.supported_codecs:
-            return self.container.add_stream_from_template(template), None
-        encoder, rate = REENCODE_AUDIO.get(container_format, ("aac", template.rate))
-        stream = self.container.add_stream(encoder, rate=rate, layout=template.layout.name)
-        return stream, f"{name} re-encoded to {stream.codec_context.name} (the container cannot hold {name})"
-
     def write_frame(self, pixels: np.ndarray, source: Frame) -> None:
         """Encode uint8 (H, W, 3) RGB `pixels` at the timestamp of the `source` frame."""
         frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
@@ -335,7 +320,7 @@ class VideoWriter:
         self.written += 1
         if frame.pts is not None:
             self.video_end = float(frame.pts * frame.time_base + self.frame_period)
-        self._write_audio_until(self.video_end)
+        self._write_side_until(self.video_end)
 
     def write_packet(self, packet: av.Packet) -> None:
         """Copy an encoded packet of the video template's stream, at its own timestamps.
@@ -349,33 +334,29 @@ class VideoWriter:
         self.written += 1
         if packet.pts is not None:
             self.video_end = max(self.video_end, float(packet.pts * packet.time_base + self.frame_period))
-        self._write_audio_until(self.video_end)
+        self._write_side_until(self.video_end)
 
-    def write_audio(self, packet: av.Packet) -> None:
-        """Queue an audio packet of the reader's stream; it is written once the video reaches it."""
-        when = packet.pts if packet.pts is not None else packet.dts
-        self.pending_audio.append((float(when * packet.time_base), packet))
+    def write_side(self, packet: av.Packet) -> None:
+        """Queue a packet of one of the reader's side streams; it is written once the video
+        reaches it. Packets of streams that are not carried are let go."""
+        track = self.tracks.get(packet.stream.index)
+        if track is not None:
+            self.pending.append((seconds(packet), track, packet))
 
-    def _write_audio_until(self, end: float) -> None:
-        while self.pending_audio and self.pending_audio[0][0] < end:
-            _, packet = self.pending_audio.popleft()
-            if self.audio_note is None:
-                packet.stream = self.audio
-                self.container.mux(packet)
-            else:
-                for frame in packet.decode():
-                    frame.pts = None  # the encoder counts samples itself after resampling
-                    self.container.mux(self.audio.encode(frame))
+    def _write_side_until(self, end: float) -> None:
+        while self.pending and self.pending[0][0] < end:
+            _, track, packet = self.pending.popleft()
+            self.container.mux(track.packets(packet))
 
-    def close(self, cut_audio: bool = False) -> None:
-        """Flush and finish the file. cut_audio: drop the audio after the last frame (a run
-        stopped early), else keep all of it, as the input has it."""
+    def close(self, cut_side: bool = False) -> None:
+        """Flush and finish the file. cut_side: drop the side streams after the last frame (a
+        run stopped early), else keep all of them, as the input has them."""
         try:
-            self._write_audio_until(self.video_end if cut_audio else float("inf"))
+            self._write_side_until(self.video_end if cut_side else float("inf"))
             if self.video_template is None:
                 self.container.mux(self.video.encode())  # flush delayed frames
-            if self.audio_note is not None:
-                self.container.mux(self.audio.encode())
+            for track in self.tracks.values():
+                self.container.mux(track.flush())
         finally:
             self.container.close()
 
@@ -409,6 +390,16 @@ def check_video_encoder(codec: str, preset: str) -> None:
                          "(libx264, libx265, libvpx-vp9, h264_nvenc...)")
     if codec in ("libx264", "libx265") and preset not in X26X_PRESETS:
         raise InputError(f"--preset {preset!r}: {codec} presets are {', '.join(X26X_PRESETS)}")
+
+
+def is_timed(packet: av.Packet) -> bool:
+    return packet.size > 0 and (packet.pts is not None or packet.dts is not None)
+
+
+def seconds(packet: av.Packet) -> float:
+    """When a packet plays: its pts (else dts) in seconds."""
+    when = packet.pts if packet.pts is not None else packet.dts
+    return float(when * packet.time_base)
 
 
 def _reason(exc: av.FFmpegError) -> str:

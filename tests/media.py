@@ -54,3 +54,76 @@ def add_tone(container, sound, seconds: float) -> None:
         piece.sample_rate, piece.pts = 48000, start
         container.mux(sound.encode(piece))
     container.mux(sound.encode())
+
+
+def noise(seconds: float, channels: int, seed: int = 0, rate: int = 48000) -> np.ndarray:
+    """float32 (channels, samples) white noise: unlike a tone, it lines up with a shifted copy
+    of itself at one lag only, so cross-correlation finds an offset exactly."""
+    rng = np.random.default_rng(seed)
+    return np.repeat(0.3 * rng.standard_normal((1, int(rate * seconds))).astype(np.float32), channels, axis=0)
+
+
+SUBTITLES = "1\n00:00:00,100 --> 00:00:00,400\nfirst line\n\n2\n00:00:00,500 --> 00:00:00,900\nsecond line\n"
+
+
+def write_tracks(path: Path, frames: list[np.ndarray], fps: int, audio: list[str],
+                 subtitles: bool = False) -> Path:
+    """A video with one noise track per codec in `audio` (48 kHz; vorbis, whose FFmpeg encoder
+    is experimental and stereo only, in stereo) as long as the video, each its own seed, and
+    with `subtitles` an SRT stream of two lines (SUBTITLES) and a font attachment (Matroska)."""
+    height, width = frames[0].shape[:2]
+    seconds = len(frames) / fps
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        tracks = []
+        for codec in audio:
+            layout = "stereo" if codec == "vorbis" else "mono"
+            track = container.add_stream(codec, rate=48000, layout=layout)
+            if codec == "vorbis":
+                track.codec_context.options = {"strict": "experimental"}
+            tracks.append(track)
+        if subtitles:
+            srt = path.with_suffix(".srt")
+            srt.write_text(SUBTITLES)
+            source = av.open(str(srt))
+            text = container.add_stream_from_template(source.streams.subtitles[0])
+            container.add_attachment("font.ttf", "font/ttf", bytes(range(256)))
+        for index, frame in enumerate(frames):
+            picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            picture.pts = index
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())
+        for seed, track in enumerate(tracks):
+            samples = noise(seconds, track.codec_context.channels, seed)
+            step = track.frame_size or 1024
+            resampler = av.AudioResampler(track.format.name, track.layout.name, 48000)
+            for start in range(0, samples.shape[1], step):
+                piece = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + step]),
+                                                   format="fltp", layout=track.layout.name)
+                piece.sample_rate, piece.pts = 48000, start
+                for converted in resampler.resample(piece):
+                    container.mux(track.encode(converted))
+            container.mux(track.encode())
+        if subtitles:
+            for packet in source.demux(source.streams.subtitles[0]):
+                if packet.size:
+                    packet.stream = text
+                    container.mux(packet)
+            source.close()
+    return path
+
+
+def decode_audio(path: Path, index: int = 0) -> tuple[float, np.ndarray, int]:
+    """(when its first sample plays, in seconds; the audio stream's samples, float32 mono,
+    48 kHz; its encoder's frame size in samples) of the index-th audio stream of `path`."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[index]
+        resampler = av.AudioResampler("flt", "mono", 48000)
+        start, pieces = None, []
+        for frame in container.decode(stream):
+            if start is None:
+                start = float(frame.pts * frame.time_base)
+            pieces += [piece.to_ndarray()[0] for piece in resampler.resample(frame)]
+        pieces += [piece.to_ndarray()[0] for piece in resampler.resample(None)]
+        return start, np.concatenate(pieces), stream.codec_context.frame_size or 1024

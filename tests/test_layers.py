@@ -12,7 +12,7 @@ BELOW = {  # package -> the vst packages it may import besides itself
     "core": set(),
     "styles": {"core"},
     "samples": set(),
-    "train": {"core"},
+    "train": {"core", "styles"},                       # a recipe may start from a shipped style
     "engine": {"core", "styles"},                      # runs artifacts: builds none
     "export": {"core", "styles", "engine"},            # checks what it builds on engine's runners
     "app": {"core", "styles", "engine", "samples"},    # vst-app: the page on the engine

@@ -77,3 +77,14 @@ def test_a_stage_brings_its_files_and_starts_from_the_stage_before(tmp_path):
 def test_bad_recipes_are_refused(args, message):
     with pytest.raises(InputError, match=message):
         parsed(args)
+
+
+def test_quick_starts_from_its_shipped_style_and_its_command_says_only_the_recipe():
+    from vst.train.card import train_command
+
+    config = parsed(["--recipe", "quick", "--style", "mine.jpg", "--data", "photos", "--out", "mine.pt"])
+    assert config.init == STYLES / f"{RECIPES['quick'].start_from}.pt" and config.init.is_file()
+    assert parsed(["--recipe", "quick", "--style", "m.jpg", "--data", "p", "--out", "m.pt", "--init", "x.pt"]).init.name == "x.pt"
+    line = train_command(config.as_record())
+    assert line == "vst-train --recipe quick --style mine.jpg --data photos --out mine.pt"
+    assert comparable(parsed(shlex.split(line)[1:])) == comparable(config)

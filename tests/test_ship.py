@@ -13,7 +13,8 @@ from vst.core.images import read_image, write_image
 from vst.core.stylizer import Stylizer
 from vst.core.metadata import read_onnx_metadata
 from vst.core.quality import REFERENCE_FRAME
-from vst.release.ship import fine_tuned_from, main, train_command
+from vst.release.ship import main
+from vst.train.card import fine_tuned_from, train_command
 from vst.train.config import TrainConfig
 from vst.train.losses import LossWeights
 

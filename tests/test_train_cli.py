@@ -210,3 +210,59 @@ def test_resume_on_a_fresh_machine_recomputes_the_flows(data):
     main(train_args(data, "--iters", "5", "--resume"))
     assert Checkpoint.load(data / "model.pt").training["iteration"] == 5
     assert list((data / "cache").rglob("*.npz")), "the flows were computed again"
+
+
+def photos_only(root):
+    """A folder of three photos (no video: synthetic-motion pairs only)."""
+    folder = root / "photos"
+    folder.mkdir()
+    for seed in range(3):
+        write_image(folder / f"p{seed}.jpg", texture(60, 80, seed=10 + seed))
+    return folder
+
+
+def quick_args(root, *extra):
+    return ["--recipe", "quick", "--style", str(root / "style.png"), "--data", str(photos_only(root)),
+            "--out", str(root / "mine.pt"), "--size", "64x48", *extra]
+
+
+def test_quick_from_photos_alone_gives_a_model_a_card_and_a_video(data, capsys):
+    import json
+
+    from vst.engine import cli as run_cli
+    from vst.export.cli import main as export_main
+
+    main(quick_args(data, "--iters", "3", "--checkpoint-every", "2"))
+    card = json.loads((data / "mine.json").read_text())
+    assert card["training"]["recipe"] == "quick" and card["training"]["iterations"] == 3
+    assert card["training"]["command"].startswith("vst-train --recipe quick --style")
+    assert card["training"]["fine_tuned_from"]["iterations"] > 0  # the shipped model it started from
+    assert card["use"]["run"] == f"vst-run VIDEO --engine {data / 'mine.pt'}"
+    assert (data / "mine.preview.jpg").is_file()
+    capsys.readouterr()
+    clip = write_video(data / "clip.mp4", [texture(48, 64, seed=s) for s in range(3)])
+    run_cli.main([str(clip), "--engine", str(data / "mine.pt"), "-o", str(data / "out.mp4")])
+    assert "3 frames 64x48" in capsys.readouterr().out
+    export_main([str(data / "mine.pt"), "--onnx-only", "-o", str(data / "mine.onnx")])
+    assert (data / "mine.onnx").stat().st_size > 500_000
+
+
+def test_ctrl_c_keeps_a_usable_model_and_its_card(data):
+    import json
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "vst.train.cli",
+                                *quick_args(data, "--iters", "100000", "--checkpoint-every", "1000")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = data / "mine.csv"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (log.is_file() and len(read_log(log)) >= 2):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    said, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-2000:]
+    done = Checkpoint.load(data / "mine.pt").training["iteration"]
+    assert done >= 2 and f"saved {data / 'mine.pt'} at iteration {done}, ready to use" in said
+    assert err.rstrip().endswith("vst-train: interrupted")
+    assert json.loads((data / "mine.json").read_text())["training"]["iterations"] == done

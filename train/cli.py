@@ -8,6 +8,7 @@ import click
 from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.core.stylizer import CHANNELS, UPSAMPLERS
+from vst.styles import shipped_checkpoint
 
 from .recipes import RECIPES, STAGES, Recipe, Stage, settings_of
 
@@ -102,6 +103,8 @@ def config_from_options(recipe: str, style, data, out, exclude, init, no_tempora
     if given.get("max_pairs_per_video") == 0:
         given["max_pairs_per_video"] = None
     files = stage_files(stage, Path(out)) if stage else {}
+    if base.start_from and not stage:
+        files["init"] = shipped_checkpoint(base.start_from)
     files.update({key: value for key, value in (("style", style), ("data", tuple(data)), ("exclude", tuple(exclude)),
                                                 ("init", init)) if value})
     if "style" not in files or not files.get("data"):

@@ -34,6 +34,7 @@ class Recipe:
     flow: str = "dis"
     max_pairs_per_video: int | None = 200    # evenly spaced pairs per video; None: all
     photo_motion: float = 4.0                # scale of the photo pairs' synthetic motion
+    start_from: str | None = None            # a shipped style whose weights it fine-tunes (unless --init)
 
 
 def settings_of(recipe: Recipe) -> dict:
@@ -51,6 +52,11 @@ RECIPES = {
     # the second stage most shipped styles took: from --init, 4x the style weight, the grid
     # term against a pattern fixed to the output's 4-pixel phase
     "finetune": style_up(VIDEO, 1500, style=2.0, grid=2.0),
+    # a new style in minutes on a CPU: a shipped model's weights (the one that adapted fastest
+    # to styles no model was trained on: docs/training.md, "Your own style") fine-tuned with
+    # the shipped second stages' weights, from photos alone (synthetic motion) or clips
+    "quick": Recipe(iters=800, start_from="composition_vii",
+                    weights=LossWeights(style=2.0, grid=2.0, temporal=2000.0)),
     # the paper's settings (section 4.1) with vst's loss scaling: days on a CPU
     "paper": Recipe(upsample="deconv", size=(640, 360), style_size=None, iters=80_000,
                     weights=LossWeights(temporal=100.0), max_pairs_per_video=None, photo_motion=1.0),

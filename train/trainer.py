@@ -20,6 +20,7 @@ from vst.core.images import read_image, write_image
 from vst.core.stylizer import Stylizer
 
 from .allocator import keep_freed_memory
+from .card import write_card
 from .config import TrainConfig
 from .distributed import Ranks
 from .losses import HybridLoss, LossTerms
@@ -173,10 +174,16 @@ def _train(cfg: TrainConfig, ranks: Ranks) -> Checkpoint | None:
                 if done % cfg.checkpoint_every == 0:
                     checkpoint(done)
         except KeyboardInterrupt:
-            if checkpoint(done):
-                tqdm.write(f"saved {cfg.out} at iteration {done}; continue with --resume")
+            stopped = checkpoint(done)
+            if stopped:
+                write_card(stopped, cfg)
+                tqdm.write(f"saved {cfg.out} at iteration {done}, ready to use (vst-run VIDEO --engine {cfg.out}); "
+                           "continue with --resume")
             raise
         finally:
             bar.close()
     ranks.check_agree(stylizer)
-    return checkpoint(done)
+    final = checkpoint(done)
+    if final:
+        write_card(final, cfg)
+    return final

@@ -1,0 +1,117 @@
+"""`vst-bench --profile`: where the default path's time goes, layer by layer. A shipped style's
+ONNX on OpenVINO, compiled as `vst-run --style` compiles it on this CPU, with OpenVINO's
+performance counters on, at each frame size asked: every node's median time, summed by kind
+(convolution, instance norm (MVN), pad, upsampling (Interpolate), fused element-wise
+subgraphs, layout and precision conversions (Reorder, Transpose)...), and for each
+convolution the time it would take at the machine's measured peak."""
+from dataclasses import dataclass
+from statistics import median
+
+import numpy as np
+
+from vst.core.quality import reference_frame
+from vst.engine.openvino_runner import OpenVinoRunner, fixed_shape_graphs, read_vst_onnx
+from vst.styles import shipped_model
+
+CONVOLUTIONS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData")
+KINDS = {  # OpenVINO CPU node types, in words
+    "Convolution": "convolution", "MVN": "instance norm (MVN)", "Pad": "reflection pad",
+    "Interpolate": "nearest upsampling", "Subgraph": "fused element-wise", "Eltwise": "element-wise",
+    "Reorder": "layout / precision conversion", "Transpose": "NHWC <-> NCHW transpose",
+}
+
+
+@dataclass(frozen=True)
+class LayerTime:
+    name: str
+    kind: str            # OpenVINO's node type
+    implementation: str  # its exec type: the kernel and precision (brgconv_avx512_bf16...)
+    ms: float            # median over the runs
+    flops: int | None    # convolutions only: 2 per multiply-add
+
+
+@dataclass(frozen=True)
+class Profile:
+    width: int
+    height: int
+    precision: str
+    wall_ms: float             # median time of one inference, counters on
+    layers: list[LayerTime]
+
+    @property
+    def counted_ms(self) -> float:
+        return sum(layer.ms for layer in self.layers)
+
+    def by_kind(self) -> list[tuple[str, float, int]]:
+        """(kind, ms, nodes), slowest first."""
+        kinds: dict[str, list[float]] = {}
+        for layer in self.layers:
+            kinds.setdefault(layer.kind, []).append(layer.ms)
+        return sorted(((kind, sum(t), len(t)) for kind, t in kinds.items()), key=lambda row: -row[1])
+
+    def as_record(self, peak_flops: float) -> dict:
+        return {"size": [self.width, self.height], "precision": self.precision, "wall_ms": round(self.wall_ms, 3),
+                "counted_ms": round(self.counted_ms, 3),
+                "by_kind": [{"kind": kind, "ms": round(ms, 3), "nodes": nodes} for kind, ms, nodes in self.by_kind()],
+                "layers": [{"name": l.name, "kind": l.kind, "implementation": l.implementation, "ms": round(l.ms, 4),
+                            "flops": l.flops, "ms_at_peak": l.flops and round(1e3 * l.flops / peak_flops, 4)}
+                           for l in self.layers]}
+
+
+def conv_flops(model) -> dict[str, int]:
+    """FLOPs of each convolution of a static-shape ov.Model, by its name."""
+    flops = {}
+    for op in model.get_ordered_ops():
+        if op.get_type_name() in CONVOLUTIONS:
+            weights = list(op.input(1).get_shape())
+            out = list(op.output(0).get_shape())  # (N, C_out, H, W)
+            per_output = int(np.prod(weights)) // (weights[0] if op.get_type_name() != "ConvolutionBackpropData"
+                                                     else weights[1])
+            flops[op.get_friendly_name()] = 2 * int(np.prod(out)) * per_output
+    return flops
+
+
+def profile_style(style: str, sizes: list[tuple[int, int]], runs: int) -> list[Profile]:
+    """The shipped `style` profiled at each (width, height), on the reference frame resized to it."""
+    graph, _ = read_vst_onnx(shipped_model(style, ".onnx"))
+    runner = OpenVinoRunner(fixed_shape_graphs(graph))
+    profiles = []
+    for width, height in sizes:
+        frames = reference_frame((height, width))
+        flops = conv_flops(runner.graphs(frames.shape))
+        runs_seen = runner.profile(frames, runs)
+        per_node: dict[str, list] = {}
+        for _, infos in runs_seen:
+            for info in infos:
+                if info.status == info.Status.EXECUTED:
+                    per_node.setdefault(info.node_name, []).append(info)
+        layers = [LayerTime(name, infos[0].node_type, infos[0].exec_type,
+                            median(i.real_time.total_seconds() * 1e3 for i in infos),
+                            flops.get(name))
+                  for name, infos in per_node.items()]
+        profiles.append(Profile(width, height, runner.precision,
+                                median(seconds for seconds, _ in runs_seen) * 1e3, layers))
+    return profiles
+
+
+def profile_tables(profiles: list[Profile], peak_flops: float) -> str:
+    """Per size: the time by kind of layer, then the convolutions against the peak."""
+    out = []
+    for p in profiles:
+        convs = [l for l in p.layers if l.flops]
+        conv_ms = sum(l.ms for l in convs)
+        floor_ms = 1e3 * sum(l.flops for l in convs) / peak_flops
+        out.append(f"{p.width}x{p.height}, {p.precision.upper()}: {p.wall_ms:.1f} ms per frame (median, counters on); "
+                   f"nodes {p.counted_ms:.1f} ms\n")
+        out.append("| kind | nodes | ms | share |\n|---|---|---|---|")
+        out += [f"| {KINDS.get(kind, kind)} | {nodes} | {ms:.2f} | {100 * ms / p.counted_ms:.0f} % |"
+                for kind, ms, nodes in p.by_kind()]
+        out.append(f"\nconvolutions: {conv_ms:.1f} ms for {sum(l.flops for l in convs) / 1e9:.2f} GFLOP = "
+                   f"{sum(l.flops for l in convs) / conv_ms / 1e6:.0f} GFLOP/s; at the measured peak "
+                   f"{floor_ms:.1f} ms\n")
+        out.append("| convolution | kernel | ms | GFLOP | GFLOP/s | ms at peak |\n|---|---|---|---|---|---|")
+        out += [f"| {l.name.split('/')[0]} | {l.implementation} | {l.ms:.2f} | {l.flops / 1e9:.3f} | "
+                f"{l.flops / l.ms / 1e6:.0f} | {1e3 * l.flops / peak_flops:.2f} |"
+                for l in sorted(convs, key=lambda l: -l.ms)]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,140 @@
+"""The input's audio, subtitle and attachment streams, carried into the output beside the
+stylized video ("side streams"): copied where the output's container holds them, audio
+re-encoded where it does not (AAC; Opus in WebM) at the input's timing, and a stream that
+cannot go in left out with a note that says why. Attachments (the fonts of styled subtitles)
+have no packets: Matroska takes them whole.
+
+Re-encoded audio keeps its place in time: every decoded frame gets its presentation time in
+samples, so the encoder can mark its priming samples (AAC's 1024, Opus's 312) as delay, which
+MP4/MOV record in an edit list and Matroska/WebM as the codec delay; without it the audio
+would play those samples late.
+"""
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+
+REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate); elsewhere AAC at the input's rate
+UNPLAYED = {"mp4": {"vorbis"}}                 # codecs a container takes but its players do not play
+CARRIED = ("audio", "subtitle", "attachment")
+SUGGESTED = (("matroska", ".mkv"), ("mp4", ".mp4"))  # containers to suggest for a stream left out
+
+
+def side_streams(container, audio: bool = True, subtitles: bool = True) -> tuple[list, list[str]]:
+    """The input container's streams to carry (audio unless `audio` is off, subtitles and
+    attachments unless `subtitles` is off), in the container's order, and a note for each
+    other stream that will not be in the output (data; a second video stream)."""
+    wanted = {"audio": audio, "subtitle": subtitles, "attachment": subtitles}
+    carried, left_out = [], []
+    for stream in container.streams:
+        if stream.type == "video" and stream is container.streams.video[0]:
+            continue
+        if wanted.get(stream.type):
+            carried.append(stream)
+        elif stream.type not in CARRIED:
+            left_out.append(f"{_name(stream)} left out: vst-run carries the first video stream, audio, "
+                            "subtitles and attachments")
+    return carried, left_out
+
+
+def has_packets(stream) -> bool:
+    return stream.type != "attachment"
+
+
+def refusal(container_format: str, source) -> str | None:
+    """Why a container of this format cannot hold a copy of the stream `source`, or None
+    where it can. Tried on an empty file in memory: a muxer may list a codec it then refuses
+    as it writes its header (Opus in MOV)."""
+    if source.type == "attachment":
+        return None if container_format == "matroska" else f"{container_format} holds no attachments"
+    if source.codec_context.name in UNPLAYED.get(container_format, ()):
+        return f"{container_format} players do not play {source.codec_context.name}"
+    try:
+        with av.open(io.BytesIO(), "w", format=container_format) as probe:
+            probe.add_stream_from_template(source)
+            probe.start_encoding()
+    except (av.FFmpegError, ValueError):
+        return f"{container_format} cannot hold {source.codec_context.name}"
+    return None
+
+
+@dataclass
+class SideTrack:
+    """One input side stream in the output: copied, or (audio) re-encoded."""
+    source: object                 # the input's stream
+    stream: object                 # the output's stream
+    encoded_from: str | None       # the input's codec, where re-encoded; None: copied
+    why: str | None = None         # why it was re-encoded
+    next_pts: int | None = None    # re-encoding: where the next frame starts, in input samples
+
+    def packets(self, packet: av.Packet) -> list[av.Packet]:
+        """What to mux for the input's `packet`: itself, or its audio re-encoded."""
+        if self.encoded_from is None:
+            packet.stream = self.stream
+            return [packet]
+        out = []
+        for frame in packet.decode():
+            if self.next_pts is None:  # anchored once, then counted: container times jitter
+                start = frame.pts * frame.time_base if frame.pts is not None else 0
+                self.next_pts = round(start * frame.sample_rate)
+            frame.pts, frame.time_base = self.next_pts, Fraction(1, frame.sample_rate)
+            self.next_pts += frame.samples
+            out += self.stream.encode(frame)
+        return out
+
+    def flush(self) -> list[av.Packet]:
+        return self.stream.encode() if self.encoded_from is not None else []
+
+
+def add_side_tracks(container, container_format: str, sources) -> tuple[list[SideTrack], list[str]]:
+    """Output streams in `container` for the input streams `sources`: a copy where the format
+    holds it, else audio re-encoded; subtitles and attachments it cannot hold are left out,
+    each with a note."""
+    tracks, left_out = [], []
+    for source in sources:
+        why = refusal(container_format, source)
+        if why is None and source.type == "attachment":
+            container.add_attachment(source.name, source.mimetype, source.data)
+            tracks.append(SideTrack(source, None, None))
+        elif why is None:
+            tracks.append(SideTrack(source, container.add_stream_from_template(source), None))
+        elif source.type == "audio":
+            encoder, rate = REENCODE_AUDIO.get(container_format, ("aac", source.rate))
+            stream = container.add_stream(encoder, rate=rate, layout=source.layout.name)
+            tracks.append(SideTrack(source, stream, source.codec_context.name, why))
+        else:
+            left_out.append(f"{_name(source)} left out: {why}{_where_it_fits(source, container_format)}")
+    return tracks, left_out
+
+
+def describe(tracks: list[SideTrack]) -> str:
+    """The side streams of an output, for its summary line: ', audio copied (aac, opus),
+    subtitles copied (subrip)'; ', no audio' where it has none."""
+    def codecs(kind: str) -> list[str]:
+        return [t.source.codec_context.name for t in tracks if t.source.type == kind and t.encoded_from is None]
+
+    parts = [f"audio copied ({', '.join(codecs('audio'))})"] if codecs("audio") else []
+    parts += [f"audio {t.encoded_from} re-encoded to {t.stream.codec_context.name} ({t.why})"
+              for t in tracks if t.encoded_from]
+    if not parts:
+        parts = ["no audio"]
+    if codecs("subtitle"):
+        parts.append(f"subtitles copied ({', '.join(codecs('subtitle'))})")
+    attached = [t.source.name for t in tracks if t.source.type == "attachment"]
+    if attached:
+        parts.append(f"attachments copied ({', '.join(attached)})")
+    return "".join(f", {part}" for part in parts)
+
+
+def _where_it_fits(source, container_format: str) -> str:
+    for other, suffix in SUGGESTED:
+        if other != container_format and refusal(other, source) is None:
+            return f" (write {suffix} to keep it)"
+    return ""
+
+
+def _name(stream) -> str:
+    if stream.type == "attachment":
+        return f"attachment {stream.index} ({stream.name})"
+    return f"{stream.type} stream {stream.index} ({stream.codec_context.name})"

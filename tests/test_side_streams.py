@@ -1,0 +1,132 @@
+"""Audio, subtitle and attachment streams beside the stylized video (engine.side_streams):
+every one kept where the container holds it, one line for each one it cannot, and re-encoded
+audio in sync with the input's, for every audio codec into every output container."""
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from vst.engine import cli
+from vst.engine.chunks import chunk_settings, join_chunks
+from vst.engine.job import VideoJob, VideoSettings, stylize_video
+from vst.engine.runner import open_runner
+
+from invoke import invoke
+from media import decode_audio, make_texture, write_tracks
+
+RATE = 48000
+FRAMES = [make_texture(48, 64, seed=seed) for seed in range(10)]  # 1 s at 10 fps
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    return invoke(cli.main, capsys, argv)
+
+
+def streams(path: Path) -> list[tuple[str, str]]:
+    with av.open(str(path)) as container:
+        return [(stream.type, stream.name if stream.type == "attachment" else stream.codec_context.name)
+                for stream in container.streams]
+
+
+def subtitle_packets(path: Path) -> list[tuple[float, bytes]]:
+    with av.open(str(path)) as container:
+        return [(float(p.pts * p.time_base), bytes(p)) for p in container.demux(container.streams.subtitles[0])
+                if p.size]
+
+
+@pytest.fixture(scope="module")
+def tracks(tmp_path_factory) -> Path:
+    """An mkv with two audio tracks (aac, opus), SRT subtitles and a font attachment."""
+    return write_tracks(tmp_path_factory.mktemp("tracks") / "tracks.mkv", FRAMES, 10, ["aac", "libopus"],
+                        subtitles=True)
+
+
+def test_every_audio_track_and_the_subtitles_are_kept_in_mkv(tracks, checkpoint, tmp_path, capsys):
+    out = tmp_path / "out.mkv"
+    code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0, err
+    assert streams(out) == [("video", "h264")] + streams(tracks)[1:]
+    assert "audio copied (aac, opus), subtitles copied (srt), attachments copied (font.ttf)" in said, said
+    with av.open(str(out)) as container:
+        assert container.streams[4].data == bytes(range(256))
+    assert subtitle_packets(out) == subtitle_packets(tracks)
+    for index in range(2):  # each track its own, not the first twice
+        assert np.array_equal(decode_audio(out, index)[1], decode_audio(tracks, index)[1])
+    assert "left out" not in err
+
+
+def test_a_stream_the_container_cannot_hold_gets_one_line(tracks, checkpoint, tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0, err
+    assert streams(out) == [("video", "h264"), ("audio", "aac"), ("audio", "opus")]
+    notes = [line for line in err.splitlines() if "left out" in line]
+    assert notes == [f"vst-run: {tracks}: subtitle stream 3 (srt) left out: mp4 cannot hold srt "
+                     "(write .mkv to keep it)",
+                     f"vst-run: {tracks}: attachment 4 (font.ttf) left out: mp4 holds no attachments "
+                     "(write .mkv to keep it)"], err
+
+
+def test_no_subtitles_and_no_audio(tracks, checkpoint, tmp_path, capsys):
+    code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "--no-subtitles",
+                          "-o", tmp_path / "a.mkv")
+    assert code == 0 and "left out" not in err, err
+    assert [kind for kind, _ in streams(tmp_path / "a.mkv")] == ["video", "audio", "audio"]
+    code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "--no-audio",
+                          "-o", tmp_path / "s.mkv")
+    assert code == 0, err
+    assert [kind for kind, _ in streams(tmp_path / "s.mkv")] == ["video", "subtitle", "attachment"]
+    assert ", no audio, subtitles copied (srt), attachments copied (font.ttf);" in said, said
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mov"])
+def test_the_join_of_chunks_carries_the_tracks_as_one_worker_does(suffix, tracks, checkpoint, tmp_path):
+    settings = VideoSettings(codec="libx264")
+    part = tmp_path / f"chunk00000{suffix}"
+    runner = open_runner(checkpoint, None, "torch")
+    try:
+        stylize_video(VideoJob(str(tracks), part, chunk_settings(settings)), runner, progress=False)
+    finally:
+        runner.close()
+    assert [kind for kind, _ in streams(part)] == ["video"]
+    out = tmp_path / f"out{suffix}"
+    joined = join_chunks(str(tracks), [part], out, settings, cut_side=False)
+    assert joined.frames == 10
+    if suffix == ".mkv":
+        assert joined.left_out == () and streams(out) == [("video", "h264")] + streams(tracks)[1:]
+        assert subtitle_packets(out) == subtitle_packets(tracks)
+    else:  # MOV holds neither Opus nor SRT
+        assert streams(out) == [("video", "h264"), ("audio", "aac"), ("audio", "aac")]
+        assert "audio opus re-encoded to aac (mov cannot hold opus)" in joined.side_streams
+        assert joined.left_out == ("subtitle stream 3 (srt) left out: mov cannot hold srt (write .mkv to keep it)",
+                                   "attachment 4 (font.ttf) left out: mov holds no attachments (write .mkv to keep it)")
+
+
+def lag(reference: np.ndarray, shifted: np.ndarray, most: int = 4800) -> int:
+    """Samples by which `shifted` lags `reference` (in array positions), by cross-correlation
+    of their first half second, within ±most."""
+    window = RATE // 2
+    head = reference[most:most + window]
+    scores = [float(np.dot(head, shifted[most + d:most + d + window])) for d in range(-most, most + 1)]
+    return int(np.argmax(scores)) - most
+
+
+AUDIO_CODECS = ["aac", "libmp3lame", "ac3", "libopus", "vorbis"]
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv", ".webm"])
+@pytest.mark.parametrize("codec", AUDIO_CODECS)
+def test_audio_copied_or_re_encoded_stays_in_sync(codec, suffix, checkpoint, tmp_path, capsys):
+    """The audio starts within 1 ms of the input's and ends within one audio frame of it,
+    copied or re-encoded (AAC's and Opus's priming samples recorded as delay)."""
+    source = write_tracks(tmp_path / "in.mkv", FRAMES, 10, [codec])
+    out = tmp_path / f"out{suffix}"
+    code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0, err
+    start_in, samples_in, frame_in = decode_audio(source)
+    start_out, samples_out, frame_out = decode_audio(out)
+    offset = start_out - start_in + lag(samples_in, samples_out) / RATE
+    assert abs(offset) <= 0.001, f"{said}: the audio plays {offset * 1e3:.2f} ms late"
+    end_in, end_out = start_in + len(samples_in) / RATE, start_out + len(samples_out) / RATE
+    assert abs(end_out - end_in) <= max(frame_in, frame_out) / RATE, f"{said}: ends {end_out - end_in:+.4f} s off"
