@@ -34,7 +34,7 @@ setup(
     install_requires=[
         "numpy>=1.24",
         "click>=8.0",
-        "av>=12.0",
+        "av>=18.1",  # attachments (add_attachment, AttachmentStream.data)
         "tqdm>=4.60",
         "pillow>=9.1",  # still images (vst.core.images)
         "openvino>=2024.0",  # the CPU backend (vst.engine.openvino_runner), imported only to run it

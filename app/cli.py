@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -40,7 +41,8 @@ def command(host, port, max_upload, keep_minutes, share):
     page = build_page(runners, trainings, results, keep_minutes * 60)
     # the first preview of a style opens its model (about a second): open them all meanwhile
     threading.Thread(target=lambda: [runners.get(style) for style in shipped_styles()], daemon=True).start()
-    threading.Thread(target=remove_old, args=(results, keep_minutes * 60), daemon=True).start()
+    threading.Thread(target=remove_old, args=(results, keep_minutes * 60, trainings.busy_folders),
+                     daemon=True).start()
     try:
         try:
             page.queue().launch(server_name=host, server_port=port, share=share, max_file_size=max_upload,
@@ -56,12 +58,14 @@ def command(host, port, max_upload, keep_minutes, share):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def remove_old(results: Path, seconds: int) -> None:
-    """Every minute, the renders older than `seconds` go (Gradio cleans its uploads itself)."""
+def remove_old(results: Path, seconds: int, busy: Callable[[], set[Path]]) -> None:
+    """Every minute, the renders and trainings older than `seconds` go, but those still
+    training (Gradio cleans its uploads itself)."""
     while True:
         time.sleep(60)
+        running = busy()
         for folder in results.glob("*"):
-            if time.time() - folder.stat().st_mtime > seconds:
+            if folder not in running and time.time() - folder.stat().st_mtime > seconds:
                 shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -84,7 +84,7 @@ def stylize_tab(runners: Runners, results: Path) -> None:
         settings = VideoSettings(crf=int(crf), height=int(height) if height else None)
         with on_the_page():
             out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results, on_frame)
-        summary = line.replace(str(out), out.name)  # no server paths on the page
+        summary = line.replace(str(out), out.name).replace(str(media.path), media.path.name)  # no server paths
         if media.is_image:
             return None, None, str(out), str(out), summary
         return str(media.path), str(out), None, str(out), summary

@@ -16,7 +16,8 @@ def render(media: Media, style: str, mix: StyleMix, settings: VideoSettings, run
            results: Path, on_frame: Callable[[], None]) -> tuple[Path, str]:
     """The stylized file, in a folder of its own under `results` (so two renders of one
     upload never share a name), and vst-run's line about it (or its warning, for an input
-    that decoded only in part); raises InputError / CommandError as vst-run would."""
+    that decoded only in part), then a line per input stream left out; raises InputError /
+    CommandError as vst-run would."""
     folder = results / uuid.uuid4().hex
     folder.mkdir(parents=True)
     out = folder / default_output(str(media.path), style).name
@@ -24,4 +25,4 @@ def render(media: Media, style: str, mix: StyleMix, settings: VideoSettings, run
     runner = runners.get(style, mix)
     outcome = (run_image(task, runner, settings) if media.is_image
                else run_video(task, runner, settings, progress=False, on_frame=on_frame))
-    return out, str(outcome.error or outcome.line)
+    return out, "\n\n".join([str(outcome.error or outcome.line), *outcome.notes])

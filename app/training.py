@@ -54,19 +54,21 @@ class Training:
             raise InputError(why)
         self.folder = results / uuid.uuid4().hex
         (self.folder / "data").mkdir(parents=True)
-        for index, path in enumerate(data):  # vst-train takes folders: each upload linked into one
-            (self.folder / "data" / f"{index:04d}-{path.name}").symlink_to(path.resolve())
+        for index, path in enumerate(data):  # vst-train takes folders; Gradio may clean its uploads meanwhile
+            shutil.copyfile(path, self.folder / "data" / f"{index:04d}-{path.name}")
         name = re.sub(r"[^A-Za-z0-9_-]+", "_", style_image.stem).strip("_") or "style"
         style = self.folder / f"{name}{style_image.suffix.lower()}"
         shutil.copyfile(style_image, style)
         self.out = self.folder / f"{name}.pt"
         self.total = iters
-        self.log = (self.folder / "vst-train.log").open("w")  # a pipe left unread would fill and stall it
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "vst.train.cli", "--recipe", "quick", "--style", str(style),
-             "--data", str(self.folder / "data"), "--out", str(self.out), "--checkpoint-every", "50",
-             *(["--iters", str(iters)] if iters else [])],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=self.folder)
+        # its output to a file: a pipe left unread would fill and stall it. A session of its own,
+        # so a Ctrl-C in vst-app's terminal reaches it once, from close(), not twice
+        with (self.folder / "vst-train.log").open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "vst.train.cli", "--recipe", "quick", "--style", str(style),
+                 "--data", str(self.folder / "data"), "--out", str(self.out), "--checkpoint-every", "50",
+                 *(["--iters", str(iters)] if iters else [])],
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True)
 
     def state(self) -> TrainingState:
         log = self.out.with_suffix(".csv")
@@ -96,7 +98,6 @@ class Training:
         """The files to hand back (the model, its card): raises InputError with vst-train's own
         message where it failed before saving a model."""
         self.process.wait()
-        self.log.close()
         made = [path for path in (self.out, self.out.with_suffix(".json")) if path.is_file()]
         if self.process.returncode not in (0, 130) or not made:
             said = (self.folder / "vst-train.log").read_text().strip().splitlines()
@@ -121,11 +122,16 @@ class Trainings:
         if self.runs:
             self.runs[-1].stop()
 
+    def busy_folders(self) -> set[Path]:
+        return {run.folder for run in self.runs if run.running()}
+
     def close(self) -> None:
+        """Stop every run; each saves its model as it ends (killed if it takes over a minute)."""
         for run in self.runs:
             run.stop()
         for run in self.runs:
             try:
-                run.process.wait(timeout=30)
+                run.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 run.process.kill()
+                run.process.wait()

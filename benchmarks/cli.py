@@ -14,6 +14,7 @@ from vst.samples import SAMPLE_CLIP
 from .runners import BENCH_BACKENDS
 
 BACKEND_KEYS = [b.key for b in BENCH_BACKENDS]
+PROFILE_MIN_SIDE = 16  # the network works at a quarter of the frame, its pads need a few pixels there
 
 
 def parse_list(choices: list[str]):
@@ -63,6 +64,8 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
     video end to end (--video with --engine or --style)."""
     for path in filter(None, (json_path, plot)):
         require_writable_folder(path)
+    if profile_sizes and (video or scaling or plot):
+        raise InputError("--profile goes alone (with --style, --frames, --json): not with --video, --scaling or --plot")
     if video is None and not scaling and (engine or (style and not profile_sizes) or backend != "auto" or height
                                           or max_frames):
         raise InputError("--engine, --style, --backend, --height and --max-frames go with --video or --scaling "
@@ -129,6 +132,8 @@ def bench_profile(sizes: str, style: str, runs: int, json_path, command_line):
         shapes = [parse_resolution(None, None, size.strip()) for size in sizes.split(",")]
     except click.BadParameter as exc:
         raise InputError(f"--profile {sizes!r}: {exc.message}") from None
+    if min(min(shape) for shape in shapes) < PROFILE_MIN_SIDE:
+        raise InputError(f"--profile {sizes!r}: frames of at least {PROFILE_MIN_SIDE}x{PROFILE_MIN_SIDE}")
     machine, peak = machine_facts(), measure_peak("cpu")
     profiles = profile_style(style, shapes, runs)
     flops = peak.flops.get(profiles[0].precision, peak.flops["fp32"])

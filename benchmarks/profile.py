@@ -9,6 +9,7 @@ from statistics import median
 
 import numpy as np
 
+from vst.core.errors import CommandError
 from vst.core.quality import reference_frame
 from vst.engine.openvino_runner import OpenVinoRunner, fixed_shape_graphs, read_vst_onnx
 from vst.styles import shipped_model
@@ -99,6 +100,8 @@ def profile_tables(profiles: list[Profile], peak_flops: float) -> str:
     out = []
     for p in profiles:
         convs = [l for l in p.layers if l.flops]
+        if not convs or not p.counted_ms:
+            raise CommandError("OpenVINO's counters named no convolution of the model: nothing to profile")
         conv_ms = sum(l.ms for l in convs)
         floor_ms = 1e3 * sum(l.flops for l in convs) / peak_flops
         out.append(f"{p.width}x{p.height}, {p.precision.upper()}: {p.wall_ms:.1f} ms per frame (median, counters on); "

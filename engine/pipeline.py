@@ -52,12 +52,12 @@ class _Stage:
 
 
 def run_pipeline(items: Iterable, submit: Callable[[np.ndarray], object],
-                 write_frame: Callable[[np.ndarray, Frame], None], write_audio: Callable,
+                 write_frame: Callable[[np.ndarray, Frame], None], write_side: Callable,
                  collect: Callable[[object], np.ndarray] = lambda result: result, depth: int = 1,
                  compose: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
                  max_frames: int | None = None, on_frame: Callable[[], None] = lambda: None) -> StageTimes:
     """Stylize every Frame of `items` (uint8 (H, W, 3) RGB) and write it; pass anything else
-    (audio packets) to write_audio, in the same order. submit(frames (1, H, W, 3)) starts a
+    (the packets of the audio and subtitle streams) to write_side, in the same order. submit(frames (1, H, W, 3)) starts a
     frame and collect(its result) finishes it; up to `depth` frames are in flight (a
     synchronous runner: submit returns the output, collect is the identity, depth 1).
     compose(input, output) builds the written frame."""
@@ -99,14 +99,14 @@ def run_pipeline(items: Iterable, submit: Callable[[np.ndarray], object],
             if isinstance(item, tuple):
                 write_frame(*item)
             else:
-                write_audio(item)
+                write_side(item)
             times.encode += time.perf_counter() - start
 
     workers = [_Stage(decode), _Stage(encode)]
     wall = time.perf_counter()
     for worker in workers:
         worker.thread.start()
-    in_flight = deque()  # (result or None for audio, item) in container order
+    in_flight = deque()  # (result or None for a side-stream packet, item) in container order
     submitted = 0         # frames in in_flight
 
     def finish(keep_frames: int) -> bool:

@@ -101,7 +101,13 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
             tracks.append(SideTrack(source, container.add_stream_from_template(source), None))
         elif source.type == "audio":
             encoder, rate = REENCODE_AUDIO.get(container_format, ("aac", source.rate))
-            stream = container.add_stream(encoder, rate=rate, layout=source.layout.name)
+            if rate not in (av.Codec(encoder, "w").audio_rates or [rate]):
+                rate = 48000  # 192 kHz is beyond AAC: the encoder's resampler takes it down
+            try:
+                stream = container.add_stream(encoder, rate=rate, layout=source.layout.name)
+            except (ValueError, av.FFmpegError) as exc:
+                left_out.append(f"{_name(source)} left out: {why}, and {encoder} does not take it ({exc})")
+                continue
             tracks.append(SideTrack(source, stream, source.codec_context.name, why))
         else:
             left_out.append(f"{_name(source)} left out: {why}{_where_it_fits(source, container_format)}")

@@ -7,6 +7,8 @@ those packets back until the video has reached them, so that a run cut short (--
 ends its audio and subtitles where its video ends.
 """
 import errno
+import heapq
+import itertools
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
@@ -252,7 +254,10 @@ class VideoWriter:
         self.video_template, self.last_dts = video_template, None
         if video_template is None:
             check_video_encoder(codec, preset)
-        self.pending: deque[tuple[float, SideTrack, av.Packet]] = deque()  # side-stream packets ahead of the video
+        # side-stream packets ahead of the video, by time: a muxer may store a subtitle well
+        # before the audio of the same moment (seconds, arrival, track, packet)
+        self.pending: list[tuple[float, int, SideTrack, av.Packet]] = []
+        self.arrivals = itertools.count()
         self.video_end = 0.0   # seconds: where the last frame written ends
         self.written = 0       # frames
         try:
@@ -341,11 +346,11 @@ class VideoWriter:
         reaches it. Packets of streams that are not carried are let go."""
         track = self.tracks.get(packet.stream.index)
         if track is not None:
-            self.pending.append((seconds(packet), track, packet))
+            heapq.heappush(self.pending, (seconds(packet), next(self.arrivals), track, packet))
 
     def _write_side_until(self, end: float) -> None:
         while self.pending and self.pending[0][0] < end:
-            _, track, packet = self.pending.popleft()
+            _, _, track, packet = heapq.heappop(self.pending)
             self.container.mux(track.packets(packet))
 
     def close(self, cut_side: bool = False) -> None:

@@ -157,6 +157,8 @@ def test_profile_times_every_layer_and_counts_the_convolutions(tmp_path, capsys)
     (["--json", "no/such/folder/x.json"], "output folder does not exist"),
     (["--profile", "64x48,big"], "--profile '64x48,big'"),
     (["--profile", "64x48", "--style", "nope"], "no shipped style 'nope'"),
+    (["--profile", "8x8"], "frames of at least 16x16"),
+    (["--profile", "64x48", "--video", "x.mp4"], "--profile goes alone"),
 ])
 def test_bad_input_is_one_line_exit_2(argv, message, capsys):
     code, _, err = invoke(main, capsys, argv)

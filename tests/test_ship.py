@@ -199,3 +199,17 @@ def test_compare_gives_ratios_to_the_baseline(tmp_path, capsys):
     (tmp_path / "other.json").write_text("{}")
     code, _, err = invoke(compare, capsys, [tmp_path / "other.json", "--baseline", "flat"])
     assert code == 2 and "not a vst-eval JSON" in err
+
+
+def test_vst_train_card_and_none_for_a_run_stopped_before_its_first_iteration(trained, tmp_path):
+    from vst.train.card import write_card
+
+    ckpt = Checkpoint.load(trained)
+    config = TrainConfig(style=tmp_path / "swirl.jpg", data=(tmp_path / "clips",), out=trained)
+    card = json.loads(write_card(ckpt, config).read_text())
+    assert card["name"] == "swirl" and card["training"]["losses_at_end"]["iterations"] == "11-60"
+    assert card["use"] == {"run": f"vst-run VIDEO --engine {trained}", "export": f"vst-export {trained}"}
+    trained.with_suffix(".json").unlink()
+    with open(trained.with_suffix(".csv"), "w") as file:
+        file.write("iteration,seconds,total,content,style,tv,temporal\n")  # Ctrl-C before the first row
+    assert write_card(ckpt, config) is None and not trained.with_suffix(".json").exists()

@@ -30,7 +30,8 @@ def train_command(config: dict) -> str:
     parts += ["--style", portable(config["style"])]
     parts += [item for data in config["data"] for item in ("--data", portable(data))]
     parts += ["--out", Path(config["out"]).name]
-    if config.get("init") and Path(config["init"]).name != f"{base.start_from}.pt":  # the recipe's own
+    own_start = base.start_from and Path(config.get("init") or "").name == f"{base.start_from}.pt"
+    if config.get("init") and not own_start:  # a recipe's start_from goes without saying
         parts += ["--init", Path(config["init"]).name]
     for key in ("width", "upsample", "size", "style_size", "iters", "batch_size", "lr", "long_term",
                 "flow", "max_pairs_per_video", "photo_motion", "precision", "seed"):
@@ -108,9 +109,11 @@ def training_record(ckpt: Checkpoint, config: dict, log: Path, vgg: str) -> dict
             **({"fine_tuned_from": fine_tuned_from(ckpt.training["init"])} if "init" in ckpt.training else {})}
 
 
-def write_card(ckpt: Checkpoint, cfg: TrainConfig) -> Path:
+def write_card(ckpt: Checkpoint, cfg: TrainConfig) -> Path | None:
     """OUT.json beside the checkpoint vst-train wrote: the model card, with the commands
-    that use the model."""
+    that use the model; None (no card) for a run stopped before its first logged iteration."""
+    if not cfg.log_path.is_file() or len(cfg.log_path.read_text().splitlines()) < 2:
+        return None
     config = ckpt.config
     card = {
         "name": ckpt.style,

@@ -103,7 +103,7 @@ def config_from_options(recipe: str, style, data, out, exclude, init, no_tempora
     if given.get("max_pairs_per_video") == 0:
         given["max_pairs_per_video"] = None
     files = stage_files(stage, Path(out)) if stage else {}
-    if base.start_from and not stage:
+    if base.start_from and not stage and not init:
         files["init"] = shipped_checkpoint(base.start_from)
     files.update({key: value for key, value in (("style", style), ("data", tuple(data)), ("exclude", tuple(exclude)),
                                                 ("init", init)) if value})

@@ -176,7 +176,10 @@ def _train(cfg: TrainConfig, ranks: Ranks) -> Checkpoint | None:
         except KeyboardInterrupt:
             stopped = checkpoint(done)
             if stopped:
-                write_card(stopped, cfg)
+                try:  # nothing may hide the interrupt itself
+                    write_card(stopped, cfg)
+                except OSError as exc:
+                    tqdm.write(f"no model card written ({exc.strerror or exc})")
                 tqdm.write(f"saved {cfg.out} at iteration {done}, ready to use (vst-run VIDEO --engine {cfg.out}); "
                            "continue with --resume")
             raise
