@@ -117,19 +117,15 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
 def describe(tracks: list[SideTrack]) -> str:
     """The side streams of an output, for its summary line: ', audio copied (aac, opus),
     subtitles copied (subrip)'; ', no audio' where it has none."""
-    def codecs(kind: str) -> list[str]:
-        return [t.source.codec_context.name for t in tracks if t.source.type == kind and t.encoded_from is None]
-
-    parts = [f"audio copied ({', '.join(codecs('audio'))})"] if codecs("audio") else []
+    copied = {kind: [t.source.name if kind == "attachment" else t.source.codec_context.name
+                     for t in tracks if t.source.type == kind and t.encoded_from is None]
+              for kind in ("audio", "subtitle", "attachment")}
+    parts = [f"audio copied ({', '.join(copied['audio'])})"] if copied["audio"] else []
     parts += [f"audio {t.encoded_from} re-encoded to {t.stream.codec_context.name} ({t.why})"
               for t in tracks if t.encoded_from]
-    if not parts:
-        parts = ["no audio"]
-    if codecs("subtitle"):
-        parts.append(f"subtitles copied ({', '.join(codecs('subtitle'))})")
-    attached = [t.source.name for t in tracks if t.source.type == "attachment"]
-    if attached:
-        parts.append(f"attachments copied ({', '.join(attached)})")
+    parts = (parts or ["no audio"]) + [f"{label} copied ({', '.join(copied[kind])})"
+                                       for kind, label in (("subtitle", "subtitles"), ("attachment", "attachments"))
+                                       if copied[kind]]
     return "".join(f", {part}" for part in parts)
 
 

@@ -112,14 +112,17 @@ def training_record(ckpt: Checkpoint, config: dict, log: Path, vgg: str) -> dict
 def write_card(ckpt: Checkpoint, cfg: TrainConfig) -> Path | None:
     """OUT.json beside the checkpoint vst-train wrote: the model card, with the commands
     that use the model; None (no card) for a run stopped before its first logged iteration."""
-    if not cfg.log_path.is_file() or len(cfg.log_path.read_text().splitlines()) < 2:
+    if not cfg.log_path.is_file():
         return None
-    config = ckpt.config
+    try:
+        training = training_record(ckpt, ckpt.config, cfg.log_path, ckpt.training["vgg"])
+    except InputError:  # an empty log: stopped before its first iteration
+        return None
     card = {
         "name": ckpt.style,
         "style_image": {"file": str(cfg.style)},
         "network": network_record(ckpt),
-        "training": training_record(ckpt, config, cfg.log_path, ckpt.training["vgg"]),
+        "training": training,
         "use": {"run": f"vst-run VIDEO --engine {cfg.out}", "export": f"vst-export {cfg.out}"},
     }
     path = cfg.out.with_suffix(".json")
