@@ -27,7 +27,7 @@ setup(
     python_requires=">=3.10",
     packages=["vst"] + [f"vst.{name}" for name in SUBPACKAGES],
     package_dir={"vst": "api", **{f"vst.{name}": name for name in SUBPACKAGES}},
-    package_data={"vst.styles": ["*.pt", "*.onnx", "*.json", "*.jpg"], "vst.core": ["reference_frame.jpg"],
+    package_data={"vst.styles": ["*.pt", "*.onnx", "*.xml", "*.bin", "*.json", "*.jpg"], "vst.core": ["reference_frame.jpg"],
                   "vst.samples": ["*.mp4", "*.jpg"]},
     # inference runs the shipped ONNX on OpenVINO: no torch. The extras that need torch list
     # it; on a CPU machine install them with torch==2.13.0 (README), or pip takes a CUDA build
@@ -47,9 +47,10 @@ setup(
         "torch": ["torch>=2.1"],  # --backend torch; checkpoints (.pt) on OpenVINO ([export] for ONNX Runtime)
         "onnxruntime": ["onnx>=1.16", "onnxruntime>=1.18"],  # --backend onnxruntime for ONNX models
         # the tests; the browser test drives Debian's chromium + chromium-driver (.ci/run installs them)
-        "dev": ["pytest>=7", "h5py>=3", "selenium>=4.10", "gradio_client>=1"],
+        "dev": ["pytest>=7", "h5py>=3", "selenium>=4.10", "gradio_client>=1", "nncf>=2.14"],
         "gpu": ["pycuda>=2022.1"],
-        "bench": ["torch>=2.1", "matplotlib>=3.7"],  # vst-bench (models built in memory), --plot
+        "int8": ["nncf>=2.14"],  # INT8 for your own ONNX models (shipped styles carry theirs)
+        "bench": ["torch>=2.1", "matplotlib>=3.7", "nncf>=2.14"],  # vst-bench (models built in memory), --plot
         "cluster": ["ray>=2.9"],  # vst-run --workers, --ray-address
         "app": ["gradio>=5"],  # vst-app
     },

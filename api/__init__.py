@@ -14,8 +14,8 @@ from pathlib import Path
 
 
 def stylize(inputs, style: str | None = None, *, engine: str | Path | None = None,
-            output: str | Path | None = None, backend: str = "auto", strength: float = 1.0,
-            preserve_color: bool = False, codec: str = "auto", crf: int = 18, preset: str = "medium",
+            output: str | Path | None = None, backend: str = "auto", precision: str = "auto",
+            strength: float = 1.0, preserve_color: bool = False, codec: str = "auto", crf: int = 18, preset: str = "auto",
             height: int | None = None, max_frames: int | None = None, side_by_side: bool = False,
             audio: bool = True, subtitles: bool = True, progress: bool = True, workers: int = 1, ray_address: str | None = None,
             chunk_seconds: float | None = None) -> list[Path]:
@@ -38,7 +38,8 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
     sources = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(source) for source in inputs]
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=audio, subtitles=subtitles)
-    model = ModelSpec(None if engine is None else Path(engine), style, backend, StyleMix(strength, preserve_color))
+    model = ModelSpec(None if engine is None else Path(engine), style, backend, StyleMix(strength, preserve_color),
+                      precision)
     outcomes = stylize_inputs(sources, None if output is None else Path(output), model, settings,
                               Scaling(workers, ray_address, chunk_seconds), lambda line: None,
                               lambda notice: None, progress)
@@ -53,12 +54,13 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
     return [outcome.task.out for outcome in outcomes]
 
 
-def load(model: str | Path, backend: str = "auto", strength: float = 1.0, preserve_color: bool = False):
+def load(model: str | Path, backend: str = "auto", strength: float = 1.0, preserve_color: bool = False,
+         precision: str = "auto"):
     """A shipped style's name or a model file (.pt, .onnx, .plan) as a StyleRunner: call it on
     uint8 RGB frames (H, W, 3) or (N, H, W, 3)."""
     from vst.engine.style_runner import StyleRunner
 
-    return StyleRunner(model, backend, strength, preserve_color)
+    return StyleRunner(model, backend, strength, preserve_color, precision)
 
 
 __all__ = ["stylize", "load"]

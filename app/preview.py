@@ -103,7 +103,7 @@ class Previewer:
         if cached is None:
             frame = media.frame_at(seconds)
             runner = self.runners.get(style)
-            cached = frame, runner.collect(runner.submit(frame[None]))[0]
+            cached = frame, runner(frame[None])[0]
             with self.lock:
                 self.stylized[key] = cached
                 while len(self.stylized) > KEPT:

@@ -8,7 +8,9 @@ from vst.core.command import HELP, parse_resolution, require_writable_folder, ru
 from vst.core.errors import CommandError, InputError
 from vst.core.paths import portable
 from vst.core.style_mix import StyleMix
+from vst.core.stylizer import UPSAMPLERS
 from vst.engine.choice import BACKENDS
+from vst.engine.openvino_runner import PRECISIONS
 from vst.samples import SAMPLE_CLIP
 
 from .runners import BENCH_BACKENDS
@@ -36,6 +38,9 @@ def parse_list(choices: list[str]):
               help=f"Comma-separated, from {','.join(BACKEND_KEYS)} [default: all; those that cannot run here say why].")
 @click.option("--models", default="48,128", show_default=True, callback=parse_list(["48", "128"]),
               help="Residual widths: 353-Res48, 353-Res128.")
+@click.option("--upsample", type=click.Choice(UPSAMPLERS), default="resize", show_default=True,
+              help="The up blocks of the timed networks: resize (nearest, then conv) as every shipped style, "
+                   "deconv as the paper's.")
 @click.option("--frames", type=click.IntRange(1), help="Timed frames per figure [default: 5 on CPU, 50 on GPU].")
 @click.option("--warmup", type=click.IntRange(0), help="Untimed frames first [default: 2 on CPU, 10 on GPU].")
 @click.option("--clip", type=click.Path(path_type=Path), default=SAMPLE_CLIP,
@@ -43,11 +48,16 @@ def parse_list(choices: list[str]):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
 @click.option("--video", help="End to end: run this video through vst-run's pipeline.")
 @click.option("--engine", type=click.Path(path_type=Path), help="With --video: NAME.plan, NAME.onnx or NAME.pt.")
-@click.option("--style", help="With --video: a shipped style.")
+@click.option("--style", help="A shipped style: its weights for the stylize-only timing (Res48; random weights "
+              "by default), or the model of --video, --scaling, --profile.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
               help="With --video: what runs the model, as vst-run --backend.")
 @click.option("--height", type=click.IntRange(8), help="With --video: scale frames to this height.")
 @click.option("--max-frames", type=click.IntRange(1), help="With --video: stop after N frames.")
+@click.option("--crf", type=click.IntRange(0, 51), help="With --video: x264's CRF, as vst-run --crf [default: vst-run's].")
+@click.option("--preset", help="With --video: x264's preset, as vst-run --preset [default: vst-run's].")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="With --video or --scaling: OpenVINO's number format, as vst-run --precision.")
 @click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Time with this style strength, as vst-run --strength (inside every graph).")
 @click.option("--preserve-color", is_flag=True, help="Time with luminance-only transfer, as vst-run.")
@@ -58,18 +68,20 @@ def parse_list(choices: list[str]):
               "default candy) at these comma-separated sizes, e.g. 1024x436,1280x720,1920x1080 (--frames runs each, default 20).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
-def command(res, backends, models, frames, warmup, clip, seed, video, engine, style, backend, height,
-            max_frames, strength, preserve_color, scaling, workers, profile_sizes, json_path, plot):
+def command(res, backends, models, upsample, frames, warmup, clip, seed, video, engine, style, backend, height,
+            max_frames, crf, preset, precision, strength, preserve_color, scaling, workers, profile_sizes, json_path,
+            plot):
     """Time the stylizers: Res48 vs Res128 per frame on each backend (default), or a whole
     video end to end (--video with --engine or --style)."""
     for path in filter(None, (json_path, plot)):
         require_writable_folder(path)
     if profile_sizes and (video or scaling or plot):
         raise InputError("--profile goes alone (with --style, --frames, --json): not with --video, --scaling or --plot")
-    if video is None and not scaling and (engine or (style and not profile_sizes) or backend != "auto" or height
-                                          or max_frames):
-        raise InputError("--engine, --style, --backend, --height and --max-frames go with --video or --scaling "
-                         "(--style with --profile too)")
+    if video is None and not scaling and (engine or backend != "auto" or height or max_frames
+                                          or precision != "auto"):
+        raise InputError("--engine, --backend, --precision, --height and --max-frames go with --video or --scaling")
+    if video is None and (crf is not None or preset is not None):
+        raise InputError("--crf and --preset go with --video")
     if video is not None and plot:
         raise InputError("--plot charts the stylize-only timing; drop --video for it")
     if plot:
@@ -82,24 +94,31 @@ def command(res, backends, models, frames, warmup, clip, seed, video, engine, st
     if profile_sizes:
         bench_profile(profile_sizes, style or "candy", frames or 20, json_path, command_line)
     elif scaling:
-        bench_workers(list(scaling), engine, style, backend, height, max_frames, mix, workers, json_path,
+        bench_workers(list(scaling), engine, style, backend, precision, height, max_frames, mix, workers, json_path,
                       command_line)
     elif video is not None:
-        bench_end_to_end(video, engine, style, backend, height, max_frames, frames, warmup, mix, json_path,
+        bench_end_to_end(video, engine, style, backend, precision, height, max_frames, crf, preset, frames, warmup,
+                         mix, json_path,
                          command_line)
     else:
-        bench_stylize_only(res, backends, models, frames, warmup, clip, seed, mix, json_path, plot,
-                           command_line)
+        bench_stylize_only(res, backends, models, upsample, style, frames, warmup, clip, seed, mix, json_path,
+                           plot, command_line)
 
 
-def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, mix, json_path, plot,
+def bench_stylize_only(res, backends, models, upsample, style, frames, warmup, clip, seed, mix, json_path, plot,
                        command_line):
     from . import report
     from .machine import machine_facts, measure_peak
     from .stylize_only import StylizeBench, bench_stylize, floors, log
 
+    if style is not None:
+        from vst.styles import shipped_styles
+
+        if style not in shipped_styles():
+            raise InputError(f"--style {style}: no shipped style of that name ({', '.join(shipped_styles())})")
+        models = ("48",)  # every shipped style is Res48
     settings = StylizeBench(*res, Path(clip), backends or tuple(BACKEND_KEYS),
-                            tuple(int(m) for m in models), frames, warmup, seed, mix)
+                            tuple(int(m) for m in models), frames, warmup, seed, mix, upsample, style)
     machine = machine_facts()
     results = bench_stylize(settings)
     ran = [r for r in results.results if r.with_copies]
@@ -109,8 +128,10 @@ def bench_stylize_only(res, backends, models, frames, warmup, clip, seed, mix, j
     limits = floors(results, peaks)
     mixed = "" if mix.is_plain else (f"; with --strength {mix.strength:g}"
                                      + (" --preserve-color" if mix.preserve_color else "") + " in the graph")
-    click.echo(f"Stylize only, {res[0]}x{res[1]}{mixed}: real frames of {Path(clip).name} resized; random weights "
-               f"(seed {seed}; time does not depend on them); median [p10-p90] over the timed frames\n"
+    weights = (f"the weights of --style {style}" if style else
+               f"up blocks {upsample}, random weights (seed {seed}; time does not depend on them)")
+    click.echo(f"Stylize only, {res[0]}x{res[1]}{mixed}: real frames of {Path(clip).name} resized; {weights}; "
+               f"median [p10-p90] over the timed frames\n"
                f"machine: {machine.describe()}\n{report.peaks_line(peaks)}\n")
     click.echo(report.stylize_table(results) + "\n")
     if ran:
@@ -136,19 +157,23 @@ def bench_profile(sizes: str, style: str, runs: int, json_path, command_line):
         raise InputError(f"--profile {sizes!r}: frames of at least {PROFILE_MIN_SIDE}x{PROFILE_MIN_SIDE}")
     machine, peak = machine_facts(), measure_peak("cpu")
     profiles = profile_style(style, shapes, runs)
-    flops = peak.flops.get(profiles[0].precision, peak.flops["fp32"])
-    click.echo(f"Profile of --style {style} on OpenVINO (what vst-run runs on this CPU), OpenVINO's performance "
-               f"counters, median of {runs} runs per node\nmachine: {machine.describe()}\n"
-               f"{report.peaks_line({'cpu': peak})}\n")
+    precision = profiles[0].precision
+    # no INT8 peak is measured: INT8 convolutions are set against BF16's where there is one
+    against = precision if precision in peak.flops else "bf16" if "bf16" in peak.flops else "fp32"
+    flops = peak.flops[against]
+    click.echo(f"Profile of --style {style} on OpenVINO in {precision.upper()} (what vst-run runs on this CPU), "
+               f"OpenVINO's performance counters, median of {runs} runs per node; convolutions against the "
+               f"{against.upper()} peak\nmachine: {machine.describe()}\n{report.peaks_line({'cpu': peak})}\n")
     click.echo(profile_tables(profiles, flops))
     if json_path:
         report.write_json(json_path, {"tool": "vst-bench", "mode": "profile", "command": command_line,
                                       "machine": machine.as_record(), "peak": peak.as_record(), "style": style,
+                                      "convolutions_against": against,
                                       "profiles": [p.as_record(flops) for p in profiles]})
 
 
-def bench_end_to_end(video, engine, style, backend, height, max_frames, frames, warmup, mix, json_path,
-                     command_line):
+def bench_end_to_end(video, engine, style, backend, precision, height, max_frames, crf, preset, frames, warmup,
+                     mix, json_path, command_line):
     import torch
 
     from vst.engine.runner import opened_runner
@@ -161,21 +186,23 @@ def bench_end_to_end(video, engine, style, backend, height, max_frames, frames, 
     if (engine is None) == (style is None):
         raise InputError("--video needs one of --engine FILE or --style NAME")
     device = "cuda" if torch.cuda.is_available() else "cpu"  # where a GPU is, the backend uses it
+    encoder = {name: value for name, value in (("crf", crf), ("preset", preset)) if value is not None}
     settings = VideoBench(video, height, max_frames, frames or DEFAULT_FRAMES[device],
-                          warmup if warmup is not None else DEFAULT_WARMUP[device])
+                          warmup if warmup is not None else DEFAULT_WARMUP[device], **encoder)
     with opened_runner(engine, style, lambda notice: click.echo(f"vst-bench: {notice}", err=True),
-                       backend, mix) as runner:
+                       backend, mix, precision) as runner:
         results = bench_video(settings, runner)
     machine = machine_facts()
-    click.echo(f"End to end: {video} through vst-run's pipeline (decode -> stylize -> encode, "
-               f"libx264 CRF 18, audio copied); stylize-only = the same backend on the video's first "
-               f"frames alone, median of {settings.frames}\nmachine: {machine.describe()}\n")
+    click.echo(f"End to end: {video} through vst-run's pipeline (decode -> stylize -> encode with libx264, "
+               f"no audio); stylize-only = the same backend on the video's first frames alone, median of "
+               f"{settings.frames}\nmachine: {machine.describe()}\n")
     click.echo(report.video_table(results))
     if json_path:
         report.write_json(json_path, report.video_record(results, machine, command_line))
 
 
-def bench_workers(videos, engine, style, backend, height, max_frames, mix, workers, json_path, command_line):
+def bench_workers(videos, engine, style, backend, precision, height, max_frames, mix, workers, json_path,
+                  command_line):
     from vst.engine.runner import ModelSpec
     from vst.engine.job import VideoSettings
 
@@ -191,7 +218,7 @@ def bench_workers(videos, engine, style, backend, height, max_frames, mix, worke
         raise InputError(f"--workers {workers!r}: give worker counts, e.g. 1,2") from None
     if not counts or counts[0] < 1:
         raise InputError(f"--workers {workers!r}: counts start at 1")
-    runs = bench_scaling(videos, ModelSpec(engine, style, backend, mix),
+    runs = bench_scaling(videos, ModelSpec(engine, style, backend, mix, precision),
                          VideoSettings(height=height, max_frames=max_frames), counts, None)
     machine = machine_facts()
     click.echo(f"Scaling: {len(videos)} videos as a batch, and {videos[0]} alone in chunks; wall time from the "

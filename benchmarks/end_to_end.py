@@ -1,16 +1,21 @@
 """End to end: a real video through vst-run's pipeline, beside the same backend timed on
 the same frames alone. Efficiency = end-to-end fps / stylize-only fps; 1.0 means decoding
-and encoding hide completely behind the stylizer."""
+and encoding hide completely behind the stylizer. Also what the encoder wrote (bit rate) and
+the process's peak resident memory."""
+import resource
 import tempfile
+import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from vst.engine.runner import Runner
 from vst.engine.job import JobResult, VideoJob, VideoSettings, stylize_video
 
 from .inputs import first_frames
-from .runners import HostRunner
-from .timing import Stats, time_frames
+from .timing import Stats
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,8 @@ class VideoBench:
     max_frames: int | None = None
     frames: int = 5                 # stylize-only timed frames (vst-bench: 5 on CPU, 50 with a GPU)
     warmup: int = 2
+    crf: int = VideoSettings.crf    # x264's, as vst-run --crf and --preset
+    preset: str = VideoSettings.preset
 
 
 @dataclass
@@ -28,6 +35,8 @@ class VideoResults:
     backend: str
     stylize_only: Stats
     run: JobResult
+    video_bytes: int                # the output's size
+    peak_rss_bytes: int             # this process's, from its start to the end of the run
 
     @property
     def end_to_end_fps(self) -> float:
@@ -43,15 +52,35 @@ class VideoResults:
                 "frame": [info.width, info.height], "frames": times.frames, "wall_s": times.wall,
                 "end_to_end_fps": self.end_to_end_fps, "stylize_only": self.stylize_only.as_record(),
                 "stage_fps": {stage: times.throughput(stage) for stage in ("decode", "stylize", "encode")},
-                "efficiency": self.efficiency}
+                "efficiency": self.efficiency, "crf": self.settings.crf, "preset": self.settings.preset,
+                "encoder": self.run.encoder,
+                "video_mbit_per_s": 8e-6 * self.video_bytes * info.fps / times.frames,
+                "peak_rss_bytes": self.peak_rss_bytes}
+
+
+def time_in_flight(runner: Runner, frames: list[np.ndarray], warmup: int, count: int) -> Stats:
+    """The runner's video path alone: frames submitted `runner.depth` ahead as the pipeline
+    submits them; each figure is the time from one frame's output to the next one's, in the
+    steady state (before the last frames drain)."""
+    pending, outputs = deque(), []
+    for i in range(warmup + count + 1 + runner.depth):
+        if len(pending) == runner.depth:
+            runner.collect(pending.popleft())
+            outputs.append(time.perf_counter())
+        pending.append(runner.submit(frames[i % len(frames)]))
+    while pending:
+        runner.collect(pending.popleft())
+    return Stats.of(list(np.diff(outputs)[warmup:]))
 
 
 def bench_video(settings: VideoBench, runner: Runner) -> VideoResults:
-    alone = HostRunner(lambda frames: runner.collect(runner.submit(frames)))
-    stylize_only = time_frames(alone.with_copies, first_frames(settings.video, settings.height),
-                               settings.warmup, settings.frames)
+    stylize_only = time_in_flight(runner, first_frames(settings.video, settings.height), settings.warmup,
+                                  settings.frames)
     with tempfile.TemporaryDirectory(prefix="vst-bench-") as folder:
         job = VideoJob(settings.video, Path(folder) / "bench.mp4",
-                       VideoSettings(height=settings.height, max_frames=settings.max_frames))
+                       VideoSettings(crf=settings.crf, preset=settings.preset, height=settings.height,
+                                     max_frames=settings.max_frames, audio=False))
         run = stylize_video(job, runner, progress=False)
-    return VideoResults(settings, runner.name, stylize_only, run)
+        video_bytes = job.out.stat().st_size
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    return VideoResults(settings, runner.name, stylize_only, run, video_bytes, peak)

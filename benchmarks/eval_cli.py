@@ -9,6 +9,7 @@ from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.core.paths import portable
 from vst.engine.choice import BACKENDS
+from vst.engine.openvino_runner import PRECISIONS
 from vst.train.flow import FLOW_METHODS
 
 
@@ -19,6 +20,8 @@ from vst.train.flow import FLOW_METHODS
 @click.option("--style", "styles", multiple=True, help="A shipped style to score (repeatable).")
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
               help="What runs every model, as vst-run --backend.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="OpenVINO's number format for every model, as vst-run --precision.")
 @click.option("--gt-flow", is_flag=True,
               help="Use MPI Sintel's ground-truth flow and occlusions; each CLIP is then a pass folder "
                    "training/{clean,final}/<scene>.")
@@ -36,8 +39,8 @@ from vst.train.flow import FLOW_METHODS
               help="Image (PNG, JPEG...) of one pair's error maps, models side by side (Fig. 4); one per clip.")
 @click.option("--map-pair", type=click.IntRange(0),
               help="With --error-map: the pair of frames N and N+1 (0-based) [default: the first scored].")
-def command(clips, engines, styles, backend, gt_flow, flow, height, max_frames, style_image, no_distances, vgg,
-            json_path, error_map, map_pair):
+def command(clips, engines, styles, backend, precision, gt_flow, flow, height, max_frames, style_image,
+            no_distances, vgg, json_path, error_map, map_pair):
     """Score stylizers on CLIPs (videos or folders of frames): how much they flicker and how
     stylized they are. Every model sees the same frames; the input frames are scored too."""
     import torch
@@ -72,14 +75,13 @@ def command(clips, engines, styles, backend, gt_flow, flow, height, max_frames, 
         models = [INPUT_FRAMES]
         for (engine, style), label in zip(models_given, labels):
             runner = stack.enter_context(opened_runner(
-                engine, style, lambda notice: click.echo(f"vst-eval: {notice}", err=True), backend))
+                engine, style, lambda notice: click.echo(f"vst-eval: {notice}", err=True), backend,
+                precision=precision))
             image = shared_style
             if image is None and distance_vgg is not None:
                 recorded = recorded_style_image(engine, style)
                 image = recorded and read_image(recorded)
-            models.append(EvalModel(label, runner.name,
-                                    lambda frames, runner=runner: runner.collect(runner.submit(frames)),
-                                    image))
+            models.append(EvalModel(label, runner.name, runner, image))
         results = [evaluate_clip(clip, read_frames(clip, height, max_frames), models, source, distance_vgg,
                                  map_pair, error_map is not None, device)
                    for clip, source in zip(named, sources)]

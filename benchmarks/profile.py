@@ -11,12 +11,13 @@ import numpy as np
 
 from vst.core.errors import CommandError
 from vst.core.quality import reference_frame
-from vst.engine.openvino_runner import OpenVinoRunner, fixed_shape_graphs, read_vst_onnx
+from vst.engine.runner import openvino_on_onnx
 from vst.styles import shipped_model
 
 CONVOLUTIONS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData")
 KINDS = {  # OpenVINO CPU node types, in words
-    "Convolution": "convolution", "MVN": "instance norm (MVN)", "Pad": "reflection pad",
+    "Convolution": "convolution", "ConvolutionBackpropData": "transposed convolution (folded up block)",
+    "MVN": "instance norm (MVN)", "Pad": "reflection pad",
     "Interpolate": "nearest upsampling", "Subgraph": "fused element-wise", "Eltwise": "element-wise",
     "Reorder": "layout / precision conversion", "Transpose": "NHWC <-> NCHW transpose",
 }
@@ -60,26 +61,26 @@ class Profile:
 
 
 def conv_flops(model) -> dict[str, int]:
-    """FLOPs of each convolution of a static-shape ov.Model, by its name."""
+    """FLOPs of each convolution of a static-shape ov.Model, by its name: 2 per multiply-add,
+    every weight once per output pixel (per input pixel for a transposed convolution, whose
+    stride spreads its taps over the output)."""
     flops = {}
     for op in model.get_ordered_ops():
         if op.get_type_name() in CONVOLUTIONS:
-            weights = list(op.input(1).get_shape())
-            out = list(op.output(0).get_shape())  # (N, C_out, H, W)
-            per_output = int(np.prod(weights)) // (weights[0] if op.get_type_name() != "ConvolutionBackpropData"
-                                                     else weights[1])
-            flops[op.get_friendly_name()] = 2 * int(np.prod(out)) * per_output
+            weights = int(np.prod(list(op.input(1).get_shape())))
+            pixels = op.input(0) if op.get_type_name() == "ConvolutionBackpropData" else op.output(0)
+            n, _, *spatial = pixels.get_shape()
+            flops[op.get_friendly_name()] = 2 * n * int(np.prod(list(spatial))) * weights
     return flops
 
 
 def profile_style(style: str, sizes: list[tuple[int, int]], runs: int) -> list[Profile]:
     """The shipped `style` profiled at each (width, height), on the reference frame resized to it."""
-    graph, _ = read_vst_onnx(shipped_model(style, ".onnx"))
-    runner = OpenVinoRunner(fixed_shape_graphs(graph))
+    runner, _ = openvino_on_onnx(shipped_model(style, ".onnx"))  # as vst-run --style opens it
     profiles = []
     for width, height in sizes:
         frames = reference_frame((height, width))
-        flops = conv_flops(runner.graphs(frames.shape))
+        flops = conv_flops(runner.graph(frames.shape))
         runs_seen = runner.profile(frames, runs)
         per_node: dict[str, list] = {}
         for _, infos in runs_seen:

@@ -77,11 +77,13 @@ def video_table(results: VideoResults) -> str:
     stages = record["stage_fps"]
     return "\n".join([
         markdown_row(["video", "frame", "backend", "end-to-end fps", "stylize-only fps", "efficiency",
-              "decode fps", "stylize fps (in pipeline)", "encode fps"]),
-        markdown_row(["---"] * 9),
+              "decode fps", "stylize fps (in pipeline)", "encode fps", "encoder", "output Mbit/s", "peak RSS GB"]),
+        markdown_row(["---"] * 12),
         markdown_row([Path(results.settings.video).name, "x".join(map(str, record["frame"])), results.backend,
               f"{results.end_to_end_fps:.1f}", f"{results.stylize_only.fps:.1f}", f"{results.efficiency:.2f}",
-              f"{stages['decode']:.0f}", f"{stages['stylize']:.1f}", f"{stages['encode']:.0f}"])])
+              f"{stages['decode']:.0f}", f"{stages['stylize']:.1f}", f"{stages['encode']:.0f}",
+              f"CRF {results.settings.crf}, {record['encoder']}", f"{record['video_mbit_per_s']:.1f}",
+              f"{record['peak_rss_bytes'] / 1e9:.2f}"])])
 
 
 def peaks_line(peaks: dict[str, Peak]) -> str:
@@ -94,7 +96,8 @@ def stylize_record(results: StylizeResults, machine: MachineFacts, peaks: dict[s
                    floors: list[dict], command: list[str]) -> dict:
     settings = asdict(results.settings)
     settings["clip"] = portable(settings["clip"])
-    settings["weights"] = f"random (torch seed {results.settings.seed}); time does not depend on them"
+    settings["weights"] = (f"the shipped style {results.settings.style}" if results.settings.style else
+                           f"random (torch seed {results.settings.seed}); time does not depend on them")
     return {"tool": "vst-bench", "mode": "stylize-only", "command": command,
             "machine": machine.as_record(), "peaks": {d: p.as_record() for d, p in peaks.items()},
             "settings": settings, "paper": PAPER_K80,

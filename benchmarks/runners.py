@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from vst.core.cpu import has_native_bf16
+from vst.core.cpu import has_native_bf16, has_native_int8
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
 from vst.core.frame_io import INPUT_NAME, OUTPUT_NAME
@@ -26,7 +26,8 @@ from vst.core.metadata import ArtifactMetadata, ShapeProfile
 from vst.core.onnx_graph import OPSET
 from vst.engine.choice import installed
 from vst.engine.onnx_runner import OnnxRunner
-from vst.engine.openvino_runner import Graphs, OpenVinoRunner, torch_graphs
+from vst.engine.openvino_runner import (Graphs, OpenVinoRunner, fixed_shape_graphs, openvino_cache,
+                                        read_vst_onnx, torch_graphs, with_mix)
 from vst.engine.torch_runner import TorchRunner
 from vst.export.onnx_export import export_onnx
 
@@ -53,6 +54,21 @@ class BenchModel:
     @cached_property
     def openvino_graphs(self) -> Graphs:
         return torch_graphs(self.stylizer, self.mix)  # a .pt on OpenVINO (--style compiles the same graph from its ONNX)
+
+    @cached_property
+    def openvino_unfolded_graphs(self) -> Graphs:
+        return torch_graphs(self.stylizer, self.mix, fold=False)  # the up blocks as trained
+
+    @cached_property
+    def openvino_int8_graphs(self) -> Graphs:
+        """The FP32 ONNX quantized as vst-run quantizes an ONNX model (engine.int8)."""
+        from vst.engine.int8 import int8_graph, onnx_key
+
+        with tempfile.TemporaryDirectory(prefix="vst-bench-") as folder:
+            path = Path(folder) / "bench.onnx"
+            path.write_bytes(self.onnx_fp32)
+            graph, _ = read_vst_onnx(path)
+        return fixed_shape_graphs(int8_graph(graph, onnx_key(self.onnx_fp32), openvino_cache() / "int8"))
 
 
 class TimedRunner:
@@ -216,6 +232,14 @@ def _openvino_missing() -> str | None:
     return None if installed("openvino") else "openvino is not installed (pip install openvino)"
 
 
+def _int8_missing() -> str | None:
+    from vst.engine.int8 import nncf_missing
+
+    if not has_native_int8():
+        return "this CPU has no INT8 dot products (VNNI or AMX)"
+    return _openvino_missing() or nncf_missing() or _exporter_missing()
+
+
 def _cpu(open_runner: Callable[[BenchModel], TorchRunner | OpenVinoRunner]
          ) -> Callable[[BenchModel, int, int], TimedRunner]:
     """A CPU runner in a fixed precision; one whose precision gate fails cannot run here."""
@@ -232,7 +256,7 @@ class BenchBackend:
     key: str                                            # the name --backends takes
     label: str
     device: str                                         # "cpu" | "cuda"
-    precision: str                                      # "fp32" | "fp16" | "bf16"
+    precision: str                                      # "fp32" | "fp16" | "bf16" | "int8"
     missing: Callable[[], str | None]                   # why it cannot run here; None if it can
     open: Callable[[BenchModel, int, int], TimedRunner]      # (model, width, height)
 
@@ -247,9 +271,14 @@ BENCH_BACKENDS = [
     BenchBackend("ort-cpu", "ONNX Runtime CPU FP32", "cpu", "fp32",
                  lambda: _onnxruntime_missing("CPUExecutionProvider"),
                  lambda model, width, height: HostRunner(OnnxRunner(model.onnx_fp32))),
+    BenchBackend("openvino-int8", "OpenVINO CPU INT8 (NNCF; float layers BF16)", "cpu", "int8", _int8_missing,
+                 _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "int8", model.openvino_int8_graphs))),
     BenchBackend("openvino", "OpenVINO CPU BF16 (inference precision hint)", "cpu", "bf16",
                  lambda: _openvino_missing() or _bf16_missing(),
                  _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "bf16"))),
+    BenchBackend("openvino-unfolded", "OpenVINO CPU BF16, up blocks as trained (resize, then conv)", "cpu", "bf16",
+                 lambda: _openvino_missing() or _bf16_missing(),
+                 _cpu(lambda model: OpenVinoRunner(model.openvino_unfolded_graphs, "bf16"))),
     BenchBackend("openvino-fp32", "OpenVINO CPU FP32", "cpu", "fp32", _openvino_missing,
                  _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "fp32"))),
     BenchBackend("torch-cpu-bf16", "PyTorch CPU BF16, channels_last", "cpu", "bf16", _bf16_missing,

@@ -1,5 +1,7 @@
 """Stylize-only timing: Res48 and Res128 on each backend, on real frames at one resolution,
-with the precision of each backend's output and how far the best one is from the floor."""
+with the precision of each backend's output and how far the best one is from the floor.
+Random weights by default (time does not depend on them), a shipped style's with `style`
+(the precision figures of INT8 and BF16 mean most on a trained model)."""
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +11,7 @@ import torch
 
 from vst.core.errors import CommandError
 from vst.core.style_mix import StyleMix
+from vst.core.folded_upsampling import fold_resize_convs
 from vst.core.stylizer import Stylizer
 from vst.core.quality import psnr
 from vst.engine.torch_runner import TorchRunner
@@ -36,6 +39,17 @@ class StylizeBench:
     warmup: int | None = None
     seed: int = 0                  # random weights: time does not depend on their values
     mix: StyleMix = StyleMix()     # --strength / --preserve-color, in every backend's graph
+    upsample: str = "resize"       # core.stylizer.UPSAMPLERS: the shipped styles' by default
+    style: str | None = None       # a shipped style's weights (and width, upsampling) instead
+
+    def stylizer(self, width: int) -> Stylizer:
+        if self.style is not None:
+            from vst.core.checkpoint import Checkpoint
+            from vst.styles import shipped_checkpoint
+
+            return Checkpoint.load(shipped_checkpoint(self.style)).stylizer.eval()
+        torch.manual_seed(self.seed)
+        return Stylizer(width, self.upsample).eval()
 
     def timed_frames(self, device: str) -> int:
         return self.frames if self.frames is not None else DEFAULT_FRAMES[device]
@@ -83,8 +97,10 @@ class StylizeResults:
     def result(self, key: str, model: int) -> BackendResult:
         return next(r for r in self.results if r.backend.key == key and r.model == model)
 
-    def fastest(self, model: int) -> BackendResult | None:
-        timed = [r for r in self.results if r.model == model and r.best]
+    def fastest(self, model: int, peaks: dict[str, Peak]) -> BackendResult | None:
+        """The fastest backend of `model` in a precision whose peak was measured (not INT8)."""
+        timed = [r for r in self.results if r.model == model and r.best
+                 and r.backend.precision in peaks[r.backend.device].flops]
         return min(timed, key=lambda r: r.best.median_ms, default=None)
 
 
@@ -120,20 +136,21 @@ def bench_stylize(settings: StylizeBench) -> StylizeResults:
     chosen = [b for b in BENCH_BACKENDS if b.key in settings.backends]
     out = StylizeResults(settings)
     for width in settings.models:
-        torch.manual_seed(settings.seed)
-        model = BenchModel(Stylizer(width).eval(), mix=settings.mix)
-        out.costs[width] = model_cost(model.stylizer, settings.width, settings.height)
+        model = BenchModel(settings.stylizer(width), settings.style or "random", settings.mix)
+        # the FLOPs the backends run: resize up blocks folded, as every graph has them
+        out.costs[width] = model_cost(fold_resize_convs(model.stylizer), settings.width, settings.height)
         reference = TorchRunner(model.stylizer, "cpu", "fp32", settings.mix)(frames[0])
         out.results += [bench_backend(b, model, frames, reference, settings) for b in chosen]
     return out
 
 
 def floors(results: StylizeResults, peaks: dict[str, Peak]) -> list[dict]:
-    """Per model, how far the fastest backend is from the machine's limit: its FLOP/s as a
-    fraction of the measured peak in its precision, and the time the peaks allow."""
+    """Per model, how far the fastest backend in a precision whose peak was measured (not
+    INT8) is from the machine's limit: its FLOP/s as a fraction of the measured peak in its
+    precision, and the time the peaks allow."""
     records = []
     for model in results.settings.models:
-        best = results.fastest(model)
+        best = results.fastest(model, peaks)
         if best is None:
             continue
         cost, peak, precision = results.costs[model], peaks[best.backend.device], best.backend.precision

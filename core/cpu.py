@@ -5,6 +5,7 @@ from functools import cache
 from pathlib import Path
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 flags for native BF16 dot products
+INT8_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")  # ... and for INT8 ones (VNNI, AMX)
 
 
 @cache
@@ -39,3 +40,8 @@ def has_native_bf16() -> bool:
     # oneDNN also accepts BF16 on CPUs without these instructions by converting to FP32,
     # which keeps BF16's rounding without its speed
     return any(flag in cpu_flags() for flag in BF16_FLAGS)
+
+
+def has_native_int8() -> bool:
+    # without VNNI an INT8 dot product takes three instructions, and INT8 gains little
+    return any(flag in cpu_flags() for flag in INT8_FLAGS)

@@ -10,6 +10,7 @@ from vst.core.errors import InputError
 from vst.styles import describe_style, shipped_styles
 
 from .choice import BACKENDS
+from .openvino_runner import PRECISIONS
 
 
 @click.command("vst-run", context_settings=HELP)
@@ -20,6 +21,9 @@ from .choice import BACKENDS
               help="What runs the model. auto: TensorRT for a .plan; on a GPU, PyTorch CUDA for a .pt "
                    "or --style, ONNX Runtime CUDA for a .onnx; on a CPU, OpenVINO when installed, else "
                    "ONNX Runtime, else PyTorch.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="OpenVINO's number format. auto: the fastest this CPU has that stays close to FP32 "
+                   "on a real frame: INT8 (ONNX models and styles, CPUs with VNNI or AMX), then BF16, then FP32.")
 @click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="How much style: 0 gives the input back, 1 the full style.")
 @click.option("--preserve-color", is_flag=True, help="Keep the input's colours; take the style's texture (luminance only).")
@@ -30,7 +34,9 @@ from .choice import BACKENDS
 @click.option("--codec", default="auto", show_default=True,
               help="Video encoder: auto (libx264; libvpx-vp9 for .webm), libx265, h264_nvenc, ...")
 @click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True, help="x264/x265/VP9 constant quality (lower is better).")
-@click.option("--preset", default="medium", show_default=True, help="x264/x265 speed preset.")
+@click.option("--preset", default="auto", show_default=True,
+              help="x264/x265 speed preset. auto: ultrafast where the model runs on the CPU (the encoder shares "
+                   "its cores; a quarter of medium's CPU time, more bytes at the same CRF), medium on a GPU.")
 @click.option("--height", type=click.IntRange(8), help="Scale frames (and images) to this height before stylizing.")
 @click.option("--max-frames", type=click.IntRange(1), help="Stop after N frames (needed to end a camera).")
 @click.option("--side-by-side", is_flag=True, help="Write input | output, twice as wide.")
@@ -44,7 +50,7 @@ from .choice import BACKENDS
 @click.option("--chunk-seconds", type=click.FloatRange(0), help="With workers: cut videos at the keyframes "
               "nearest every S seconds, so one long video spreads over them; 0: never "
               "[default: about two chunks per worker over the batch].")
-def command(inputs, engine, style, backend, strength, preserve_color, list_styles, out, codec, crf, preset,
+def command(inputs, engine, style, backend, precision, strength, preserve_color, list_styles, out, codec, crf, preset,
             height, max_frames, side_by_side, no_audio, no_subtitles, workers, ray_address, chunk_seconds):
     """Stylize INPUTS (videos, images, folders of them, a stream URL or a camera) frame by
     frame: decode -> stylize -> encode, pipelined."""
@@ -65,7 +71,7 @@ def command(inputs, engine, style, backend, strength, preserve_color, list_style
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=not no_audio, subtitles=not no_subtitles)
     tell = lambda notice: click.echo(f"vst-run: {notice}", err=True)  # noqa: E731
-    model = ModelSpec(engine, style, backend, StyleMix(strength, preserve_color))
+    model = ModelSpec(engine, style, backend, StyleMix(strength, preserve_color), precision)
     outcomes = stylize_inputs(list(inputs), out, model, settings, Scaling(workers, ray_address, chunk_seconds),
                               click.echo, tell)
     for note in (note for outcome in outcomes for note in outcome.notes):

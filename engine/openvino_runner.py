@@ -1,5 +1,5 @@
-"""OpenVINO on the CPU: the stylizer compiled once per frame size, in BF16 where OpenVINO
-reports BF16 on this CPU (after the precision gate), else FP32.
+"""OpenVINO on the CPU: the stylizer compiled once per frame size, in INT8 (engine.int8), BF16
+or FP32: by default the fastest this CPU runs that passes the precision gate.
 
 Frames at this boundary are core.frame_io.FRAME_IO: uint8 (N, H, W, 3) RGB in [0, 255],
 in and out. The graph comes from an exported ONNX (`read_vst_onnx`: no torch, no onnx
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from vst.core.cpu import usable_cores
+from vst.core.cpu import has_native_int8, usable_cores
 from vst.core.errors import InputError
 from vst.core.metadata import METADATA_KEY, ArtifactMetadata, metadata_from_props
 from vst.core.paths import cache_dir
@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 Shape = tuple[int, ...]                 # (N, H, W, 3)
 Graphs = Callable[[Shape], "ov.Model"]
-OPENVINO_PRECISION = {"bf16": "bf16", "fp32": "f32"}  # vst's names -> INFERENCE_PRECISION_HINT
+PRECISIONS = ("auto", "int8", "bf16", "fp32")  # what --precision takes
+IN_FLIGHT = 2                   # video frames submitted ahead (submit / collect)
+STREAMED_PIXELS = 1920 * 1088   # up to this frame size a video runs one stream per core
 
 
 def openvino_cache() -> Path:
@@ -92,7 +94,7 @@ def fixed_shape_graphs(dynamic: ov.Model) -> Graphs:
     return at
 
 
-def torch_graphs(stylizer: Stylizer, mix: StyleMix = StyleMix()) -> Graphs:
+def torch_graphs(stylizer: Stylizer, mix: StyleMix = StyleMix(), fold: bool = True) -> Graphs:
     """Graphs of the FP32 FrameModel traced at each shape asked for. Tracing bakes the
     stylizer's padding arithmetic (pad to a multiple of 4, at least 8) into constants, so a
     graph is traced per shape rather than once and reshaped: that one fails on frames under
@@ -104,7 +106,7 @@ def torch_graphs(stylizer: Stylizer, mix: StyleMix = StyleMix()) -> Graphs:
 
     from vst.core.frame_model import frame_model
 
-    model = frame_model(stylizer, "fp32", mix)
+    model = frame_model(stylizer, "fp32", mix, fold)
 
     @cache
     def at(shape: Shape) -> ov.Model:
@@ -119,39 +121,76 @@ def torch_graphs(stylizer: Stylizer, mix: StyleMix = StyleMix()) -> Graphs:
 
 
 class OpenVinoRunner:
-    """The stylizer on OpenVINO's CPU plugin: a callable from uint8 (N, H, W, 3) RGB frames to
-    the same. Each frame size gets its own static-shape compiled model, made on first use and
-    kept (static shapes ran 4-15 % faster than one dynamic-shape model on the EPYC of
-    docs/results.md). Latency hint, one stream, as many threads as usable cores. `precision` None:
-    "bf16" where OpenVINO reports BF16, else "fp32"; BF16 must pass the precision gate, else
-    it runs FP32 and says so in `notice`. Compiled models are cached on disk
-    (openvino_cache()), so a frame size seen before starts without compiling again."""
+    """The stylizer on OpenVINO's CPU plugin, on uint8 (N, H, W, 3) RGB frames in and out:
+    called, one frame at a time on every core (latency hint: stills, previews, the gate); or
+    through submit / collect with IN_FLIGHT frames in flight, a video's path: there, frames up
+    to STREAMED_PIXELS run one stream per core, one frame each, so that the decoder and the
+    encoder taking a core stall one stream rather than every core's share of every layer
+    (docs/results.md: +29 % end to end at 720p on 2 cores); larger ones one stream on every
+    core, for memory. Each frame size and mode gets its own static-shape compiled model, made
+    on first use and kept (static shapes ran 4-15 % faster than one dynamic-shape model).
 
-    def __init__(self, graphs: Graphs, precision: str | None = None):
+    `precision` "auto" tries, in order, INT8 (when `int8_graphs` are given and the CPU has
+    INT8 dot products), BF16 (when OpenVINO reports it), then FP32; a precision asked for
+    starts the same chain there. INT8 and BF16 must pass the precision gate, else the runner
+    steps down and says why in `notice`. INT8 graphs keep their float layers in BF16 where
+    the CPU has it. Compiled models are cached on disk (openvino_cache()), so a frame size
+    seen before starts without compiling again."""
+
+    def __init__(self, graphs: Graphs, precision: str = "auto", int8_graphs: Graphs | None = None):
         import openvino as ov
 
-        self.core, self.graphs = ov.Core(), graphs
+        self.core, self.float_graphs, self.int8_graphs = ov.Core(), graphs, int8_graphs
         self.core.set_property({"CACHE_DIR": str(openvino_cache())})
-        self.precision = precision or ("bf16" if reports_bf16(self.core) else "fp32")
+        self.bf16 = reports_bf16(self.core)
         self.requests: dict[Shape, ov.InferRequest] = {}
-        self.notice = self._gate() if self.precision == "bf16" else None
+        self.queues: dict[Shape, list[ov.InferRequest]] = {}  # submit's: IN_FLIGHT requests per shape
+        self.submitted = 0
+        self.precision, self.notice = self._settle(self._chain(precision))
 
-    def _gate(self) -> str | None:
-        fp32 = OpenVinoRunner(self.graphs, "fp32")
-        notice = precision_gate(self, fp32)
-        if notice:
-            self.precision, self.requests = "fp32", fp32.requests
-        return notice
+    def _chain(self, precision: str) -> list[str]:
+        chain = [p for p, usable in (("int8", self.int8_graphs is not None and has_native_int8()),
+                                     ("bf16", self.bf16), ("fp32", True)) if usable]
+        if precision == "auto":
+            return chain
+        if precision == "int8" and self.int8_graphs is None:
+            raise ValueError("INT8 needs int8_graphs")
+        if precision not in chain:  # no native instructions: emulated, gated, slow, as asked
+            return [precision, "fp32"]
+        return chain[chain.index(precision):]
+
+    def _settle(self, chain: list[str]) -> tuple[str, str | None]:
+        """The first precision of `chain` that passes the gate (FP32 always does), and the
+        notice of those before it that did not."""
+        fp32, failed = None, []
+        for precision in chain:
+            self.precision, self.requests, self.queues = precision, {}, {}
+            if precision == "fp32":
+                if fp32 is not None:
+                    self.requests = fp32.requests
+                break
+            fp32 = fp32 or OpenVinoRunner(self.float_graphs, "fp32")
+            why = precision_gate(self, fp32, precision)
+            if why is None:
+                break
+            failed.append(why)
+        return self.precision, f"{'; '.join(failed)}: running in {self.precision.upper()}" if failed else None
 
     @property
     def label(self) -> str:
         return f"OpenVINO (CPU, {self.precision.upper()})"
 
-    def _compile(self, shape: Shape, **extra) -> ov.CompiledModel:
-        return self.core.compile_model(self.graphs(shape), "CPU", {
-            "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_PRECISION_HINT": OPENVINO_PRECISION[self.precision],
-            "INFERENCE_NUM_THREADS": usable_cores(), **extra})
+    def graph(self, shape: Shape) -> ov.Model:
+        """The graph compiled for frames of `shape`, in the runner's precision."""
+        return (self.int8_graphs if self.precision == "int8" else self.float_graphs)(shape)
+
+    def _compile(self, shape: Shape, streams: int = 1, **extra) -> ov.CompiledModel:
+        # INT8 graphs keep some layers in float: BF16 for them only where the CPU has it
+        float_precision = {"int8": "bf16" if self.bf16 else "f32", "bf16": "bf16", "fp32": "f32"}[self.precision]
+        hint = {"PERFORMANCE_HINT": "LATENCY"} if streams == 1 else {"PERFORMANCE_HINT": "THROUGHPUT",
+                                                                     "NUM_STREAMS": streams}
+        return self.core.compile_model(self.graph(shape), "CPU", {
+            **hint, "INFERENCE_PRECISION_HINT": float_precision, "INFERENCE_NUM_THREADS": usable_cores(), **extra})
 
     def _request(self, shape: Shape) -> ov.InferRequest:
         if shape not in self.requests:
@@ -175,3 +214,23 @@ class OpenVinoRunner:
         # share_outputs stays off: the request's output buffer is overwritten by the next
         # frame, while the pipeline still holds this one
         return self._request(frames.shape).infer(frames, share_inputs=True)[0]
+
+    depth = IN_FLIGHT
+
+    def submit(self, frames: np.ndarray) -> ov.InferRequest:
+        """Start `frames`; collect(what this returns) gives their output. At most IN_FLIGHT
+        frames may wait uncollected: requests are reused in turn."""
+        shape = frames.shape
+        if shape not in self.queues:
+            streams = min(IN_FLIGHT, usable_cores()) if shape[1] * shape[2] <= STREAMED_PIXELS else 1
+            compiled = self._compile(shape, streams)
+            self.queues[shape] = [compiled.create_infer_request() for _ in range(IN_FLIGHT)]
+        request = self.queues[shape][self.submitted % IN_FLIGHT]
+        self.submitted += 1
+        request.start_async(frames)  # copies the input: the caller may reuse its array
+        return request
+
+    @staticmethod
+    def collect(request: ov.InferRequest) -> np.ndarray:
+        request.wait()
+        return request.get_output_tensor(0).data.copy()

@@ -28,7 +28,7 @@ def describe_video(result: JobResult, runner: Runner) -> str:
     return (f"{result.out}: {times.frames} frames {result.width}x{info.height} at {float(info.fps):g} fps"
             f"{deinterlaced}{result.side_streams}; {times.wall:.1f} s = {times.frames / times.wall:.1f} fps; "
             f"decode {times.throughput('decode'):.0f} fps, stylize {times.throughput('stylize'):.1f} fps "
-            f"({runner.name}), encode {times.throughput('encode'):.0f} fps")
+            f"({runner.name}), encode {times.throughput('encode'):.0f} fps ({result.encoder})")
 
 
 def run_video(task: Task, runner: Runner, settings: VideoSettings, progress: bool,

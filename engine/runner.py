@@ -4,7 +4,9 @@ uint8 (1, H, W, 3) RGB frames and give the same (core.frame_io.FRAME_IO).
   backend       runs                                               runner
   tensorrt      NAME.plan through pycuda (NVIDIA GPU)              TrtRunner
   openvino      NAME.onnx, or a checkpoint converted directly;     OpenVinoRunner
-                CPU, BF16 where OpenVINO reports it (gated), else FP32
+                CPU, by default the fastest precision this CPU has
+                that passes the gate: INT8 (ONNX models, NNCF), BF16,
+                FP32 (--precision picks one)
   onnxruntime   NAME.onnx, or a checkpoint exported in memory;     OnnxRunner
                 CUDA provider when present, else CPU
   torch         a checkpoint: CUDA in FP16, else CPU in BF16 where TorchRunner
@@ -34,7 +36,9 @@ from .choice import KINDS, choose_backend, onnxruntime_has_cuda
 @dataclass
 class Runner:
     """submit(frames) starts a frame, collect(what submit returned) gives its output; up to
-    `depth` frames may be in flight. Synchronous runners compute in submit (depth 1)."""
+    `depth` frames may be in flight: a video's path. Synchronous runners compute in submit
+    (depth 1). Calling it stylizes one frame now, in the form fastest for one frame alone
+    (`alone`, where the backend has one: stills, previews, the API)."""
     name: str                                   # "TensorRT", "ONNX Runtime (CPU)", ...
     style: str
     submit: Callable[[np.ndarray], object]
@@ -42,6 +46,11 @@ class Runner:
     depth: int = 1
     close: Callable[[], None] = lambda: None
     notice: str | None = None                   # one line for the user, e.g. a precision fallback
+    on_gpu: bool = False                        # else it shares the CPU cores with the encoder
+    alone: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        return self.alone(frames) if self.alone else self.collect(self.submit(frames))
 
 
 def mix_to_add(path: Path, metadata: ArtifactMetadata, asked: StyleMix, can_add: bool) -> StyleMix:
@@ -67,8 +76,9 @@ def checkpoint_on_torch(path: Path, mix: StyleMix) -> Runner:
     from .torch_runner import TorchRunner
 
     checkpoint = Checkpoint.load(path)
-    runner = TorchRunner(checkpoint.stylizer, "cuda" if torch.cuda.is_available() else "cpu", mix=mix)
-    return Runner(runner.label, checkpoint.style, runner, notice=runner.notice)
+    cuda = torch.cuda.is_available()
+    runner = TorchRunner(checkpoint.stylizer, "cuda" if cuda else "cpu", mix=mix)
+    return Runner(runner.label, checkpoint.style, runner, notice=runner.notice, on_gpu=cuda)
 
 
 def onnx_model_on_onnxruntime(model: Path | bytes, style: str, mix: StyleMix = StyleMix()) -> Runner:
@@ -77,7 +87,8 @@ def onnx_model_on_onnxruntime(model: Path | bytes, style: str, mix: StyleMix = S
 
     cuda = onnxruntime_has_cuda()
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else None
-    return Runner(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", style, OnnxRunner(model, providers, mix))
+    return Runner(f"ONNX Runtime ({'CUDA' if cuda else 'CPU'})", style, OnnxRunner(model, providers, mix),
+                  on_gpu=cuda)
 
 
 def onnx_on_onnxruntime(path: Path, mix: StyleMix) -> Runner:
@@ -95,28 +106,48 @@ def checkpoint_on_onnxruntime(path: Path, mix: StyleMix) -> Runner:
     return onnx_model_on_onnxruntime(proto.SerializeToString(), checkpoint.style)
 
 
-def openvino_graphs_runner(graphs, style: str) -> Runner:
-    from .openvino_runner import OpenVinoRunner
+def openvino_runner(runner, style: str) -> Runner:
+    """An OpenVinoRunner as a video's Runner: frames in flight, a stream per core."""
+    return Runner(runner.label, style, runner.submit, runner.collect, runner.depth, notice=runner.notice,
+                  alone=runner)
 
-    runner = OpenVinoRunner(graphs)
-    return Runner(runner.label, style, runner, notice=runner.notice)
 
+def openvino_on_onnx(path: Path, mix: StyleMix = StyleMix(), precision: str = "auto"):
+    """An exported ONNX model's OpenVinoRunner and metadata. Its INT8 graph (engine.int8) is
+    used when asked for, or by "auto" on a CPU with INT8 dot products where one ships beside
+    the ONNX, was made before, or NNCF can make it."""
+    from vst.core.cpu import has_native_int8
 
-def onnx_on_openvino(path: Path, mix: StyleMix) -> Runner:
-    from .openvino_runner import fixed_shape_graphs, read_vst_onnx, with_mix
+    from .int8 import beside, int8_graph, onnx_key
+    from .openvino_runner import OpenVinoRunner, fixed_shape_graphs, openvino_cache, read_vst_onnx, with_mix
 
     graph, metadata = read_vst_onnx(path)
-    graph = with_mix(graph, mix_to_add(path, metadata, mix, can_add=True))
-    return openvino_graphs_runner(fixed_shape_graphs(graph), metadata.style)
+    added = mix_to_add(path, metadata, mix, can_add=True)
+    int8_graphs = None
+    if precision == "int8" or (precision == "auto" and has_native_int8()):
+        try:  # quantized before the mix is added: one INT8 graph for every mix
+            quantized = int8_graph(graph, onnx_key(path.read_bytes()), openvino_cache() / "int8", beside(path))
+            int8_graphs = fixed_shape_graphs(with_mix(quantized, added))
+        except InputError:  # none made, and no NNCF to make it: "auto" goes on without
+            if precision == "int8":
+                raise
+    return OpenVinoRunner(fixed_shape_graphs(with_mix(graph, added)), precision, int8_graphs), metadata
 
 
-def checkpoint_on_openvino(path: Path, mix: StyleMix) -> Runner:
+def onnx_on_openvino(path: Path, mix: StyleMix, precision: str = "auto") -> Runner:
+    runner, metadata = openvino_on_onnx(path, mix, precision)
+    return openvino_runner(runner, metadata.style)
+
+
+def checkpoint_on_openvino(path: Path, mix: StyleMix, precision: str = "auto") -> Runner:
     from vst.core.checkpoint import Checkpoint
 
-    from .openvino_runner import torch_graphs
+    from .openvino_runner import OpenVinoRunner, torch_graphs
 
+    if precision == "int8":
+        raise InputError(f"{path}: INT8 runs ONNX models; export it first: vst-export {path}")
     checkpoint = Checkpoint.load(path)
-    return openvino_graphs_runner(torch_graphs(checkpoint.stylizer, mix), checkpoint.style)
+    return openvino_runner(OpenVinoRunner(torch_graphs(checkpoint.stylizer, mix), precision), checkpoint.style)
 
 
 def plan_on_tensorrt(path: Path, mix: StyleMix) -> Runner:
@@ -129,7 +160,7 @@ def plan_on_tensorrt(path: Path, mix: StyleMix) -> Runner:
         runner.close()
         raise
     return Runner("TensorRT", runner.metadata.style, runner.submit, runner.collect, runner.depth,
-                  runner.close, runner.warning)
+                  runner.close, runner.warning, on_gpu=True)
 
 
 OPENERS = {  # (kind of model, backend) -> opener of a model file
@@ -150,16 +181,17 @@ class ModelSpec:
     style: str | None
     backend: str = "auto"
     mix: StyleMix = StyleMix()
+    precision: str = "auto"
 
     def open(self) -> Runner:
-        return open_runner(self.engine, self.style, self.backend, self.mix)
+        return open_runner(self.engine, self.style, self.backend, self.mix, self.precision)
 
 
 @contextmanager
 def opened_runner(engine: Path | None, style: str | None, tell: Callable[[str], None],
-                  backend: str = "auto", mix: StyleMix = StyleMix()) -> Iterator[Runner]:
+                  backend: str = "auto", mix: StyleMix = StyleMix(), precision: str = "auto") -> Iterator[Runner]:
     """open_runner, its notice (if any) passed to tell(), closed on the way out."""
-    runner = open_runner(engine, style, backend, mix)
+    runner = open_runner(engine, style, backend, mix, precision)
     if runner.notice:
         tell(runner.notice)
     try:
@@ -169,16 +201,22 @@ def opened_runner(engine: Path | None, style: str | None, tell: Callable[[str], 
 
 
 def open_runner(engine: Path | None, style: str | None, backend: str = "auto",
-                mix: StyleMix = StyleMix()) -> Runner:
-    """--engine FILE or --style NAME (a shipped style: NAME.pt on torch, NAME.onnx on the others) on `backend`: "auto" or one of
-    engine.choice.BACKENDS, as vst-run's --backend names them, with the style mix."""
+                mix: StyleMix = StyleMix(), precision: str = "auto") -> Runner:
+    """--engine FILE or --style NAME (a shipped style: NAME.pt on torch, NAME.onnx on the
+    others) on `backend`: "auto" or one of engine.choice.BACKENDS, as vst-run's --backend
+    names them, with the style mix; `precision` (openvino_runner.PRECISIONS) on OpenVINO."""
     if style is not None:
         backend = choose_backend("style", f"--style {style}", backend)
         path = shipped_model(style, ".pt" if backend == "torch" else ".onnx")
-        return OPENERS[KINDS[path.suffix], backend](path, mix)
-    if not engine.is_file():
+    elif not engine.is_file():
         raise InputError(f"{engine}: no such engine file")
-    kind = KINDS.get(engine.suffix)
-    if kind is None:
+    elif engine.suffix not in KINDS:
         raise InputError(f"{engine}: unknown engine type; give a .plan, .onnx or .pt file")
-    return OPENERS[kind, choose_backend(kind, str(engine), backend)](engine, mix)
+    else:
+        path, backend = engine, choose_backend(KINDS[engine.suffix], str(engine), backend)
+    opener = OPENERS[KINDS[path.suffix], backend]
+    if backend == "openvino":
+        return opener(path, mix, precision)
+    if precision != "auto":
+        raise InputError(f"--precision {precision} is for the openvino backend; {path.name} runs on {backend}")
+    return opener(path, mix)

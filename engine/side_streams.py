@@ -139,4 +139,6 @@ def _where_it_fits(source, container_format: str) -> str:
 def _name(stream) -> str:
     if stream.type == "attachment":
         return f"attachment {stream.index} ({stream.name})"
+    if stream.codec_context is None:  # a data stream FFmpeg has no decoder for, e.g. an mp4 timecode track
+        return f"{stream.type} stream {stream.index} ({'timecode' if 'timecode' in stream.metadata else 'no codec'})"
     return f"{stream.type} stream {stream.index} ({stream.codec_context.name})"

@@ -24,7 +24,7 @@ def stylize_image(source: Path, out: Path, runner: Runner,
     if resize is not None:
         photo.pixels = resize(photo.pixels)
         photo.alpha = None if photo.alpha is None else resize(photo.alpha)
-    stylized = runner.collect(runner.submit(photo.pixels[None]))[0]
+    stylized = runner(photo.pixels[None])[0]
     try:
         encoded = encode_photo(photo, stylized, file_format)
     except (KeyError, OSError, ValueError) as exc:  # Pillow cannot write every format it reads

@@ -15,10 +15,10 @@ class StyleRunner:
     and type. A context manager; close() frees the runner (a TensorRT context, say)."""
 
     def __init__(self, model: str | Path, backend: str = "auto", strength: float = 1.0,
-                 preserve_color: bool = False):
+                 preserve_color: bool = False, precision: str = "auto"):
         path = Path(model)
         engine, style = (path, None) if path.suffix in KINDS else (None, str(model))
-        self.runner = open_runner(engine, style, backend, StyleMix(strength, preserve_color))
+        self.runner = open_runner(engine, style, backend, StyleMix(strength, preserve_color), precision)
         self.style, self.name = self.runner.style, self.runner.name
         self.notice = self.runner.notice
 
@@ -30,7 +30,7 @@ class StyleRunner:
         if 0 in frame.shape:
             raise ValueError(f"expected frames of at least 1x1 pixels, got an empty array {frame.shape}")
         batch = np.ascontiguousarray(frame if frame.ndim == 4 else frame[None])
-        out = np.stack([self.runner.collect(self.runner.submit(one[None]))[0] for one in batch])
+        out = np.stack([self.runner(one[None])[0] for one in batch])
         return out if frame.ndim == 4 else out[0]
 
     def close(self) -> None:

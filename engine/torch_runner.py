@@ -40,7 +40,8 @@ class TorchRunner:
         notice = precision_gate(self, fp32)
         if notice:
             self.precision, self.model = "fp32", fp32.model
-        return notice
+            return f"{notice}: running in FP32"
+        return None
 
     @property
     def label(self) -> str:

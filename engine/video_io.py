@@ -23,6 +23,7 @@ from vst.core.errors import InputError
 
 from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
 
+X26X_CODECS = ("libx264", "libx265")  # the encoders --crf and --preset are written for
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")
 
@@ -377,7 +378,7 @@ class VideoWriter:
 def encoder_options(codec: str, crf: int, preset: str) -> dict[str, str]:
     """--crf and --preset in the encoder's own terms: constant quality for x264, x265 and VP9
     (VP9 at its 'good' speed with row threading, ~10x faster than its default)."""
-    if codec in ("libx264", "libx265"):
+    if codec in X26X_CODECS:
         return {"crf": str(crf), "preset": preset}
     if codec == "libvpx-vp9":
         return {"crf": str(crf), "b": "0", "row-mt": "1", "cpu-used": "4"}
@@ -393,7 +394,7 @@ def check_video_encoder(codec: str, preset: str) -> None:
     if kind != "video":
         raise InputError(f"codec {codec!r} is an {kind} encoder; --codec takes a video encoder "
                          "(libx264, libx265, libvpx-vp9, h264_nvenc...)")
-    if codec in ("libx264", "libx265") and preset not in X26X_PRESETS:
+    if codec in X26X_CODECS and preset not in X26X_PRESETS:
         raise InputError(f"--preset {preset!r}: {codec} presets are {', '.join(X26X_PRESETS)}")
 
 

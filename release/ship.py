@@ -3,6 +3,7 @@
 Writes into vst/styles/ (the styles/ folder of the repository):
   NAME.pt     the checkpoint without the optimizer state, its style field set to NAME
   NAME.onnx   the FP32 ONNX (vst-export's, parity-checked against PyTorch)
+  NAME.int8.xml, .bin   its INT8 form (engine.int8), OpenVINO IR
   NAME.jpg    a thumbnail: the reference frame stylized, 256 x 144 (vst-app's style picker)
   NAME.json   the model card: style image source and licence, the exact training command,
               the recipe or stage it was trained with (train.recipes) and its data, iterations, size, the losses at the end (mean of the last 50
@@ -65,6 +66,7 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
     from vst.core.metadata import ArtifactMetadata
     from vst.core.onnx_graph import OPSET
     from vst.core.quality import REFERENCE_FRAME
+    from vst.engine.int8 import write_beside
     from vst.export.cli import write_onnx
 
     ckpt = Checkpoint.load(checkpoint)
@@ -97,9 +99,11 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
     # the .onnx first: its parity check can fail, and a style is listed by its .pt
     write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,
                                                      "fp32", OPSET))
+    int8 = write_beside(onnx)  # vst-run's INT8 path, without NNCF on the user's machine
     shipped.save(pt)
     write_image(STYLES / f"{name}.jpg", thumbnail(read_image(REFERENCE_FRAME), ckpt.stylizer), PAGE_JPEG_QUALITY)
-    card["files"] = {"pt_bytes": pt.stat().st_size, "onnx_bytes": onnx.stat().st_size}
+    card["files"] = {"pt_bytes": pt.stat().st_size, "onnx_bytes": onnx.stat().st_size,
+                     "int8_bytes": int8.stat().st_size + int8.with_suffix(".bin").stat().st_size}
     card_path = STYLES / f"{name}.json"
     text = json.dumps(card, indent=2, allow_nan=False) + "\n"
     write_atomically(card_path, lambda file: file.write(text.encode()))

@@ -15,6 +15,7 @@ from vst.benchmarks.cost import count_flops, model_cost
 from vst.benchmarks.timing import Stats, time_frames
 from vst.core.paths import portable
 from vst.core.stylizer import Stylizer
+from vst.core.folded_upsampling import fold_resize_convs
 
 from bindings_11_4 import tensorrt_installed
 from invoke import invoke
@@ -78,7 +79,8 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert (record["settings"]["width"], record["settings"]["height"]) == (64, 48)
     assert "random" in record["settings"]["weights"] and record["paper"]["Res128_ms"] == 98.0
     assert [m["model"] for m in record["models"]] == ["Res48", "Res128"]
-    assert record["models"][0]["flops"] == model_cost(Stylizer(48), 64, 48).flops
+    # the shipped styles' network, as the graphs run it
+    assert record["models"][0]["flops"] == model_cost(fold_resize_convs(Stylizer(48, "resize")), 64, 48).flops
 
     fp32 = result(record, "torch-cpu", "Res48")
     timing = fp32["with_copies"]
@@ -109,7 +111,7 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert set(floor) == {"Res48", "Res128"}
     assert 0 < floor["Res48"]["fraction_of_peak"] and floor["Res48"]["floor_ms"] > 0
     assert "| Tesla K80 (paper, §4.5.2) | 1024x436 | 41.0 | 98.0 | 2.39 |" in out
-    assert "| Res48 | 0.11 |" in out  # GFLOP per 64x48 frame
+    assert "| Res48 | 0.12 |" in out  # GFLOP per 64x48 frame, up blocks folded
     if "--plot" in argv:
         assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -135,23 +137,47 @@ def test_end_to_end_tiny(checkpoint, tmp_path, capsys):
 def test_profile_times_every_layer_and_counts_the_convolutions(tmp_path, capsys):
     code, out, err = invoke(main, capsys, ["--profile", "64x48,96x64", "--frames", "2", "--json", tmp_path / "p.json"])
     assert code == 0, err
-    assert "64x48, " in out and "96x64, " in out and "| convolution | 16 |" in out
+    assert "64x48, " in out and "96x64, " in out
+    assert "| convolution | 14 |" in out and "| transposed convolution (folded up block) | 2 |" in out
     record = json.loads((tmp_path / "p.json").read_text())
     small, large = record["profiles"]
     convs = [layer for layer in small["layers"] if layer["flops"]]
     assert len(convs) == 16 and all(layer["ms"] >= 0 for layer in small["layers"])
-    # the same network at 2x the pixels: 2x the FLOPs, layer for layer
+    # the same network at 2x the pixels: 2x the FLOPs, layer for layer (the transposed ones
+    # work on their input padded by one pixel, a little under 2x)
     scale = {l["name"]: l["flops"] for l in large["layers"] if l["flops"]}
-    assert all(scale[l["name"]] == 2 * l["flops"] for l in convs)
+    assert all(scale[l["name"]] == 2 * l["flops"] for l in convs if l["kind"] == "Convolution")
+    assert all(1.8 * l["flops"] < scale[l["name"]] < 2 * l["flops"] for l in convs if l["kind"] != "Convolution")
     assert sum(k["ms"] for k in small["by_kind"]) == pytest.approx(small["counted_ms"], abs=0.01)
+
+
+def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_path, capsys):
+    pytest.importorskip("openvino")
+    pytest.importorskip("nncf", reason="pip install nncf")
+    argv = ["--res", "96x64", "--frames", "2", "--warmup", "1", "--style", "candy",
+            "--backends", "openvino-int8,openvino,openvino-unfolded,openvino-fp32", "--json", tmp_path / "b.json"]
+    code, out, err = invoke(main, capsys, argv)
+    assert code == 0, err
+    record = json.loads((tmp_path / "b.json").read_text(), parse_constant=reject_non_json)
+    assert record["settings"]["weights"] == "the shipped style candy" and record["settings"]["models"] == [48]
+    int8, bf16 = result(record, "openvino-int8", "Res48"), result(record, "openvino", "Res48")
+    if int8["not_run"] is None:  # a CPU with VNNI or AMX
+        assert int8["precision"] == "int8" and int8["psnr_vs_fp32_db"] > 30
+    for key in ("openvino", "openvino-unfolded"):
+        row = result(record, key, "Res48")
+        assert row["not_run"] or row["psnr_vs_fp32_db"] > 35
+    assert all(floor["precision"] != "int8" for floor in record["floor"])  # no INT8 peak is measured
 
 
 @pytest.mark.parametrize("argv,message", [
     (["--backends", "cuda"], "choose from tensorrt,torch-cuda"),
     (["--res", "64"], "is not WIDTHxHEIGHT"),
     (["--clip", "missing.mp4", "--res", "64x48"], "missing.mp4: no such file"),
-    (["--engine", "x.plan"], "--engine, --style, --backend, --height and --max-frames go with --video"),
-    (["--backend", "openvino"], "--engine, --style, --backend, --height and --max-frames go with --video"),
+    (["--engine", "x.plan"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
+    (["--backend", "openvino"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
+    (["--precision", "int8"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
+    (["--preset", "ultrafast"], "--crf and --preset go with --video"),
+    (["--style", "nope"], "--style nope: no shipped style of that name"),
     (["--video", "x.mp4"], "--video needs one of --engine FILE or --style NAME"),
     (["--video", "x.mp4", "--style", "candy", "--plot", "x.png"], "--plot charts the stylize-only timing"),
     (["--json", "no/such/folder/x.json"], "output folder does not exist"),

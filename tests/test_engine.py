@@ -232,7 +232,7 @@ def test_ctrl_c_leaves_no_output(monkeypatch, tmp_path, capsys):
         return frames
 
     monkeypatch.setattr("vst.engine.runner.open_runner",
-                        lambda engine, style, backend, mix: Runner("stand-in", "x", interrupt))
+                        lambda engine, style, backend, mix, precision: Runner("stand-in", "x", interrupt))
     source = clip(tmp_path, "in.mp4")
     code, _, err = run(capsys, [source, "--style", "x", "-o", tmp_path / "o.mp4"])
     assert code == 130 and "interrupted" in err

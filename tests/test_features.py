@@ -77,7 +77,9 @@ def test_every_backend_mixes_alike(model, backend, request):
     checkpoint = request.getfixturevalue("checkpoint")
     with vst.load(path, backend=backend, strength=MIX.strength, preserve_color=MIX.preserve_color) as stylizer:
         got = stylizer(FRAME).astype(int)
-    assert np.abs(got - reference(checkpoint, MIX)).mean() < 1.0  # BF16 where the CPU has it
+    # in BF16 where the CPU has it; an ONNX model on OpenVINO in INT8 where it passes its gate
+    tolerance = 2.5 if "INT8" in stylizer.name else 1.0
+    assert np.abs(got - reference(checkpoint, MIX)).mean() < tolerance
 
 
 @pytest.mark.parametrize("mix", [StyleMix(0.0), StyleMix(0.3), MIX, StyleMix(preserve_color=True)])

@@ -13,7 +13,7 @@ BELOW = {  # package -> the vst packages it may import besides itself
     "styles": {"core"},
     "samples": set(),
     "train": {"core", "styles"},                       # a recipe may start from a shipped style
-    "engine": {"core", "styles"},                      # runs artifacts: builds none
+    "engine": {"core", "styles", "samples"},           # runs artifacts (INT8 calibrated on the sample clip)
     "export": {"core", "styles", "engine"},            # checks what it builds on engine's runners
     "app": {"core", "styles", "engine", "samples"},    # vst-app: the page on the engine
     "benchmarks": {"core", "styles", "export", "engine", "train", "samples"},

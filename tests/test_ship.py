@@ -114,6 +114,8 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
         "e_temporal": 0.07, "warping_error": 3e-3, "style_distance": None, "content_distance": None,
         "size": [64, 48], "flow": "ground truth"}
     assert card["files"]["onnx_bytes"] == (models / "swirly.onnx").stat().st_size
+    int8 = [models / f"swirly.int8.{suffix}" for suffix in ("xml", "bin")]
+    assert card["files"]["int8_bytes"] == sum(path.stat().st_size for path in int8)
     # no build machine's paths: what lies beside the repository stays relative, the rest is a name
     text = (models / "swirly.json").read_text()
     assert "/far/away" not in text and str(tmp_path) not in text, text

@@ -30,8 +30,10 @@ def test_each_style_has_its_checkpoint_onnx_and_card(name):
     assert checkpoint.style == name and "optimizer" not in checkpoint.training
     card = style_card(name)
     assert set(card) == CARD_FIELDS and card["name"] == name
+    int8 = [STYLES / f"{name}.int8.{suffix}" for suffix in ("xml", "bin")]
     assert card["files"] == {"pt_bytes": (STYLES / f"{name}.pt").stat().st_size,
-                             "onnx_bytes": (STYLES / f"{name}.onnx").stat().st_size}
+                             "onnx_bytes": (STYLES / f"{name}.onnx").stat().st_size,
+                             "int8_bytes": sum(path.stat().st_size for path in int8)}
     assert card["training"]["iterations"] == checkpoint.training["iteration"]
     assert card["training"]["command"].startswith("vst-train --")
     assert card["training"]["recipe"] == SHIPPED_STAGES[name]
@@ -39,6 +41,17 @@ def test_each_style_has_its_checkpoint_onnx_and_card(name):
     assert all(clip["e_temporal"] > 0 for clip in card["evaluation"]["clips"].values())
     assert max(card["files"].values()) < 2_000_000
     assert 0 < (STYLES / f"{name}.jpg").stat().st_size < 50_000  # vst-app's thumbnail
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_int8_graph_was_made_from_its_onnx(name):
+    pytest.importorskip("openvino")
+    from vst.engine.int8 import beside, onnx_key, read_int8
+
+    onnx = STYLES / f"{name}.onnx"
+    graph = read_int8(beside(onnx), onnx_key(onnx.read_bytes()))
+    assert graph is not None, f"{beside(onnx)} is missing or stale: python -m vst.release.ship writes it"
+    assert sum(op.get_type_name() == "FakeQuantize" for op in graph.get_ordered_ops()) >= 16
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -68,6 +68,25 @@ def test_a_stream_the_container_cannot_hold_gets_one_line(tracks, checkpoint, tm
                      "(write .mkv to keep it)"], err
 
 
+def test_a_timecode_track_gets_one_line(checkpoint, tmp_path, capsys):
+    source = tmp_path / "camera.mp4"  # as phones and cameras write them: a tmcd data track
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height = 64, 48
+        video.metadata["timecode"] = "01:00:00:00"
+        for index in range(3):
+            frame = make_texture(48, 64, seed=index)
+            picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            picture.pts = index
+            container.mux(video.encode(picture))
+        container.mux(video.encode())
+    assert [stream.type for stream in av.open(str(source)).streams] == ["video", "data"]
+    code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mp4")
+    assert code == 0, err
+    assert err.splitlines()[-1] == (f"vst-run: {source}: data stream 1 (timecode) left out: vst-run carries the "
+                                    "first video stream, audio, subtitles and attachments"), err
+
+
 def test_no_subtitles_and_no_audio(tracks, checkpoint, tmp_path, capsys):
     code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "--no-subtitles",
                           "-o", tmp_path / "a.mkv")

@@ -3,38 +3,53 @@
 # own style"): for each STYLE, `vst-train --recipe quick` from ../shared/data/photos alone, its
 # wall time, and its per-frame twin (the same run at lambda 0, what its flicker is measured
 # against), into runs/quick/; then both scored by vst-eval on MPI Sintel (ground-truth flow) and
-# the held-out clips, into benchmarks/results/quick/. Resumable: a finished run leaves
-# runs/quick/NAME.done, a scored one its JSON. Needs `pip install torch==2.13.0 -e '.[train,export]'`.
+# the held-out clips, into benchmarks/results/quick/. With --scratch, each STYLE also gets its
+# from-scratch twin: the same loss weights and photos, no start model, the length of the recipe
+# every shipped style began with ("video", 6,000 iterations: ~1.5 h here). Resumable: a finished
+# run leaves runs/quick/NAME.done; the scores are made again when a run finished after them.
+# Needs `pip install torch==2.13.0 -e '.[train,export]'`.
 #   bash training/quick.sh the_scream wave udnie la_muse
+#   bash training/quick.sh --scratch the_scream
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . training/eval_data.sh
-[ $# -ge 1 ] || { echo "usage: bash training/quick.sh STYLE..." >&2; exit 2; }
+scratch=; [ "${1:-}" = --scratch ] && { scratch=1; shift; }
+[ $# -ge 1 ] || { echo "usage: bash training/quick.sh [--scratch] STYLE..." >&2; exit 2; }
 J=../shared/data/styles/jcjohnson_fast-neural-style
 R=benchmarks/results/quick
 mkdir -p runs/quick $R
 for style in "$@"; do
   [ -f $J/$style.jpg ] || { echo "quick.sh: $J/$style.jpg does not exist" >&2; exit 2; }
 done
-train() {  # NAME, then vst-train's options
-  local name=$1; shift
+train() {  # NAME, RECIPE, then vst-train's options
+  local name=$1 recipe=$2; shift 2
   [ -f runs/quick/$name.done ] && return
   local resume=(); [ -f runs/quick/$name.pt ] && resume=(--resume)
   local began=$SECONDS
-  vst-train --recipe quick --data ../shared/data/photos --out runs/quick/$name.pt "${resume[@]}" "$@"
+  vst-train --recipe $recipe --data ../shared/data/photos --out runs/quick/$name.pt "${resume[@]}" "$@"
   echo $((SECONDS - began)) > runs/quick/$name.seconds  # wall time, start-up and card included
   touch runs/quick/$name.done
 }
 for style in "$@"; do
-  train $style --style $J/$style.jpg
+  train $style quick --style $J/$style.jpg
 done
 for style in "$@"; do
-  train ${style}_no_temporal --style $J/$style.jpg --no-temporal
+  train ${style}_no_temporal quick --style $J/$style.jpg --no-temporal
 done
+for style in "$@"; do  # the quick recipe's weights from scratch
+  [ $scratch ] && train ${style}_scratch video --style $J/$style.jpg --style-weight 2 --grid-weight 2 --temporal-weight 2000
+done
+scored() {  # JSON: made after every finished run of its style
+  local done; for done in runs/quick/$2{,_no_temporal,_scratch}.done; do
+    [ -f $done ] && ! [ $1 -nt $done ] && return 1
+  done; [ -f $1 ]
+}
 for style in "$@"; do
-  engines=(--engine runs/quick/$style.pt --engine runs/quick/${style}_no_temporal.pt)
-  [ -f $R/sintel-$style.json ] || vst-eval "${SINTEL[@]}" "${engines[@]}" --backend onnxruntime --json $R/sintel-$style.json
-  [ -f $R/held-out-$style.json ] || vst-eval "${HELD_OUT[@]}" "${engines[@]}" --backend onnxruntime --json $R/held-out-$style.json
+  engines=(); for name in $style ${style}_no_temporal ${style}_scratch; do
+    [ -f runs/quick/$name.done ] && engines+=(--engine runs/quick/$name.pt)
+  done
+  scored $R/sintel-$style.json $style || vst-eval "${SINTEL[@]}" "${engines[@]}" --backend onnxruntime --json $R/sintel-$style.json
+  scored $R/held-out-$style.json $style || vst-eval "${HELD_OUT[@]}" "${engines[@]}" --backend onnxruntime --json $R/held-out-$style.json
 done
 for style in "$@"; do  # the shipped model it started from | the quick model, at 270 lines
   gallery=benchmarks/results/gallery/quick-$style.jpg

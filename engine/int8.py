@@ -1,0 +1,130 @@
+"""INT8 graphs for OpenVINO's CPU plugin: a stylizer's ONNX graph quantized after training by
+NNCF, once per model, kept as OpenVINO IR.
+
+NNCF's MIXED preset (symmetric weights, asymmetric activations: the stylizer's activations
+after instance norm and ReLU are one-sided) on CALIBRATION_FRAMES frames of the sample clip;
+the layers it leaves in float run in BF16 where the CPU has it. On the EPYC of
+docs/results.md this preset held 38.9 dB against FP32 where the symmetric one fell to 37.7.
+
+An INT8 graph records the hash of the ONNX file it came from (`onnx_key`), and is found:
+  beside the ONNX, NAME.int8.xml + .bin: every shipped style has one (release.ship writes
+                it), so INT8 needs no NNCF for them;
+  in the cache, openvino_cache()/int8/KEY.xml: any other ONNX model, quantized on first use
+                where NNCF is installed (about 2 s for Res48).
+A graph whose recorded hash is not its ONNX's is stale and not used.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vst.core.errors import InputError
+from vst.core.files import write_atomically
+
+if TYPE_CHECKING:
+    import openvino as ov
+
+SOURCE_KEY = "vst_int8_source"  # rt_info: the onnx_key of the ONNX a graph was quantized from
+CALIBRATION_FRAMES = 16
+CALIBRATION_SIZE = (270, 480)  # (H, W): the graph is quantized once for every frame size
+INT8_MIN_PSNR = 38.0           # dB on the 0-255 scale, INT8 vs FP32 output on a real frame
+
+
+def nncf_missing() -> str | None:
+    try:
+        import nncf  # noqa: F401
+    except ImportError:
+        return "INT8 for this model needs NNCF to quantize it: pip install 'vst[int8]'"
+    return None
+
+
+def calibration_frames() -> list[np.ndarray]:
+    """uint8 (1, H, W, 3) RGB frames spread over the sample clip, at CALIBRATION_SIZE."""
+    import av
+
+    from vst.samples import SAMPLE_CLIP
+
+    with av.open(str(SAMPLE_CLIP)) as container:
+        frames = [frame.to_ndarray(format="rgb24", width=CALIBRATION_SIZE[1], height=CALIBRATION_SIZE[0])
+                  for frame in container.decode(video=0)]
+    step = max(1, len(frames) // CALIBRATION_FRAMES)
+    return [frame[None] for frame in frames[::step][:CALIBRATION_FRAMES]]
+
+
+def onnx_key(onnx: bytes) -> str:
+    """The cache name of an ONNX model's INT8 form: a hash of its bytes (graphs read from one
+    file differ in their generated node names, so the file, not the graph, names it)."""
+    return hashlib.sha256(onnx).hexdigest()[:32]
+
+
+def quantize(graph: ov.Model) -> ov.Model:
+    """`graph` (uint8 NHWC frames in and out, any size) with its convolutions in INT8."""
+    import nncf
+
+    logging.getLogger("nncf").setLevel(logging.ERROR)  # it logs every node it leaves in float
+    with contextlib.redirect_stdout(io.StringIO()):  # and draws progress bars on stdout
+        return nncf.quantize(graph.clone(), nncf.Dataset(calibration_frames()), preset=nncf.QuantizationPreset.MIXED,
+                             subset_size=CALIBRATION_FRAMES, fast_bias_correction=True)
+
+
+def beside(onnx: Path) -> Path:
+    """Where an ONNX model's INT8 IR ships: NAME.onnx -> NAME.int8.xml (and NAME.int8.bin)."""
+    return onnx.with_suffix(".int8.xml")
+
+
+def read_int8(xml: Path, key: str) -> ov.Model | None:
+    """The INT8 graph saved at `xml` if it was quantized from the ONNX named `key`, else None."""
+    import openvino as ov
+
+    if not (xml.is_file() and xml.with_suffix(".bin").is_file()):
+        return None
+    graph = ov.Core().read_model(xml)
+    return graph if graph.has_rt_info(SOURCE_KEY) and graph.get_rt_info(SOURCE_KEY).astype(str) == key else None
+
+
+def save_int8(graph: ov.Model, key: str, xml: Path) -> None:
+    """`graph`, quantized from the ONNX named `key`, as IR at `xml`: the .bin, then the .xml
+    (a model is found by it), each renamed into place once whole."""
+    import openvino as ov
+
+    graph.set_rt_info(key, SOURCE_KEY)
+    with tempfile.TemporaryDirectory(prefix="vst-int8-") as folder:
+        ov.save_model(graph, Path(folder) / xml.name)
+        for suffix in (".bin", ".xml"):
+            data = (Path(folder) / xml.name).with_suffix(suffix).read_bytes()
+            write_atomically(xml.with_suffix(suffix), lambda file: file.write(data))
+
+
+def int8_graph(graph: ov.Model, key: str, cache: Path, shipped: Path | None = None) -> ov.Model:
+    """The INT8 form of `graph`, the ONNX model named `key` (onnx_key): the IR at `shipped`
+    or in `cache` made from it, else quantized now and saved in `cache`. InputError when it
+    must be quantized and NNCF is not installed."""
+    saved = cache / f"{key}.xml"
+    for xml in filter(None, (shipped, saved)):
+        found = read_int8(xml, key)
+        if found is not None:
+            return found
+    missing = nncf_missing()
+    if missing:
+        raise InputError(missing)
+    quantized = quantize(graph)
+    cache.mkdir(parents=True, exist_ok=True)
+    save_int8(quantized, key, saved)
+    return quantized
+
+
+def write_beside(onnx: Path) -> Path:
+    """Quantize the ONNX model at `onnx` and save its INT8 IR beside it (release.ship does for
+    every shipped style); the .xml's path."""
+    from .openvino_runner import read_vst_onnx
+
+    xml = beside(onnx)
+    save_int8(quantize(read_vst_onnx(onnx)[0]), onnx_key(onnx.read_bytes()), xml)
+    return xml
