@@ -27,8 +27,8 @@ setup(
     python_requires=">=3.10",
     packages=["vst"] + [f"vst.{name}" for name in SUBPACKAGES],
     package_dir={"vst": "api", **{f"vst.{name}": name for name in SUBPACKAGES}},
-    package_data={"vst.styles": ["*.pt", "*.onnx", "*.xml", "*.bin", "*.json", "*.jpg"], "vst.core": ["reference_frame.jpg"],
-                  "vst.samples": ["*.mp4", "*.jpg"]},
+    package_data={"vst.styles": ["*.pt", "*.onnx", "*.xml", "*.bin", "*.json", "*.jpg"],
+                  "vst.core": ["reference_frame.jpg"], "vst.samples": ["*.mp4", "*.jpg"]},
     # inference runs the shipped ONNX on OpenVINO: no torch. The extras that need torch list
     # it; on a CPU machine install them with torch==2.13.0 (README), or pip takes a CUDA build
     install_requires=[
@@ -50,7 +50,8 @@ setup(
         "dev": ["pytest>=7", "h5py>=3", "selenium>=4.10", "gradio_client>=1", "nncf>=2.14"],
         "gpu": ["pycuda>=2022.1"],
         "int8": ["nncf>=2.14"],  # INT8 for your own ONNX models (shipped styles carry theirs)
-        "bench": ["torch>=2.1", "matplotlib>=3.7", "nncf>=2.14"],  # vst-bench (models built in memory), --plot
+        # vst-bench: models built in memory, --plot, the INT8 row
+        "bench": ["torch>=2.1", "matplotlib>=3.7", "nncf>=2.14"],
         "cluster": ["ray>=2.9"],  # vst-run --workers, --ray-address
         "app": ["gradio>=5"],  # vst-app
     },

@@ -15,10 +15,10 @@ from pathlib import Path
 
 def stylize(inputs, style: str | None = None, *, engine: str | Path | None = None,
             output: str | Path | None = None, backend: str = "auto", precision: str = "auto",
-            strength: float = 1.0, preserve_color: bool = False, codec: str = "auto", crf: int = 18, preset: str = "auto",
-            height: int | None = None, max_frames: int | None = None, side_by_side: bool = False,
-            audio: bool = True, subtitles: bool = True, progress: bool = True, workers: int = 1, ray_address: str | None = None,
-            chunk_seconds: float | None = None) -> list[Path]:
+            strength: float = 1.0, preserve_color: bool = False, codec: str = "auto", crf: int = 18,
+            preset: str = "auto", height: int | None = None, max_frames: int | None = None,
+            side_by_side: bool = False, audio: bool = True, subtitles: bool = True, progress: bool = True,
+            workers: int = 1, ray_address: str | None = None, chunk_seconds: float | None = None) -> list[Path]:
     """Stylize a video, an image, a folder of them (or a list of any of these) as vst-run
     does with the same options; returns the files written. Raises vst.core.errors.InputError
     for bad input, and CommandError when an input of several fails (after the others); a

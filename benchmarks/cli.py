@@ -54,7 +54,8 @@ def parse_list(choices: list[str]):
               help="With --video: what runs the model, as vst-run --backend.")
 @click.option("--height", type=click.IntRange(8), help="With --video: scale frames to this height.")
 @click.option("--max-frames", type=click.IntRange(1), help="With --video: stop after N frames.")
-@click.option("--crf", type=click.IntRange(0, 51), help="With --video: x264's CRF, as vst-run --crf [default: vst-run's].")
+@click.option("--crf", type=click.IntRange(0, 51),
+              help="With --video: x264's CRF, as vst-run --crf [default: vst-run's].")
 @click.option("--preset", help="With --video: x264's preset, as vst-run --preset [default: vst-run's].")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="With --video or --scaling: OpenVINO's number format, as vst-run --precision.")
@@ -98,8 +99,7 @@ def command(res, backends, models, upsample, frames, warmup, clip, seed, video, 
                       command_line)
     elif video is not None:
         bench_end_to_end(video, engine, style, backend, precision, height, max_frames, crf, preset, frames, warmup,
-                         mix, json_path,
-                         command_line)
+                         mix, json_path, command_line)
     else:
         bench_stylize_only(res, backends, models, upsample, style, frames, warmup, clip, seed, mix, json_path,
                            plot, command_line)
@@ -116,6 +116,10 @@ def bench_stylize_only(res, backends, models, upsample, style, frames, warmup, c
 
         if style not in shipped_styles():
             raise InputError(f"--style {style}: no shipped style of that name ({', '.join(shipped_styles())})")
+        given = [f"--{name}" for name in ("models", "upsample", "seed") if click.get_current_context()
+                 .get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+        if given:
+            raise InputError(f"--style times that style's own network and weights: drop {', '.join(given)}")
         models = ("48",)  # every shipped style is Res48
     settings = StylizeBench(*res, Path(clip), backends or tuple(BACKEND_KEYS),
                             tuple(int(m) for m in models), frames, warmup, seed, mix, upsample, style)

@@ -17,7 +17,7 @@ from vst.styles import shipped_model
 CONVOLUTIONS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData")
 KINDS = {  # OpenVINO CPU node types, in words
     "Convolution": "convolution", "ConvolutionBackpropData": "transposed convolution (folded up block)",
-    "MVN": "instance norm (MVN)", "Pad": "reflection pad",
+    "MVN": "instance norm (MVN)", "Pad": "pad (reflection; replication before a folded up block)",
     "Interpolate": "nearest upsampling", "Subgraph": "fused element-wise", "Eltwise": "element-wise",
     "Reorder": "layout / precision conversion", "Transpose": "NHWC <-> NCHW transpose",
 }
@@ -63,7 +63,8 @@ class Profile:
 def conv_flops(model) -> dict[str, int]:
     """FLOPs of each convolution of a static-shape ov.Model, by its name: 2 per multiply-add,
     every weight once per output pixel (per input pixel for a transposed convolution, whose
-    stride spreads its taps over the output)."""
+    stride spreads its taps over the output: its padded input, the work done, as
+    benchmarks.cost counts it)."""
     flops = {}
     for op in model.get_ordered_ops():
         if op.get_type_name() in CONVOLUTIONS:

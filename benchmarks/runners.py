@@ -27,7 +27,7 @@ from vst.core.onnx_graph import OPSET
 from vst.engine.choice import installed
 from vst.engine.onnx_runner import OnnxRunner
 from vst.engine.openvino_runner import (Graphs, OpenVinoRunner, fixed_shape_graphs, openvino_cache,
-                                        read_vst_onnx, torch_graphs, with_mix)
+                                        read_vst_onnx, torch_graphs)
 from vst.engine.torch_runner import TorchRunner
 from vst.export.onnx_export import export_onnx
 

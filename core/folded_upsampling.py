@@ -27,10 +27,11 @@ class FoldedResizeConv(nn.Module):
 
     def __init__(self, conv: nn.Conv2d):
         super().__init__()
-        self.up = nn.ConvTranspose2d(conv.in_channels, conv.out_channels, 4, stride=2, padding=3)
-        weight = conv.weight.detach().double()  # (cout, cin, 3, 3) -> (cin, cout, 4, 4)
-        with torch.no_grad():
-            self.up.weight.copy_(torch.einsum("yi,ocij,xj->coyx", FOLD, weight, FOLD).to(conv.weight.dtype))
+        self.up = nn.ConvTranspose2d(conv.in_channels, conv.out_channels, 4, stride=2, padding=3,
+                                     device=conv.weight.device, dtype=conv.weight.dtype)
+        weight, fold = conv.weight.detach().double(), FOLD.to(conv.weight.device)  # (cout, cin, 3, 3)
+        with torch.no_grad():  # -> (cin, cout, 4, 4)
+            self.up.weight.copy_(torch.einsum("yi,ocij,xj->coyx", fold, weight, fold).to(conv.weight.dtype))
             self.up.bias.copy_(conv.bias.detach())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

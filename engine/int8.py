@@ -2,16 +2,19 @@
 NNCF, once per model, kept as OpenVINO IR.
 
 NNCF's MIXED preset (symmetric weights, asymmetric activations: the stylizer's activations
-after instance norm and ReLU are one-sided) on CALIBRATION_FRAMES frames of the sample clip;
-the layers it leaves in float run in BF16 where the CPU has it. On the EPYC of
-docs/results.md this preset held 38.9 dB against FP32 where the symmetric one fell to 37.7.
+after instance norm and ReLU are one-sided; on candy at 1024x436 it held 0.9 dB more PSNR
+against FP32 than the symmetric preset) on CALIBRATION_FRAMES frames of the sample clip, none
+within a second of the frame the precision gate checks; the layers it leaves in float run in
+BF16 where the CPU has it.
 
-An INT8 graph records the hash of the ONNX file it came from (`onnx_key`), and is found:
+An INT8 graph records the hash of the ONNX file it came from and of this recipe (`onnx_key`),
+and is found:
   beside the ONNX, NAME.int8.xml + .bin: every shipped style has one (release.ship writes
                 it), so INT8 needs no NNCF for them;
   in the cache, openvino_cache()/int8/KEY.xml: any other ONNX model, quantized on first use
                 where NNCF is installed (about 2 s for Res48).
-A graph whose recorded hash is not its ONNX's is stale and not used.
+A graph whose recorded hash is not its ONNX's is stale and not used; one that cannot be read
+or made leaves the runner in BF16 or FP32 under --precision auto (engine.runner).
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 SOURCE_KEY = "vst_int8_source"  # rt_info: the onnx_key of the ONNX a graph was quantized from
 CALIBRATION_FRAMES = 16
 CALIBRATION_SIZE = (270, 480)  # (H, W): the graph is quantized once for every frame size
-INT8_MIN_PSNR = 38.0           # dB on the 0-255 scale, INT8 vs FP32 output on a real frame
+RECIPE = f"nncf MIXED, {CALIBRATION_FRAMES} frames of the sample clip at {CALIBRATION_SIZE}"  # in the key
 
 
 def nncf_missing() -> str | None:
@@ -46,22 +49,30 @@ def nncf_missing() -> str | None:
 
 
 def calibration_frames() -> list[np.ndarray]:
-    """uint8 (1, H, W, 3) RGB frames spread over the sample clip, at CALIBRATION_SIZE."""
+    """uint8 (1, H, W, 3) RGB frames spread over the sample clip at CALIBRATION_SIZE, leaving
+    out the second around the clip's frame nearest the precision gate's (core.quality's
+    reference frame), so that the gate checks a frame the quantizer never saw."""
     import av
 
+    from vst.core.quality import reference_frame
     from vst.samples import SAMPLE_CLIP
 
     with av.open(str(SAMPLE_CLIP)) as container:
+        stream = container.streams.video[0]
+        second = max(1, round(float(stream.average_rate or 25)))
         frames = [frame.to_ndarray(format="rgb24", width=CALIBRATION_SIZE[1], height=CALIBRATION_SIZE[0])
-                  for frame in container.decode(video=0)]
-    step = max(1, len(frames) // CALIBRATION_FRAMES)
-    return [frame[None] for frame in frames[::step][:CALIBRATION_FRAMES]]
+                  for frame in container.decode(stream)]
+    gate = reference_frame(CALIBRATION_SIZE)[0].astype(np.float32)
+    nearest = int(np.argmin([np.mean((frame - gate) ** 2) for frame in frames]))
+    kept = [frame for i, frame in enumerate(frames) if abs(i - nearest) > second]
+    step = max(1, len(kept) // CALIBRATION_FRAMES)
+    return [frame[None] for frame in kept[::step][:CALIBRATION_FRAMES]]
 
 
 def onnx_key(onnx: bytes) -> str:
-    """The cache name of an ONNX model's INT8 form: a hash of its bytes (graphs read from one
-    file differ in their generated node names, so the file, not the graph, names it)."""
-    return hashlib.sha256(onnx).hexdigest()[:32]
+    """The name of an ONNX model's INT8 form: a hash of its bytes and of RECIPE (graphs read
+    from one file differ in their generated node names, so the file, not the graph, names it)."""
+    return hashlib.sha256(RECIPE.encode() + onnx).hexdigest()[:32]
 
 
 def quantize(graph: ov.Model) -> ov.Model:

@@ -33,7 +33,7 @@ Shape = tuple[int, ...]                 # (N, H, W, 3)
 Graphs = Callable[[Shape], "ov.Model"]
 PRECISIONS = ("auto", "int8", "bf16", "fp32")  # what --precision takes
 IN_FLIGHT = 2                   # video frames submitted ahead (submit / collect)
-STREAMED_PIXELS = 1920 * 1088   # up to this frame size a video runs one stream per core
+STREAMED_PIXELS = 1920 * 1088   # up to this frame size a video runs IN_FLIGHT streams
 
 
 def openvino_cache() -> Path:
@@ -124,10 +124,10 @@ class OpenVinoRunner:
     """The stylizer on OpenVINO's CPU plugin, on uint8 (N, H, W, 3) RGB frames in and out:
     called, one frame at a time on every core (latency hint: stills, previews, the gate); or
     through submit / collect with IN_FLIGHT frames in flight, a video's path: there, frames up
-    to STREAMED_PIXELS run one stream per core, one frame each, so that the decoder and the
-    encoder taking a core stall one stream rather than every core's share of every layer
-    (docs/results.md: +29 % end to end at 720p on 2 cores); larger ones one stream on every
-    core, for memory. Each frame size and mode gets its own static-shape compiled model, made
+    to STREAMED_PIXELS run in IN_FLIGHT streams that split the cores, one frame each (one core
+    each on two cores), so that the decoder and the encoder taking a core stall one stream
+    rather than every core's share of every layer (docs/results.md: +29 % end to end at 720p
+    on 2 cores); larger ones one stream on every core, for memory. Each frame size and mode gets its own static-shape compiled model, made
     on first use and kept (static shapes ran 4-15 % faster than one dynamic-shape model).
 
     `precision` "auto" tries, in order, INT8 (when `int8_graphs` are given and the CPU has
@@ -137,7 +137,9 @@ class OpenVinoRunner:
     the CPU has it. Compiled models are cached on disk (openvino_cache()), so a frame size
     seen before starts without compiling again."""
 
-    def __init__(self, graphs: Graphs, precision: str = "auto", int8_graphs: Graphs | None = None):
+    def __init__(self, graphs: Graphs, precision: str = "auto", int8_graphs: Graphs | None = None,
+                 no_int8: str | None = None):
+        """`no_int8`: why there are no int8_graphs, for the notice where INT8 would have run."""
         import openvino as ov
 
         self.core, self.float_graphs, self.int8_graphs = ov.Core(), graphs, int8_graphs
@@ -146,23 +148,26 @@ class OpenVinoRunner:
         self.requests: dict[Shape, ov.InferRequest] = {}
         self.queues: dict[Shape, list[ov.InferRequest]] = {}  # submit's: IN_FLIGHT requests per shape
         self.submitted = 0
-        self.precision, self.notice = self._settle(self._chain(precision))
+        self.precision, self.notice = self._settle(self._chain(precision),
+                                                   [no_int8] if no_int8 and has_native_int8() else [])
 
     def _chain(self, precision: str) -> list[str]:
-        chain = [p for p, usable in (("int8", self.int8_graphs is not None and has_native_int8()),
-                                     ("bf16", self.bf16), ("fp32", True)) if usable]
+        """The precisions to try in order: from `precision` (or the first usable one, for
+        "auto") down through the usable ones. One asked for without its instructions here
+        runs emulated (slowly), still gated."""
+        order = ("int8", "bf16", "fp32")
+        usable = [p for p, ok in zip(order, (self.int8_graphs is not None and has_native_int8(), self.bf16, True))
+                  if ok]
         if precision == "auto":
-            return chain
+            return usable
         if precision == "int8" and self.int8_graphs is None:
             raise ValueError("INT8 needs int8_graphs")
-        if precision not in chain:  # no native instructions: emulated, gated, slow, as asked
-            return [precision, "fp32"]
-        return chain[chain.index(precision):]
+        return [precision] + [p for p in usable if order.index(p) > order.index(precision)]
 
-    def _settle(self, chain: list[str]) -> tuple[str, str | None]:
+    def _settle(self, chain: list[str], failed: list[str]) -> tuple[str, str | None]:
         """The first precision of `chain` that passes the gate (FP32 always does), and the
-        notice of those before it that did not."""
-        fp32, failed = None, []
+        notice of those before it that did not (after `failed`, the reasons known already)."""
+        fp32 = None
         for precision in chain:
             self.precision, self.requests, self.queues = precision, {}, {}
             if precision == "fp32":
@@ -227,6 +232,7 @@ class OpenVinoRunner:
             self.queues[shape] = [compiled.create_infer_request() for _ in range(IN_FLIGHT)]
         request = self.queues[shape][self.submitted % IN_FLIGHT]
         self.submitted += 1
+        request.wait()  # idle unless a caller left a frame uncollected (a video that failed)
         request.start_async(frames)  # copies the input: the caller may reuse its array
         return request
 

@@ -107,7 +107,7 @@ def checkpoint_on_onnxruntime(path: Path, mix: StyleMix) -> Runner:
 
 
 def openvino_runner(runner, style: str) -> Runner:
-    """An OpenVinoRunner as a video's Runner: frames in flight, a stream per core."""
+    """An OpenVinoRunner as a video's Runner: frames in flight, in streams of their own."""
     return Runner(runner.label, style, runner.submit, runner.collect, runner.depth, notice=runner.notice,
                   alone=runner)
 
@@ -123,15 +123,18 @@ def openvino_on_onnx(path: Path, mix: StyleMix = StyleMix(), precision: str = "a
 
     graph, metadata = read_vst_onnx(path)
     added = mix_to_add(path, metadata, mix, can_add=True)
-    int8_graphs = None
+    int8_graphs, why_not = None, None
     if precision == "int8" or (precision == "auto" and has_native_int8()):
         try:  # quantized before the mix is added: one INT8 graph for every mix
             quantized = int8_graph(graph, onnx_key(path.read_bytes()), openvino_cache() / "int8", beside(path))
             int8_graphs = fixed_shape_graphs(with_mix(quantized, added))
-        except InputError:  # none made, and no NNCF to make it: "auto" goes on without
-            if precision == "int8":
-                raise
-    return OpenVinoRunner(fixed_shape_graphs(with_mix(graph, added)), precision, int8_graphs), metadata
+        except InputError as exc:  # none made, and no NNCF to make it
+            why_not = str(exc)
+        except Exception as exc:  # noqa: BLE001 - NNCF or OpenVINO failing on a graph, a cache unwritable
+            why_not = f"INT8 could not be made for {path.name} ({type(exc).__name__}: {exc})"
+        if why_not and precision == "int8":
+            raise InputError(why_not)
+    return OpenVinoRunner(fixed_shape_graphs(with_mix(graph, added)), precision, int8_graphs, why_not), metadata
 
 
 def onnx_on_openvino(path: Path, mix: StyleMix, precision: str = "auto") -> Runner:

@@ -62,13 +62,15 @@ def evaluation(paths: tuple[Path, ...], labels: tuple[str, ...]) -> dict:
 @click.option("--gallery", type=click.Path(path_type=Path), help="Write the gallery strip PNG here.")
 @click.option("--frame", type=click.Path(path_type=Path), help="The gallery's input frame [default: vst.core's reference frame].")
 def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, frame):
-    """Ship CHECKPOINT as the style NAME: .pt, .onnx and the model card in vst/styles."""
+    """Ship CHECKPOINT as the style NAME: .pt, .onnx, its INT8 IR and the model card in vst/styles."""
     from vst.core.metadata import ArtifactMetadata
     from vst.core.onnx_graph import OPSET
     from vst.core.quality import REFERENCE_FRAME
-    from vst.engine.int8 import write_beside
+    from vst.engine.int8 import nncf_missing, write_beside
     from vst.export.cli import write_onnx
 
+    if nncf_missing():  # before anything is written: a style ships with its INT8 form
+        raise InputError(nncf_missing())
     ckpt = Checkpoint.load(checkpoint)
     log = Path(ckpt.config.get("log") or checkpoint.with_suffix(".csv"))
     for path in (log, *eval_jsons, ckpt.config["style"] if gallery else None):

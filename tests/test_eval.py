@@ -202,7 +202,7 @@ def test_ground_truth_and_estimated_flow_agree_on_a_sintel_pair(shared_data):
 
     folder = shared_data / "flow" / "sintel" / "training" / "final" / "alley_1"
     clip, backend = Clip(folder, "alley_1"), open_runner(None, "candy")
-    models = [INPUT_FRAMES, EvalModel("candy", backend.name, backend.submit)]
+    models = [INPUT_FRAMES, EvalModel("candy", backend.name, backend)]
     truth, estimated = SintelFlow(folder), EstimatedFlow("dis")
 
     def estimated_where_truth(index, frame, next_frame):

@@ -85,3 +85,19 @@ def test_gate_falls_back_to_fp32_when_bf16_fails(graphs, monkeypatch):
     fp32 = OpenVinoRunner(graphs, "fp32")
     for frame in (reference_frame(), reference_frame((64, 96))):  # the gate's frame size, and another
         assert np.array_equal(fallback(frame), fp32(frame))
+
+
+def test_a_video_runs_two_frames_in_flight_in_order_across_sizes(graphs):
+    runner = OpenVinoRunner(graphs, "fp32")
+    frames = [reference_frame(size) for size in ((40, 56), (48, 64), (40, 56), (40, 56))]
+    frames[2] = frames[2][:, ::-1].copy()  # not the same as the first
+    pending, outputs = [], []
+    for frame in frames:  # as the pipeline submits them: two ahead, oldest collected first
+        pending.append(runner.submit(frame))
+        if len(pending) == runner.depth:
+            outputs.append(runner.collect(pending.pop(0)))
+    outputs += [runner.collect(request) for request in pending]
+    for frame, output in zip(frames, outputs):
+        assert output.shape == frame.shape
+        assert np.abs(output.astype(int) - runner(frame)).max() <= PARITY_TOLERANCE  # one frame alone
+    assert set(runner.queues) == {(1, 40, 56, 3), (1, 48, 64, 3)}

@@ -24,10 +24,15 @@ def test_the_tracked_tree_is_light(tracked):
     assert total <= MAX_TREE_BYTES, f"git tracks {total / 1e6:.1f} MB"
 
 
-def test_no_training_runs_are_tracked(tracked):
-    runs = [path.relative_to(ROOT) for path in tracked
-            if path.suffix in (".pt", ".csv", ".done") and path.parent.name != "styles"]
+def test_no_finished_training_runs_are_tracked(tracked):
+    # finished runs live in docs/ and the model cards; one run not yet finished may wait in
+    # training/in_progress/ (its checkpoint and log) for training/quick.sh to continue it
+    runs = [path.relative_to(ROOT) for path in tracked if path.suffix in (".pt", ".csv", ".done")
+            and path.parent.name not in ("styles", "in_progress")]
     assert runs == []
+    waiting = [path for path in tracked if path.parent.name == "in_progress"]
+    assert len([path for path in waiting if path.suffix == ".pt"]) <= 1
+    assert {path.suffix for path in waiting} <= {".pt", ".csv"}
 
 
 def test_gallery_pictures_fit_a_page(tracked):
