@@ -60,8 +60,9 @@ def stylize_table(results: StylizeResults) -> str:
 
 
 def floor_table(floors: list[dict]) -> str:
-    lines = [markdown_row(["model", "GFLOP/frame", "min MB/frame", "layer-by-layer MB/frame", "fastest backend with a measured peak",
-                   "its GFLOP/s", "measured peak GFLOP/s", "fraction of peak", "floor ms (min / layer bytes)"]),
+    lines = [markdown_row(["model", "GFLOP/frame", "min MB/frame", "layer-by-layer MB/frame",
+                           "fastest backend with a measured peak", "its GFLOP/s", "measured peak GFLOP/s",
+                           "fraction of peak", "floor ms (min / layer bytes)"]),
              markdown_row(["---"] * 9)]
     for best in floors:
         lines.append(markdown_row([

@@ -127,8 +127,9 @@ class OpenVinoRunner:
     to STREAMED_PIXELS run in IN_FLIGHT streams that split the cores, one frame each (one core
     each on two cores), so that the decoder and the encoder taking a core stall one stream
     rather than every core's share of every layer (docs/results.md: +29 % end to end at 720p
-    on 2 cores); larger ones one stream on every core, for memory. Each frame size and mode gets its own static-shape compiled model, made
-    on first use and kept (static shapes ran 4-15 % faster than one dynamic-shape model).
+    on 2 cores); larger ones one stream on every core, for memory. Each frame size and mode
+    gets its own static-shape compiled model, made on first use and kept (static shapes ran
+    4-15 % faster than one dynamic-shape model).
 
     `precision` "auto" tries, in order, INT8 (when `int8_graphs` are given and the CPU has
     INT8 dot products), BF16 (when OpenVINO reports it), then FP32; a precision asked for
@@ -195,7 +196,8 @@ class OpenVinoRunner:
         hint = {"PERFORMANCE_HINT": "LATENCY"} if streams == 1 else {"PERFORMANCE_HINT": "THROUGHPUT",
                                                                      "NUM_STREAMS": streams}
         return self.core.compile_model(self.graph(shape), "CPU", {
-            **hint, "INFERENCE_PRECISION_HINT": float_precision, "INFERENCE_NUM_THREADS": usable_cores(), **extra})
+            **hint, "INFERENCE_PRECISION_HINT": float_precision, "INFERENCE_NUM_THREADS": usable_cores(),
+            **extra})
 
     def _request(self, shape: Shape) -> ov.InferRequest:
         if shape not in self.requests:
@@ -217,7 +219,7 @@ class OpenVinoRunner:
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         # share_outputs stays off: the request's output buffer is overwritten by the next
-        # frame, while the pipeline still holds this one
+        # frame, while the caller may still hold this one
         return self._request(frames.shape).infer(frames, share_inputs=True)[0]
 
     depth = IN_FLIGHT
