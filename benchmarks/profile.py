@@ -60,18 +60,21 @@ class Profile:
                            for l in self.layers]}
 
 
-def conv_flops(model) -> dict[str, int]:
-    """FLOPs of each convolution of a static-shape ov.Model, by its name: 2 per multiply-add,
-    every weight once per output pixel (per input pixel for a transposed convolution, whose
-    stride spreads its taps over the output: its padded input, the work done, as
-    benchmarks.cost counts it)."""
-    flops = {}
+def conv_flops(model) -> dict[tuple[str, int], int]:
+    """FLOPs of each convolution of a static-shape ov.Model, by (type, its place among the
+    model's nodes of that type): 2 per multiply-add, every weight once per output pixel (per
+    input pixel for a transposed convolution, whose stride spreads its taps over the output:
+    its padded input, the work done, as benchmarks.cost counts it). Not by name: the CPU
+    plugin renames some nodes it rebuilds (a transposed convolution at some sizes)."""
+    flops, seen = {}, {}
     for op in model.get_ordered_ops():
-        if op.get_type_name() in CONVOLUTIONS:
+        kind = op.get_type_name()
+        if kind in CONVOLUTIONS:
             weights = int(np.prod(list(op.input(1).get_shape())))
-            pixels = op.input(0) if op.get_type_name() == "ConvolutionBackpropData" else op.output(0)
+            pixels = op.input(0) if kind == "ConvolutionBackpropData" else op.output(0)
             n, _, *spatial = pixels.get_shape()
-            flops[op.get_friendly_name()] = 2 * n * int(np.prod(list(spatial))) * weights
+            seen[kind] = seen.get(kind, -1) + 1
+            flops[(kind, seen[kind])] = 2 * n * int(np.prod(list(spatial))) * weights
     return flops
 
 
@@ -88,10 +91,13 @@ def profile_style(style: str, sizes: list[tuple[int, int]], runs: int) -> list[P
             for info in infos:
                 if info.status == info.Status.EXECUTED:
                     per_node.setdefault(info.node_name, []).append(info)
-        layers = [LayerTime(name, infos[0].node_type, infos[0].exec_type,
-                            median(i.real_time.total_seconds() * 1e3 for i in infos),
-                            flops.get(name))
-                  for name, infos in per_node.items()]
+        layers, seen = [], {}
+        for name, infos in per_node.items():  # in the order they ran, which is the model's
+            kind = infos[0].node_type
+            seen[kind] = seen.get(kind, -1) + 1
+            layers.append(LayerTime(name, kind, infos[0].exec_type,
+                                    median(i.real_time.total_seconds() * 1e3 for i in infos),
+                                    flops.get((kind, seen[kind])) if kind in CONVOLUTIONS else None))
         profiles.append(Profile(width, height, runner.precision,
                                 median(seconds for seconds, _ in runs_seen) * 1e3, layers))
     return profiles

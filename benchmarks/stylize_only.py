@@ -19,8 +19,8 @@ from vst.engine.torch_runner import TorchRunner
 from .cost import ModelCost, model_cost
 from .inputs import first_frames
 from .machine import Peak
-from .runners import BENCH_BACKENDS, BenchBackend, BenchModel
-from .timing import Stats, time_frames
+from .runners import BENCH_BACKENDS, BenchBackend, BenchModel, TimedRunner
+from .timing import Stats, Timed, time_interleaved
 
 # §4.5.2 of the paper: per 1024x436 frame on a Tesla K80
 PAPER_K80 = {"device": "Tesla K80 (paper, §4.5.2)", "frame": [1024, 436], "Res48_ms": 41.0, "Res128_ms": 98.0}
@@ -108,27 +108,44 @@ def log(message: str) -> None:
     print(f"vst-bench: {message}", file=sys.stderr, flush=True)
 
 
-def bench_backend(backend: BenchBackend, model: BenchModel, frames: list[np.ndarray],
-                  reference: np.ndarray, settings: StylizeBench) -> BackendResult:
+def open_backend(backend: BenchBackend, model: BenchModel, settings: StylizeBench):
+    """The backend's BackendResult, and its TimedRunner, or None with the result's not_run set."""
     result = BackendResult(backend, model.stylizer.width)
     result.not_run = backend.missing()
     if result.not_run:
-        return result
+        return result, None
     log(f"Res{result.model} on {backend.label}")
     try:
-        runner = backend.open(model, settings.width, settings.height)
+        return result, backend.open(model, settings.width, settings.height)
     except (CommandError, RuntimeError) as exc:  # e.g. a plan that will not build
         result.not_run = f"could not open: {exc}"
-        return result
+        return result, None
+
+
+def bench_backends(backends: list[BenchBackend], model: BenchModel, frames: list[np.ndarray],
+                   reference: np.ndarray, settings: StylizeBench) -> list[BackendResult]:
+    """Every backend opened at once and timed in turn, a frame each (timing.time_interleaved)."""
+    opened: list[tuple[BackendResult, TimedRunner | None]] = []
     try:
-        count, result.warmup = settings.timed_frames(backend.device), settings.warmup_frames(backend.device)
-        result.psnr_db = psnr(runner.output(frames[0]), reference)
-        result.with_copies = time_frames(runner.with_copies, frames, result.warmup, count)
-        if runner.compute_only is not None:
-            result.compute_only = time_frames(runner.compute_only, frames, result.warmup, count)
+        for backend in backends:
+            opened.append(open_backend(backend, model, settings))
+        timed, into = [], []
+        for result, runner in filter(lambda pair: pair[1] is not None, opened):
+            result.psnr_db = psnr(runner.output(frames[0]), reference)
+            device = result.backend.device
+            result.warmup, count = settings.warmup_frames(device), settings.timed_frames(device)
+            for field_name in ("with_copies", "compute_only"):
+                step = getattr(runner, field_name)
+                if step is not None:
+                    timed.append(Timed(step, result.warmup, count))
+                    into.append((result, field_name))
+        for (result, field_name), stats in zip(into, time_interleaved(timed, frames)):
+            setattr(result, field_name, stats)
     finally:
-        runner.close()
-    return result
+        for _, runner in opened:
+            if runner is not None:
+                runner.close()
+    return [result for result, _ in opened]
 
 
 def bench_stylize(settings: StylizeBench) -> StylizeResults:
@@ -140,7 +157,7 @@ def bench_stylize(settings: StylizeBench) -> StylizeResults:
         # the FLOPs the backends run: resize up blocks folded, as every graph has them
         out.costs[width] = model_cost(fold_resize_convs(model.stylizer), settings.width, settings.height)
         reference = TorchRunner(model.stylizer, "cpu", "fp32", settings.mix)(frames[0])
-        out.results += [bench_backend(b, model, frames, reference, settings) for b in chosen]
+        out.results += bench_backends(chosen, model, frames, reference, settings)
     return out
 
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from vst.benchmarks.cli import main
 from vst.benchmarks.cost import count_flops, model_cost
-from vst.benchmarks.timing import Stats, time_frames
+from vst.benchmarks.timing import Stats, Timed, time_interleaved
 from vst.core.paths import portable
 from vst.core.stylizer import Stylizer
 from vst.core.folded_upsampling import fold_resize_convs
@@ -44,14 +44,21 @@ def test_flop_counter_matches_hand_counts():
     assert cost.min_bytes("fp32") - cost.frame_bytes == 2 * (cost.min_bytes("fp16") - cost.frame_bytes)
 
 
-def test_stats_and_warmup():
+def test_stats_warmup_and_turns(monkeypatch):
     stats = Stats.of([0.001 * ms for ms in range(1, 11)])
     assert (stats.frames, stats.median_ms, stats.p10_ms, stats.p90_ms) == pytest.approx((10, 5.5, 1.9, 9.1))
     assert stats.fps == pytest.approx(1000 / 5.5)
     seen = []
     frames = [np.full((1, 2, 2, 3), i, np.uint8) for i in range(3)]
-    stats = time_frames(lambda f: seen.append(int(f[0, 0, 0, 0])) or 0.002, frames, warmup=2, count=4)
-    assert seen == [0, 1, 2, 0, 1, 2] and stats.frames == 4 and stats.median_ms == pytest.approx(2)
+    one = Timed(lambda f: seen.append(("a", int(f[0, 0, 0, 0]))) or 0.002, warmup=2, count=4)
+    other = Timed(lambda f: seen.append(("b", int(f[0, 0, 0, 0]))) or 0.004, warmup=1, count=2)
+    pauses = []
+    monkeypatch.setattr("vst.benchmarks.timing.time.sleep", pauses.append)
+    stats = time_interleaved([one, other], frames, block=2, pause_s=0.3)
+    # both warm first, then turns of two frames, each turn after a pause
+    assert seen == [("a", 0), ("a", 1), ("b", 0), ("a", 2), ("a", 0), ("b", 1), ("b", 2), ("a", 1), ("a", 2)]
+    assert pauses == [0.3] * 3
+    assert [(s.frames, s.median_ms) for s in stats] == [(4, pytest.approx(2)), (2, pytest.approx(4))]
 
 
 def reject_non_json(name: str):
@@ -141,13 +148,16 @@ def test_profile_times_every_layer_and_counts_the_convolutions(tmp_path, capsys)
     assert "| convolution | 14 |" in out and "| transposed convolution (folded up block) | 2 |" in out
     record = json.loads((tmp_path / "p.json").read_text())
     small, large = record["profiles"]
-    convs = [layer for layer in small["layers"] if layer["flops"]]
-    assert len(convs) == 16 and all(layer["ms"] >= 0 for layer in small["layers"])
+    convs, large_convs = ([layer for layer in p["layers"] if layer["flops"]] for p in (small, large))
+    assert len(convs) == len(large_convs) == 16 and all(layer["ms"] >= 0 for layer in small["layers"])
     # the same network at 2x the pixels: 2x the FLOPs, layer for layer (the transposed ones
     # work on their input padded by one pixel, a little under 2x)
-    scale = {l["name"]: l["flops"] for l in large["layers"] if l["flops"]}
-    assert all(scale[l["name"]] == 2 * l["flops"] for l in convs if l["kind"] == "Convolution")
-    assert all(1.8 * l["flops"] < scale[l["name"]] < 2 * l["flops"] for l in convs if l["kind"] != "Convolution")
+    for one, two in zip(convs, large_convs):
+        assert one["kind"] == two["kind"]
+        if one["kind"] == "Convolution":
+            assert two["flops"] == 2 * one["flops"]
+        else:
+            assert 1.8 * one["flops"] < two["flops"] < 2 * one["flops"]
     assert sum(k["ms"] for k in small["by_kind"]) == pytest.approx(small["counted_ms"], abs=0.01)
 
 
@@ -204,13 +214,13 @@ def test_tensorrt_bench_calls_exist_in_the_11_4_bindings(tensorrt_11_4_names):
     that know only 11.4's names; the stand-ins compute nothing, so no figure is looked at."""
     pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
     from vst.benchmarks.runners import BENCH_BACKENDS, BenchModel
-    from vst.benchmarks.stylize_only import StylizeBench, bench_backend
+    from vst.benchmarks.stylize_only import StylizeBench, bench_backends
 
     tensorrt = next(b for b in BENCH_BACKENDS if b.key == "tensorrt")
     assert tensorrt.missing() is None
     frames = [np.zeros((1, 48, 64, 3), np.uint8)]
     settings = StylizeBench(64, 48, Path("unused.mp4"), frames=2, warmup=1)
-    done = bench_backend(tensorrt, BenchModel(Stylizer(48)), frames, frames[0], settings)
+    (done,) = bench_backends([tensorrt], BenchModel(Stylizer(48)), frames, frames[0], settings)
     assert done.not_run is None and done.with_copies.frames == done.compute_only.frames == 2
     calls = [c[1] for c in tensorrt_11_4_names.calls]
     assert "build_serialized_network" in calls and "execute_async_v3" in calls

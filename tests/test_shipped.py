@@ -51,7 +51,10 @@ def test_each_int8_graph_was_made_from_its_onnx(name):
     onnx = STYLES / f"{name}.onnx"
     graph = read_int8(beside(onnx), onnx_key(onnx.read_bytes()))
     assert graph is not None, f"{beside(onnx)} is missing or stale: python -m vst.release.ship writes it"
-    assert sum(op.get_type_name() == "FakeQuantize" for op in graph.get_ordered_ops()) >= 16
+    quantizers = [op for op in graph.get_ordered_ops() if op.get_type_name() == "FakeQuantize"]
+    assert len(quantizers) >= 16
+    fed = {target.get_node().get_type_name() for op in quantizers for target in op.output(0).get_target_inputs()}
+    assert not fed & {"MVN", "Add"}, "instance norm and residual sums take float inputs (engine.int8.FLOAT_INPUTS)"
 
 
 @pytest.mark.parametrize("name", SHIPPED)
