@@ -98,6 +98,10 @@ def profile_style(style: str, sizes: list[tuple[int, int]], runs: int) -> list[P
             layers.append(LayerTime(name, kind, infos[0].exec_type,
                                     median(i.real_time.total_seconds() * 1e3 for i in infos),
                                     flops.get((kind, seen[kind])) if kind in CONVOLUTIONS else None))
+        compiled = {kind: count + 1 for kind, count in seen.items() if kind in CONVOLUTIONS}
+        if compiled != {kind: sum(k == kind for k, _ in flops) for kind, _ in flops}:
+            raise CommandError(f"OpenVINO ran the convolutions as {compiled}, not as the model has them: "
+                               "their FLOPs cannot be matched")
         profiles.append(Profile(width, height, runner.precision,
                                 median(seconds for seconds, _ in runs_seen) * 1e3, layers))
     return profiles

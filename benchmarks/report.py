@@ -11,6 +11,7 @@ from .end_to_end import VideoResults
 from .machine import MachineFacts, Peak
 from .runners import EAGER
 from .stylize_only import PAPER_K80, StylizeResults
+from . import timing
 from .timing import Stats
 
 
@@ -99,6 +100,8 @@ def stylize_record(results: StylizeResults, machine: MachineFacts, peaks: dict[s
     settings["clip"] = portable(settings["clip"])
     settings["weights"] = (f"the shipped style {results.settings.style}" if results.settings.style else
                            f"random (torch seed {results.settings.seed}); time does not depend on them")
+    settings["timing"] = {"backends": "opened at once, timed in turns (benchmarks.timing.time_interleaved)",
+                          "turns": timing.TURNS, "pause_s": timing.PAUSE_S}
     return {"tool": "vst-bench", "mode": "stylize-only", "command": command,
             "machine": machine.as_record(), "peaks": {d: p.as_record() for d, p in peaks.items()},
             "settings": settings, "paper": PAPER_K80,

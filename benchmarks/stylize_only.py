@@ -3,6 +3,7 @@ with the precision of each backend's output and how far the best one is from the
 Random weights by default (time does not depend on them), a shipped style's with `style`
 (the precision figures of INT8 and BF16 mean most on a trained model)."""
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from .cost import ModelCost, model_cost
 from .inputs import first_frames
 from .machine import Peak
 from .runners import BENCH_BACKENDS, BenchBackend, BenchModel, TimedRunner
-from .timing import Stats, Timed, time_interleaved
+from .timing import TURNS, Stats, Timed, time_interleaved
 
 # §4.5.2 of the paper: per 1024x436 frame on a Tesla K80
 PAPER_K80 = {"device": "Tesla K80 (paper, §4.5.2)", "frame": [1024, 436], "Res48_ms": 41.0, "Res128_ms": 98.0}
@@ -124,11 +125,15 @@ def open_backend(backend: BenchBackend, model: BenchModel, settings: StylizeBenc
 
 def bench_backends(backends: list[BenchBackend], model: BenchModel, frames: list[np.ndarray],
                    reference: np.ndarray, settings: StylizeBench) -> list[BackendResult]:
-    """Every backend opened at once and timed in turn, a frame each (timing.time_interleaved)."""
+    """Every backend opened at once (memory: the sum of them all) and timed in turns
+    (timing.time_interleaved)."""
     opened: list[tuple[BackendResult, TimedRunner | None]] = []
-    try:
+    with ExitStack() as stack:
         for backend in backends:
-            opened.append(open_backend(backend, model, settings))
+            result, runner = open_backend(backend, model, settings)
+            opened.append((result, runner))
+            if runner is not None:
+                stack.callback(runner.close)
         timed, into = [], []
         for result, runner in filter(lambda pair: pair[1] is not None, opened):
             result.psnr_db = psnr(runner.output(frames[0]), reference)
@@ -139,12 +144,10 @@ def bench_backends(backends: list[BenchBackend], model: BenchModel, frames: list
                 if step is not None:
                     timed.append(Timed(step, result.warmup, count))
                     into.append((result, field_name))
+        if timed:
+            log(f"timing {len(into)} figures in {TURNS} turns each")
         for (result, field_name), stats in zip(into, time_interleaved(timed, frames)):
             setattr(result, field_name, stats)
-    finally:
-        for _, runner in opened:
-            if runner is not None:
-                runner.close()
     return [result for result, _ in opened]
 
 

@@ -29,6 +29,10 @@ class Stats:
         return f"{self.median_ms:.1f} [{self.p10_ms:.1f}-{self.p90_ms:.1f}]"
 
 
+PAUSE_S = 0.3  # idle time before each turn
+TURNS = 4       # turns per timed thing
+
+
 @dataclass(frozen=True)
 class Timed:
     """One thing to time: step(frame) returns the seconds its frame took (host clock or device
@@ -38,22 +42,24 @@ class Timed:
     count: int
 
 
-def time_interleaved(timed: list[Timed], frames: list[np.ndarray], block: int = 5,
-                     pause_s: float = 0.3) -> list[Stats]:
-    """Each one's Stats, timed in turns of `block` frames after all are warm: a machine whose
-    speed drifts during a run (a shared VM, a CPU that heats up) then slows every row of the
-    run alike, and rows stay comparable where one-after-the-other timings moved by 13 %. Each
-    turn starts `pause_s` after the last: ONNX Runtime's and OpenMP's threads spin on the cores
-    for a while after their work, which would be billed to the next backend (20 ms a frame for
-    OpenVINO after ONNX Runtime, measured)."""
+def time_interleaved(timed: list[Timed], frames: list[np.ndarray]) -> list[Stats]:
+    """Each one's Stats, all warmed first and then timed in TURNS turns each, one after the
+    other, so that a change of the machine's speed during a run (a shared VM's neighbours, a
+    CPU's clock) falls on every row instead of on whichever ran then. With more than one,
+    each turn starts PAUSE_S after the last and with one untimed frame: ONNX Runtime's and
+    OpenMP's threads spin on the cores for a while after their work (20 ms a frame for
+    OpenVINO right after ONNX Runtime), and a GPU lowers its clock when idle."""
     for one in timed:
         for i in range(one.warmup):
             one.step(frames[i % len(frames)])
     seconds: list[list[float]] = [[] for _ in timed]
     while any(len(taken) < one.count for one, taken in zip(timed, seconds)):
         for one, taken in zip(timed, seconds):
-            if len(taken) < one.count and len(timed) > 1:
-                time.sleep(pause_s)
-            for _ in range(min(block, one.count - len(taken))):
+            if len(taken) >= one.count:
+                continue
+            if len(timed) > 1:
+                time.sleep(PAUSE_S)
+                one.step(frames[0])
+            for _ in range(min(-(-one.count // TURNS), one.count - len(taken))):
                 taken.append(one.step(frames[(one.warmup + len(taken)) % len(frames)]))
     return [Stats.of(taken) for taken in seconds]

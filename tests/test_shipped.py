@@ -55,6 +55,28 @@ def test_each_int8_graph_was_made_from_its_onnx(name):
     assert len(quantizers) >= 16
     fed = {target.get_node().get_type_name() for op in quantizers for target in op.output(0).get_target_inputs()}
     assert not fed & {"MVN", "Add"}, "instance norm and residual sums take float inputs (engine.int8.FLOAT_INPUTS)"
+    up_blocks = [op for op in graph.get_ordered_ops() if op.get_type_name() == "ConvolutionBackpropData"]
+    assert "FakeQuantize" in upstream_types(up_blocks[0], 3)
+    assert "FakeQuantize" not in upstream_types(up_blocks[-1], 3), "the last up block stays in float"
+
+
+def upstream_types(node, depth: int) -> set[str]:
+    """The op types of the nodes up to `depth` steps upstream of `node`'s inputs."""
+    found = set()
+    for value in node.input_values():
+        found.add(value.get_node().get_type_name())
+        if depth > 1:
+            found |= upstream_types(value.get_node(), depth - 1)
+    return found
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_style_passes_the_int8_gate(name):
+    pytest.importorskip("openvino")
+    from vst.engine.runner import open_runner
+
+    runner = open_runner(None, name, precision="int8")  # the gate runs as it opens
+    assert (runner.name, runner.notice) == ("OpenVINO (CPU, INT8)", None)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
