@@ -252,9 +252,12 @@ def test_ctrl_c_keeps_a_usable_model_and_its_card(data):
     import signal
     import time
 
+    # Ctrl-C's default action restored in the child: a shell starts a background job (pytest
+    # under nohup ... &) with SIGINT ignored, and Python then leaves it ignored
     process = subprocess.Popen([sys.executable, "-m", "vst.train.cli",
                                 *quick_args(data, "--iters", "100000", "--checkpoint-every", "1000")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     log = data / "mine.csv"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (log.is_file() and len(read_log(log)) >= 2):
