@@ -4,6 +4,7 @@ performance counters on, at each frame size asked: every node's median time, sum
 (convolution, instance norm (MVN), pad, upsampling (Interpolate), fused element-wise
 subgraphs, layout and precision conversions (Reorder, Transpose)...), and for each
 convolution the time it would take at the machine's measured peak."""
+from collections import Counter
 from dataclasses import dataclass
 from statistics import median
 
@@ -60,21 +61,29 @@ class Profile:
                            for l in self.layers]}
 
 
+def places(kinds: list[str]) -> list[tuple[str, int]]:
+    """Each kind with its place among the kinds like it so far: [a, b, a] -> [(a, 0), (b, 0), (a, 1)]."""
+    seen: Counter = Counter()
+    out = []
+    for kind in kinds:
+        out.append((kind, seen[kind]))
+        seen[kind] += 1
+    return out
+
+
 def conv_flops(model) -> dict[tuple[str, int], int]:
     """FLOPs of each convolution of a static-shape ov.Model, by (type, its place among the
     model's nodes of that type): 2 per multiply-add, every weight once per output pixel (per
     input pixel for a transposed convolution, whose stride spreads its taps over the output:
     its padded input, the work done, as benchmarks.cost counts it). Not by name: the CPU
     plugin renames some nodes it rebuilds (a transposed convolution at some sizes)."""
-    flops, seen = {}, {}
-    for op in model.get_ordered_ops():
-        kind = op.get_type_name()
-        if kind in CONVOLUTIONS:
-            weights = int(np.prod(list(op.input(1).get_shape())))
-            pixels = op.input(0) if kind == "ConvolutionBackpropData" else op.output(0)
-            n, _, *spatial = pixels.get_shape()
-            seen[kind] = seen.get(kind, -1) + 1
-            flops[(kind, seen[kind])] = 2 * n * int(np.prod(list(spatial))) * weights
+    convs = [op for op in model.get_ordered_ops() if op.get_type_name() in CONVOLUTIONS]
+    flops = {}
+    for op, place in zip(convs, places([op.get_type_name() for op in convs])):
+        weights = int(np.prod(list(op.input(1).get_shape())))
+        pixels = op.input(0) if op.get_type_name() == "ConvolutionBackpropData" else op.output(0)
+        n, _, *spatial = pixels.get_shape()
+        flops[place] = 2 * n * int(np.prod(list(spatial))) * weights
     return flops
 
 
@@ -91,17 +100,15 @@ def profile_style(style: str, sizes: list[tuple[int, int]], runs: int) -> list[P
             for info in infos:
                 if info.status == info.Status.EXECUTED:
                     per_node.setdefault(info.node_name, []).append(info)
-        layers, seen = [], {}
-        for name, infos in per_node.items():  # in the order they ran, which is the model's
-            kind = infos[0].node_type
-            seen[kind] = seen.get(kind, -1) + 1
-            layers.append(LayerTime(name, kind, infos[0].exec_type,
-                                    median(i.real_time.total_seconds() * 1e3 for i in infos),
-                                    flops.get((kind, seen[kind])) if kind in CONVOLUTIONS else None))
-        compiled = {kind: count + 1 for kind, count in seen.items() if kind in CONVOLUTIONS}
-        if compiled != {kind: sum(k == kind for k, _ in flops) for kind, _ in flops}:
-            raise CommandError(f"OpenVINO ran the convolutions as {compiled}, not as the model has them: "
-                               "their FLOPs cannot be matched")
+        # in the order the nodes ran, which is the model's
+        ran = places([infos[0].node_type for infos in per_node.values()])
+        compiled = Counter(kind for kind, _ in ran if kind in CONVOLUTIONS)
+        if compiled != Counter(kind for kind, _ in flops):
+            raise CommandError(f"OpenVINO ran the convolutions as {dict(compiled)}, not as the model has "
+                               "them: their FLOPs cannot be matched")
+        layers = [LayerTime(name, kind, infos[0].exec_type, median(i.real_time.total_seconds() * 1e3 for i in infos),
+                            flops.get((kind, place)))
+                  for (name, infos), (kind, place) in zip(per_node.items(), ran)]
         profiles.append(Profile(width, height, runner.precision,
                                 median(seconds for seconds, _ in runs_seen) * 1e3, layers))
     return profiles

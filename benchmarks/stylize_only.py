@@ -109,7 +109,8 @@ def log(message: str) -> None:
     print(f"vst-bench: {message}", file=sys.stderr, flush=True)
 
 
-def open_backend(backend: BenchBackend, model: BenchModel, settings: StylizeBench):
+def open_backend(backend: BenchBackend, model: BenchModel,
+                 settings: StylizeBench) -> tuple[BackendResult, TimedRunner | None]:
     """The backend's BackendResult, and its TimedRunner, or None with the result's not_run set."""
     result = BackendResult(backend, model.stylizer.width)
     result.not_run = backend.missing()
@@ -135,7 +136,9 @@ def bench_backends(backends: list[BenchBackend], model: BenchModel, frames: list
             if runner is not None:
                 stack.callback(runner.close)
         timed, into = [], []
-        for result, runner in filter(lambda pair: pair[1] is not None, opened):
+        for result, runner in opened:
+            if runner is None:
+                continue
             result.psnr_db = psnr(runner.output(frames[0]), reference)
             device = result.backend.device
             result.warmup, count = settings.warmup_frames(device), settings.timed_frames(device)

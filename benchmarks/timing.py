@@ -1,4 +1,5 @@
 """Per-frame times and their summary."""
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -60,6 +61,6 @@ def time_interleaved(timed: list[Timed], frames: list[np.ndarray]) -> list[Stats
             if len(timed) > 1:
                 time.sleep(PAUSE_S)
                 one.step(frames[0])
-            for _ in range(min(-(-one.count // TURNS), one.count - len(taken))):
+            for _ in range(min(math.ceil(one.count / TURNS), one.count - len(taken))):
                 taken.append(one.step(frames[(one.warmup + len(taken)) % len(frames)]))
     return [Stats.of(taken) for taken in seconds]
