@@ -12,7 +12,7 @@ On frames x (input) and y (stylized), on one scale:
     mixed  = x + strength * (target - x)
 
 Each graph that runs a model computes it in its own ops: core.frame_model (PyTorch, and the
-exported ONNX), engine.openvino_runner and engine.onnx_runner (appended to a graph);
+exported ONNX), engine.openvino_runner and core.onnx_runner (appended to a graph);
 `mix_frames` here on the host, where one stylized frame is mixed many ways (vst-app's
 preview sliders).
 """

@@ -83,7 +83,7 @@ def checkpoint_on_torch(path: Path, mix: StyleMix) -> Runner:
 
 def onnx_model_on_onnxruntime(model: Path | bytes, style: str, mix: StyleMix = StyleMix()) -> Runner:
     """An ONNX model (a path or its bytes) on ONNX Runtime, CUDA provider when present."""
-    from .onnx_runner import OnnxRunner
+    from vst.core.onnx_runner import OnnxRunner
 
     cuda = onnxruntime_has_cuda()
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else None
@@ -154,7 +154,7 @@ def checkpoint_on_openvino(path: Path, mix: StyleMix, precision: str = "auto") -
 
 
 def plan_on_tensorrt(path: Path, mix: StyleMix) -> Runner:
-    from .tensorrt_runner import TrtRunner
+    from vst.core.tensorrt_runner import TrtRunner
 
     runner = TrtRunner(path)
     try:

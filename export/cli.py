@@ -18,7 +18,7 @@ from vst.core.onnx_graph import OPSET
 from vst.core.quality import psnr, reference_frame
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
-from vst.engine.onnx_runner import OnnxRunner
+from vst.core.onnx_runner import OnnxRunner
 from vst.styles import shipped_checkpoint
 
 from .onnx_export import FP16_MIN_PSNR, PARITY_SIZES, PARITY_TOLERANCE, export_onnx, parity_error
@@ -71,7 +71,7 @@ def write_fp16_onnx(stylizer: Stylizer, path: Path, fp32: Path, metadata: Artifa
 def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
     """Build the plan from the FP16 ONNX (or, on TensorRT 10, an FP32 one), then run it
     on the GPU against the FP32 ONNX; a plan that fails the check is removed."""
-    from vst.engine.tensorrt_runner import TrtRunner
+    from vst.core.tensorrt_runner import TrtRunner
 
     source = artifacts.fp16_onnx if artifacts.fp16_onnx.is_file() else artifacts.onnx
     try:

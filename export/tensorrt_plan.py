@@ -5,7 +5,7 @@ the graph (FP16 convs, FP32 instance norm) whatever TensorRT's version. TensorRT
 FP16 builder flag: an FP32 ONNX would build an FP32 engine there, so it is refused. On 10.x
 an FP32 ONNX may still be built weakly typed with the FP16 flag (TensorRT picks per layer).
 Written against the 11.4 bindings (../shared/docs/tensorrt-pycuda.md); TensorRT is imported
-only here and in the engine's runner (engine.tensorrt_runner).
+only here and in its runner (core.tensorrt_runner).
 """
 from dataclasses import dataclass, field
 from pathlib import Path

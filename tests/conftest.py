@@ -60,7 +60,7 @@ def tensorrt_11_4_names(monkeypatch):
     if not TENSORRT_API.is_file():
         pytest.skip(f"TensorRT 11.4 API list not present at {TENSORRT_API}")
     trt, cuda = tensorrt_11_4(TENSORRT_API), FakeCudaDriver()
-    for module in ("vst.export.tensorrt_plan", "vst.engine.tensorrt_runner", "vst.benchmarks.runners"):
+    for module in ("vst.export.tensorrt_plan", "vst.core.tensorrt_runner", "vst.benchmarks.runners"):
         monkeypatch.setattr(f"{module}.import_tensorrt", lambda: trt)
         monkeypatch.setattr(f"{module}.import_cuda_driver", lambda: cuda)
     return trt

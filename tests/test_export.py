@@ -20,7 +20,7 @@ from bindings_11_4 import FakeCudaDriver, tensorrt_installed
 
 onnx = pytest.importorskip("onnx", reason="pip install 'vst[export]'")
 pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
-from vst.engine.onnx_runner import OnnxRunner  # noqa: E402
+from vst.core.onnx_runner import OnnxRunner  # noqa: E402
 from vst.export.onnx_export import parity_error  # noqa: E402
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ def test_tensorrt_calls_exist_in_the_11_4_bindings(exported, tensorrt_11_4_names
     """Runs the build and run paths against stand-ins that know only 11.4's real names and
     signatures: an AttributeError here is a call that 11.4 does not have. Nothing is built."""
     from vst.export.tensorrt_plan import build_plan
-    from vst.engine.tensorrt_runner import TrtRunner
+    from vst.core.tensorrt_runner import TrtRunner
 
     root, _ = exported
     trt = tensorrt_11_4_names

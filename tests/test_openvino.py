@@ -25,7 +25,7 @@ def graphs(checkpoint):
 @pytest.fixture(scope="module")
 def onnxruntime(onnx_model):
     pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
-    from vst.engine.onnx_runner import OnnxRunner
+    from vst.core.onnx_runner import OnnxRunner
 
     return OnnxRunner(onnx_model)
 

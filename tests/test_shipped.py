@@ -85,7 +85,7 @@ def test_each_onnx_is_its_checkpoint(name):
     import torch
 
     from vst.core.metadata import read_onnx_metadata
-    from vst.engine.onnx_runner import OnnxRunner
+    from vst.core.onnx_runner import OnnxRunner
 
     assert read_onnx_metadata(STYLES / f"{name}.onnx").style == name
     frame = reference_frame((96, 64))

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vst.core.cpu import usable_cores
-from vst.core.frame_io import INPUT_NAME, OUTPUT_NAME
-from vst.core.style_mix import BT601_LUMA, StyleMix
+from .cpu import usable_cores
+from .frame_io import INPUT_NAME, OUTPUT_NAME
+from .style_mix import BT601_LUMA, StyleMix
 
 
 class OnnxRunner:

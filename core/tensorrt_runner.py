@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vst.core.errors import InputError
-from vst.core.frame_io import INPUT_NAME, OUTPUT_NAME
-from vst.core.gpu_stack import GpuFacts, import_cuda_driver, import_tensorrt
-from vst.core.metadata import ShapeProfile, read_plan_metadata
+from .errors import InputError
+from .frame_io import INPUT_NAME, OUTPUT_NAME
+from .gpu_stack import GpuFacts, import_cuda_driver, import_tensorrt
+from .metadata import ShapeProfile, read_plan_metadata
 
 
 SLOTS = 2
