@@ -25,7 +25,7 @@ from vst.core.gpu_stack import MissingGpuStack, import_cuda_driver, import_tenso
 from vst.core.metadata import ArtifactMetadata, ShapeProfile
 from vst.core.onnx_graph import OPSET
 from vst.engine.choice import installed
-from vst.engine.onnx_runner import OnnxRunner
+from vst.core.onnx_runner import OnnxRunner
 from vst.engine.openvino_runner import (Graphs, OpenVinoRunner, fixed_shape_graphs, openvino_cache,
                                         read_vst_onnx, torch_graphs)
 from vst.engine.torch_runner import TorchRunner
@@ -165,7 +165,7 @@ class TrtBenchRunner(TimedRunner):
     TrtRunner; compute only is timed by CUDA events around execute_async_v3."""
 
     def __init__(self, model: BenchModel, width: int, height: int):
-        from vst.engine.tensorrt_runner import TrtRunner
+        from vst.core.tensorrt_runner import TrtRunner
         from vst.export.tensorrt_plan import PlanSettings, build_plan
 
         self.folder = tempfile.TemporaryDirectory(prefix="vst-bench-")
