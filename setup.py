@@ -4,9 +4,10 @@ The top-level folders are installed as subpackages of `vst` so that nothing gene
 site-packages. Layers, each importing only those before it:
   vst.core                    network, checkpoint format, frame conventions, image I/O,
                               errors, atomic writes, CLI helpers; vst.styles (shipped models)
+                              and the runners of an exported graph (ONNX Runtime, TensorRT)
   vst.train                   training (vst-train)
-  vst.engine                  runs models: the video pipeline and the runners (vst-run)
-  vst.export                  ONNX and TensorRT artifacts, checked on the engine's runners
+  vst.export                  ONNX and TensorRT artifacts, checked on core's runners
+  vst.engine                  runs models: the video pipeline and its backends (vst-run)
   vst.app                     vst-app, the local web page (Gradio), on the engine
   vst.benchmarks              vst-bench, vst-eval
   vst.release                 maintainers' tools (python -m vst.release.ship)

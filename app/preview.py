@@ -14,6 +14,7 @@ from vst.core.images import read_image, scale_to_height
 from vst.core.style_mix import StyleMix, mix_frames
 from vst.engine.inputs import kind_of
 from vst.engine.runner import Runner, open_runner
+from vst.engine.video_io import video_duration
 
 PREVIEW_HEIGHT = 270
 KEPT = 64  # stylized preview frames cached (style x time x media)
@@ -38,9 +39,7 @@ class Media:
                 if not container.streams.video:
                     raise InputError(f"{path.name}: has no video stream")
                 video = container.streams.video[0]
-                seconds = (float(video.duration * video.time_base) if video.duration
-                           else container.duration / av.time_base if container.duration else 0.0)
-                return cls(path, False, seconds, video.frames or None)
+                return cls(path, False, video_duration(container, video) or 0.0, video.frames or None)
         except av.FFmpegError:
             raise InputError(f"{path.name}: not a video or image vst can read") from None
 

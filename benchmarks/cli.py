@@ -223,7 +223,7 @@ def bench_workers(videos, engine, style, backend, precision, height, max_frames,
     if not counts or counts[0] < 1:
         raise InputError(f"--workers {workers!r}: counts start at 1")
     runs = bench_scaling(videos, ModelSpec(engine, style, backend, mix, precision),
-                         VideoSettings(height=height, max_frames=max_frames), counts, None)
+                         VideoSettings(height=height, max_frames=max_frames), counts)
     machine = machine_facts()
     click.echo(f"Scaling: {len(videos)} videos as a batch, and {videos[0]} alone in chunks; wall time from the "
                f"call to the last file, Ray's start and model loading included\nmachine: {machine.describe()}\n")

@@ -9,7 +9,7 @@ import numpy as np
 from vst.core.errors import InputError
 from vst.core.images import read_image, scale_to_height
 from vst.core.media import IMAGE_EXTENSIONS
-from vst.engine.video_io import Frame, VideoReader
+from vst.engine.video_io import video_pictures
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def frame_files(folder: Path) -> list[Path]:
 
 def read_frames(clip: Clip, height: int | None = None, max_frames: int | None = None) -> Iterator[np.ndarray]:
     """The clip's frames in order, scaled to `height` (default: as stored), at most max_frames."""
-    frames = _folder_frames(clip.path) if clip.is_folder else _video_frames(clip.path)
+    frames = _folder_frames(clip.path) if clip.is_folder else video_pictures(str(clip.path))
     size = None
     for count, frame in enumerate(frames):
         if count == max_frames:
@@ -60,15 +60,3 @@ def read_frames(clip: Clip, height: int | None = None, max_frames: int | None = 
 def _folder_frames(folder: Path) -> Iterator[np.ndarray]:
     for path in frame_files(folder):
         yield read_image(path)
-
-
-def _video_frames(path: Path) -> Iterator[np.ndarray]:
-    reader = VideoReader(str(path), audio=False)
-    try:
-        for item in reader:
-            if isinstance(item, Frame):
-                yield item.pixels
-    finally:
-        reader.close()
-    if reader.error:
-        raise InputError(f"{path}: decoding stopped after {reader.decoded} frames ({reader.error})")

@@ -49,9 +49,9 @@ def stylize_table(results: StylizeResults) -> str:
         psnr = " / ".join("identical" if r.identical else f"{r.psnr_db:.1f}" for r in per_model)
         timings = [("host clock", "with_copies")] if backend.device == "cpu" else [
             ("with copies, host clock", "with_copies"), ("compute only, device events", "compute_only")]
-        for timing, field in timings:
+        for clock, field in timings:
             stats = [getattr(r, field) for r in per_model]
-            lines.append(markdown_row([backend.label, timing, *(s.describe() for s in stats),
+            lines.append(markdown_row([backend.label, clock, *(s.describe() for s in stats),
                                *([f"{stats[1].median_ms / stats[0].median_ms:.2f}"] if ratio else []),
                                *(f"{s.fps:.1f}" for s in stats),
                                *([" / ".join(f"{e.median_ms / s.median_ms:.2f}" for e, s in zip(eager, stats))]

@@ -41,7 +41,7 @@ class BenchModel:
 
     def metadata(self, precision: str) -> ArtifactMetadata:
         return ArtifactMetadata(self.style, self.stylizer.width, self.stylizer.upsample, precision, OPSET,
-                                mix=self.mix.as_record())
+                                mix=self.mix)
 
     @cached_property
     def onnx_fp32(self) -> bytes:
@@ -161,7 +161,7 @@ class OrtCudaRunner(TimedRunner):
 
 
 class TrtBenchRunner(TimedRunner):
-    """A plan built here for exactly this frame size from the FP16 ONNX, run by the engine's
+    """A plan built here for exactly this frame size from the FP16 ONNX, run by core's
     TrtRunner; compute only is timed by CUDA events around execute_async_v3."""
 
     def __init__(self, model: BenchModel, width: int, height: int):

@@ -42,19 +42,18 @@ def time_run(mode: str, videos: list[str], model: ModelSpec, settings: VideoSett
     return ScalingRun(mode, workers, len(videos), frames, wall)
 
 
-def bench_scaling(videos: list[str], model: ModelSpec, settings: VideoSettings, workers: list[int],
-                  chunk_seconds: float | None) -> list[ScalingRun]:
+def bench_scaling(videos: list[str], model: ModelSpec, settings: VideoSettings, workers: list[int]) -> list[ScalingRun]:
     """The videos as a batch (whole videos spread over the workers), then the first video
-    alone cut into chunks, on each worker count; 1 worker runs in this process, without Ray."""
+    alone cut into chunks of vst-run's default length, on each worker count; 1 worker runs in
+    this process, without Ray."""
     runs = [time_run("batch", videos, model, settings, n, 0) for n in workers]
-    runs += [time_run("chunked", videos[:1], model, settings, n, chunk_seconds) for n in workers if n > 1]
+    runs += [time_run("chunked", videos[:1], model, settings, n, None) for n in workers if n > 1]
     return runs
 
 
 def scaling_table(runs: list[ScalingRun]) -> str:
     rows = ["| mode | workers | videos | frames | wall s | fps | speed-up |", "|---|---|---|---|---|---|---|"]
-    single = {run.mode: run for run in runs if run.workers == 1}
-    base = single.get("batch")
+    base = next((run for run in runs if run.mode == "batch" and run.workers == 1), None)
     for run in runs:
         ratio = f"{run.fps / base.fps:.2f}x" if base else ""
         rows.append(f"| {run.mode} | {run.workers} | {run.videos} | {run.frames} | {run.wall:.1f} | {run.fps:.1f} | {ratio} |")

@@ -39,7 +39,7 @@ class Checkpoint:
             "state_dict": self.stylizer.state_dict(),
             "arch": {"width": self.stylizer.width, "upsample": self.stylizer.upsample},
             "style": self.style,
-            "io": FRAMES.as_dict(),
+            "io": FRAMES.as_record(),
             "config": self.config,
             "vst_version": self.vst_version,
             "training": self.training,

@@ -1,28 +1,17 @@
-"""The one tensor convention every vst stage shares for frames.
+"""How frames travel inside the torch code (stylizer, losses, training, the PyTorch runner);
+exported graphs and runners take uint8 frames instead (core.frame_io.FRAME_IO).
 
 Frames cross module boundaries as float32 tensors of shape (N, 3, H, W), channel order RGB,
 values in [0, 1]. The stylizer takes and returns this; the loss network converts it to
 whatever its weights expect; decoders hand out uint8 (H, W, 3) RGB arrays that
 `frames_to_tensor` turns into it.
 """
-from dataclasses import asdict, dataclass
-
 import numpy as np
 import torch
 
+from .frame_io import FrameConvention
 
-@dataclass(frozen=True)
-class FrameConvention:
-    layout: str = "NCHW"
-    channels: str = "RGB"
-    dtype: str = "float32"
-    range: tuple = (0.0, 1.0)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-FRAMES = FrameConvention()
+FRAMES = FrameConvention("NCHW", "RGB", "float32", (0.0, 1.0))
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:

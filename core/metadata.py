@@ -1,14 +1,14 @@
 """The one record every exported artifact carries: in the ONNX file's metadata_props (key
 "vst") and beside a TensorRT plan as NAME.plan.json, with a plan's shape profile. export/
-writes it, the engine reads it to know the I/O and to refuse a plan built for another GPU or
-TensorRT version."""
+writes it; reading it refuses an artifact whose frames are not core.frame_io.FRAME_IO, and
+the engine a plan built for another GPU or TensorRT version."""
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .errors import InputError
 from .files import write_atomically
-from .frame_io import FRAME_IO
+from .frame_io import FRAME_IO, FrameConvention
 from .style_mix import StyleMix
 from .version import vst_version
 
@@ -56,32 +56,36 @@ class ArtifactMetadata:
     upsample: str
     precision: str                # "fp32" | "fp16"
     opset: int
-    io: dict = field(default_factory=lambda: dict(FRAME_IO))
-    mix: dict = field(default_factory=lambda: StyleMix().as_record())  # the style mix in the graph
-    profile: dict | None = None   # plans only: {"min"|"opt"|"max": [W, H]}
+    io: FrameConvention = FRAME_IO
+    mix: StyleMix = StyleMix()    # the style mix built into the graph
+    profile: ShapeProfile | None = None   # plans only
     tensorrt_version: str | None = None
     gpu_name: str | None = None
     compute_capability: str | None = None   # "9.0"
     vst_version: str = field(default_factory=vst_version)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
+        record = asdict(self)
+        record.update(io=self.io.as_record(), mix=self.mix.as_record(),
+                      profile=self.profile and self.profile.as_record())
+        return json.dumps(record, indent=2)
 
     @classmethod
     def from_json(cls, text: str, source: Path) -> "ArtifactMetadata":
         try:
-            return cls(**json.loads(text))
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{source}: unreadable vst metadata ({exc})") from None
+            record = json.loads(text)
+            io, profile = record.get("io"), record.get("profile")
+            metadata = cls(**{**record, "io": FrameConvention.from_record(io) if io else FRAME_IO,
+                              "mix": StyleMix(**record.get("mix", {})),
+                              "profile": profile and ShapeProfile.from_record(profile)})
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise InputError(f"{source}: unreadable vst metadata ({type(exc).__name__}: {exc})") from None
+        if metadata.io != FRAME_IO:
+            raise InputError(f"{source}: its frames are {metadata.io.as_record()}; this vst runs "
+                             f"{FRAME_IO.as_record()}")
+        return metadata
 
-    @property
-    def style_mix(self) -> StyleMix:
-        try:
-            return StyleMix(**self.mix)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{self.style}: unreadable style mix in its vst metadata ({exc})") from None
-
-    def for_plan(self, profile: dict, tensorrt_version: str, gpu_name: str,
+    def for_plan(self, profile: ShapeProfile, tensorrt_version: str, gpu_name: str,
                  compute_capability: str) -> "ArtifactMetadata":
         return replace(self, profile=profile, tensorrt_version=tensorrt_version,
                        gpu_name=gpu_name, compute_capability=compute_capability)

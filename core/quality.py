@@ -13,6 +13,13 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
 
 
+def below_bar(quality: float, bar: float, what: str, against: str) -> str | None:
+    """None when `quality` (the PSNR of `what`'s output, e.g. "FP16", against `against`'s) is at
+    least `bar` dB; else why not, in words: the gate that the engine's reduced precisions and
+    export's FP16 artifacts pass alike."""
+    return None if quality >= bar else f"{what} output is {quality:.1f} dB from {against} (< {bar:g} dB)"
+
+
 def reference_frame(size: tuple[int, int] | None = None) -> np.ndarray:
     """The reference frame as uint8 (1, H, W, 3) RGB, optionally resized to (H, W) (area
     filter, as a video scaled down would be). Decoded with PyAV, so no OpenCV is needed."""

@@ -52,7 +52,9 @@ class TrtRunner:
         gpu = GpuFacts.of_device(cuda)
         self.warning = self.metadata.check_plan_runs_here(plan, trt.__version__, gpu.name,
                                                           gpu.compute_capability)
-        self.profile = ShapeProfile.from_record(self.metadata.profile)
+        if self.metadata.profile is None:
+            raise InputError(f"{plan}: its metadata has no shape profile; rebuild the plan with vst-export")
+        self.profile: ShapeProfile = self.metadata.profile
         self.cuda = cuda
         self.cuda_context = cuda.Device(0).retain_primary_context()
         self.cuda_context.push()

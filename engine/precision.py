@@ -4,7 +4,7 @@ from typing import Callable
 
 import numpy as np
 
-from vst.core.quality import psnr, reference_frame
+from vst.core.quality import below_bar, psnr, reference_frame
 
 BF16_MIN_PSNR = 40.0  # dB on the 0-255 scale, BF16 vs FP32 output on a real frame
 INT8_MIN_PSNR = 38.0  # dB, INT8 (engine.int8) vs FP32
@@ -21,7 +21,4 @@ def precision_gate(reduced: Stylize, fp32: Stylize, precision: str = "bf16") -> 
     """None when `reduced`'s output on the reference frame (270 x 480), in `precision`
     ("bf16" or "int8"), is within min_psnr(precision) of fp32's; else why it is not, in words."""
     frame = reference_frame()
-    quality, bar = psnr(reduced(frame), fp32(frame)), min_psnr(precision)
-    if quality >= bar:
-        return None
-    return f"{precision.upper()} output is {quality:.1f} dB from FP32 (< {bar:g} dB)"
+    return below_bar(psnr(reduced(frame), fp32(frame)), min_psnr(precision), precision.upper(), "FP32")

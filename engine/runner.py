@@ -54,9 +54,9 @@ class Runner:
 
 
 def mix_to_add(path: Path, metadata: ArtifactMetadata, asked: StyleMix, can_add: bool) -> StyleMix:
-    """The mix still to apply to an exported model built with metadata.style_mix, when the
+    """The mix still to apply to an exported model built with metadata.mix, when the
     user asks for `asked`; InputError where it cannot be had."""
-    built = metadata.style_mix
+    built = metadata.mix
     if asked.is_plain or asked == built:
         return StyleMix()
     if built.is_plain and can_add:

@@ -68,6 +68,15 @@ def tagged_duration(tag: str | None) -> float | None:
         return None
 
 
+def video_duration(container, stream) -> float | None:
+    """Seconds of a PyAV video stream: its own duration, else its DURATION tag, else the
+    container's (which may span a longer audio track); None where nothing says."""
+    if stream.duration:
+        return float(stream.duration * stream.time_base)
+    return tagged_duration(stream.metadata.get("DURATION")) or (
+        container.duration / av.time_base if container.duration else None)
+
+
 def open_source(source: str):
     """A file, a stream URL (rtsp://, http://...) or a camera (/dev/video0) as a container."""
     path = Path(source)
@@ -192,12 +201,8 @@ class VideoReader:
 
     @property
     def info(self) -> VideoInfo:
-        stream, container = self.video, self.container
-        duration = (float(stream.duration * stream.time_base) if stream.duration
-                    else tagged_duration(stream.metadata.get("DURATION"))
-                    or (container.duration / av.time_base if container.duration else None))
-        return VideoInfo(self.width, self.height, self.fps, stream.frames or None, duration, self.rotation,
-                         self.time_base)
+        return VideoInfo(self.width, self.height, self.fps, self.video.frames or None,
+                         video_duration(self.container, self.video), self.rotation, self.time_base)
 
     def _first_pts(self) -> int:
         """Where a constant-rate video's numbered frames start, in frames."""
@@ -241,6 +246,20 @@ class VideoReader:
 
     def close(self) -> None:
         self.container.close()
+
+
+def video_pictures(source: str, height: int | None = None, width: int | None = None) -> Iterator[np.ndarray]:
+    """A video's pictures alone, as uint8 (H, W, 3) RGB, decoded and scaled as vst-run does
+    (VideoReader's height and width); InputError where decoding stops early."""
+    reader = VideoReader(source, height, audio=False, width=width, subtitles=False)
+    try:
+        for item in reader:
+            if isinstance(item, Frame):
+                yield item.pixels
+    finally:
+        reader.close()
+    if reader.error:
+        raise InputError(f"{source}: decoding stopped after {reader.decoded} frames ({reader.error})")
 
 
 class VideoWriter:

@@ -15,7 +15,7 @@ from vst.core.files import write_atomically
 from vst.core.gpu_stack import MissingGpuStack
 from vst.core.metadata import ArtifactMetadata, ShapeProfile, plan_metadata_path, read_onnx_metadata
 from vst.core.onnx_graph import OPSET
-from vst.core.quality import psnr, reference_frame
+from vst.core.quality import below_bar, psnr, reference_frame
 from vst.core.style_mix import StyleMix
 from vst.core.stylizer import Stylizer
 from vst.core.onnx_runner import OnnxRunner
@@ -46,7 +46,7 @@ class Artifacts:
 
 def write_onnx(stylizer: Stylizer, path: Path, metadata: ArtifactMetadata) -> None:
     model = export_onnx(stylizer, metadata)
-    error = parity_error(stylizer, OnnxRunner(model), mix=metadata.style_mix)
+    error = parity_error(stylizer, OnnxRunner(model), mix=metadata.mix)
     sizes = ", ".join(f"{w}x{h}" for h, w in PARITY_SIZES)
     if error > PARITY_TOLERANCE:
         raise CommandError(f"{path}: ONNX Runtime differs from PyTorch by {error}/255 "
@@ -60,9 +60,9 @@ def write_fp16_onnx(stylizer: Stylizer, path: Path, fp32: Path, metadata: Artifa
     model = export_onnx(stylizer, metadata)
     frame = reference_frame()
     quality = psnr(OnnxRunner(model)(frame), OnnxRunner(fp32)(frame))
-    if quality < FP16_MIN_PSNR:
-        raise CommandError(f"{path}: FP16 output is {quality:.1f} dB from FP32 (minimum "
-                           f"{FP16_MIN_PSNR:.0f}); not written")
+    refusal = below_bar(quality, FP16_MIN_PSNR, "FP16", "FP32")
+    if refusal:
+        raise CommandError(f"{path}: {refusal}; not written")
     write_atomically(path, lambda file: file.write(model))
     click.echo(f"{path}: FP16, instance norm in FP32; PSNR vs FP32 on a real "
                f"{frame.shape[2]}x{frame.shape[1]} frame (ONNX Runtime CPU): {quality:.1f} dB")
@@ -87,11 +87,11 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
         runner.close()
     reference = artifacts.onnx if artifacts.onnx.is_file() else source
     quality = psnr(got, OnnxRunner(reference)(frame))
-    if quality < FP16_MIN_PSNR:
+    refusal = below_bar(quality, FP16_MIN_PSNR, "TensorRT", reference.name)
+    if refusal:
         artifacts.plan.unlink()
         plan_metadata_path(artifacts.plan).unlink()
-        raise CommandError(f"{artifacts.plan}: TensorRT output is {quality:.1f} dB from {reference.name} "
-                           f"(minimum {FP16_MIN_PSNR:.0f}); plan removed")
+        raise CommandError(f"{artifacts.plan}: {refusal}; plan removed")
     click.echo(f"{artifacts.plan}: TensorRT {record.tensorrt_version} on {record.gpu_name} "
                f"({record.compute_capability}), profile {settings.profile.describe()}; "
                f"PSNR vs {reference.name} at {frame.shape[2]}x{frame.shape[1]}: {quality:.1f} dB")
@@ -118,7 +118,7 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
 @click.option("--opt-level", type=click.IntRange(0, 5), default=3, show_default=True,
               help="TensorRT builder optimization level.")
 @click.option("--timing-cache", type=click.Path(path_type=Path),
-              help="TensorRT timing cache, reused across builds [default: one per GPU under ~/.cache/vst].")
+              help="TensorRT timing cache, reused across builds [default: one per GPU under $XDG_CACHE_HOME/vst, ~/.cache/vst].")
 def command(checkpoint, style, from_onnx, out, fp16, onnx_only, strength, preserve_color, opset, min_res,
             opt_res, max_res, workspace, opt_level, timing_cache):
     """Export a stylizer to ONNX and an FP16 TensorRT plan."""
@@ -142,7 +142,7 @@ def command(checkpoint, style, from_onnx, out, fp16, onnx_only, strength, preser
         artifacts = Artifacts.beside(out or Path(f"{path.stem}.onnx"))
         require_writable_folder(artifacts.onnx)
         metadata = ArtifactMetadata(ckpt.style, ckpt.stylizer.width, ckpt.stylizer.upsample, "fp32", opset,
-                                    mix=StyleMix(strength, preserve_color).as_record())
+                                    mix=StyleMix(strength, preserve_color))
         write_onnx(ckpt.stylizer, artifacts.onnx, metadata)
         if fp16:
             write_fp16_onnx(ckpt.stylizer, artifacts.fp16_onnx, artifacts.onnx,

@@ -27,20 +27,19 @@ def export_onnx(stylizer: Stylizer, metadata: ArtifactMetadata) -> bytes:
     check it before it appears on disk."""
     import onnx
 
-    proto = stylizer_to_onnx(stylizer, metadata.precision, metadata.style_mix, metadata.opset)
+    proto = stylizer_to_onnx(stylizer, metadata.precision, metadata.mix, metadata.opset)
     onnx.checker.check_model(proto, full_check=True)
     set_onnx_metadata(proto, metadata)
     return proto.SerializeToString()
 
 
-def parity_error(stylizer: Stylizer, run: Callable[[np.ndarray], np.ndarray], sizes=PARITY_SIZES,
-                 mix: StyleMix = StyleMix()) -> int:
+def parity_error(stylizer: Stylizer, run: Callable[[np.ndarray], np.ndarray], mix: StyleMix = StyleMix()) -> int:
     """Max abs difference (uint8 levels) between PyTorch FP32 and `run` (an exported model on
-    a runner, both with `mix`) over real frames at `sizes`; raises if an output's size
+    a runner, both with `mix`) over real frames at PARITY_SIZES; raises if an output's size
     differs from its input's."""
     reference = frame_model(stylizer, "fp32", mix)
     worst = 0
-    for size in sizes:
+    for size in PARITY_SIZES:
         frames = reference_frame(size)
         with torch.no_grad():
             expected = reference(torch.from_numpy(frames)).numpy()

@@ -5,7 +5,7 @@ the graph (FP16 convs, FP32 instance norm) whatever TensorRT's version. TensorRT
 FP16 builder flag: an FP32 ONNX would build an FP32 engine there, so it is refused. On 10.x
 an FP32 ONNX may still be built weakly typed with the FP16 flag (TensorRT picks per layer).
 Written against the 11.4 bindings (../shared/docs/tensorrt-pycuda.md); TensorRT is imported
-only here and in its runner (core.tensorrt_runner).
+lazily, through core.gpu_stack, here, in its runner (core.tensorrt_runner) and in vst-bench.
 """
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +15,7 @@ from vst.core.files import write_atomically
 from vst.core.frame_io import INPUT_NAME
 from vst.core.gpu_stack import GpuFacts, import_cuda_driver, import_tensorrt, tensorrt_major
 from vst.core.metadata import ArtifactMetadata, ShapeProfile, write_plan_metadata
+from vst.core.paths import cache_dir
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class PlanSettings:
 
 def default_timing_cache(gpu: GpuFacts, trt_version: str) -> Path:
     slug = "".join(c if c.isalnum() else "-" for c in gpu.name).strip("-").lower()
-    return Path.home() / ".cache" / "vst" / "tensorrt" / f"{slug}-trt{trt_version}.timing"
+    return cache_dir() / "tensorrt" / f"{slug}-trt{trt_version}.timing"
 
 
 def network_flags(trt, strongly_typed: bool) -> int:
@@ -84,7 +85,7 @@ def build_plan(onnx_path: Path, plan_path: Path, metadata: ArtifactMetadata,
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(cache_path, lambda file: file.write(config.get_timing_cache().serialize()))
 
-    record = metadata.for_plan(settings.profile.as_record(), trt.__version__, gpu.name,
+    record = metadata.for_plan(settings.profile, trt.__version__, gpu.name,
                                gpu.compute_capability)
     write_plan_metadata(plan_path, record)
     return record

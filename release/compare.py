@@ -13,8 +13,9 @@ import numpy as np
 
 from vst.core.command import HELP, run_command
 from vst.core.errors import InputError
+from vst.benchmarks.evaluate import INPUT_FRAMES
 
-INPUT_ROW = "input (not stylized)"
+INPUT_ROW = INPUT_FRAMES.label  # vst-eval's row of the frames themselves
 
 
 def scores(paths: list[Path]) -> tuple[list[str], dict[str, dict[str, dict]]]:

@@ -16,7 +16,7 @@ TENSORRT_API = SHARED / "docs" / "tensorrt-11.4-api.txt"
 
 @pytest.fixture
 def shared_data() -> Path:
-    """/work/shared/data (real clips, photos, Sintel flow); skips the test where it is absent."""
+    """../shared/data beside the checkout (real clips, photos, Sintel flow); skips the test where it is absent."""
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not present at {SHARED_DATA}")
     return SHARED_DATA

@@ -127,3 +127,14 @@ def decode_audio(path: Path, index: int = 0) -> tuple[float, np.ndarray, int]:
             pieces += [piece.to_ndarray()[0] for piece in resampler.resample(frame)]
         pieces += [piece.to_ndarray()[0] for piece in resampler.resample(None)]
         return start, np.concatenate(pieces), stream.codec_context.frame_size or 1024
+
+
+def write_flo(path: Path, flow: np.ndarray) -> None:
+    """Write (H, W, 2) flow as a Middlebury/Sintel .flo file, as vst.train.flow.read_flo reads it."""
+    from vst.train.flow import FLO_MAGIC
+
+    height, width, _ = flow.shape
+    with open(path, "wb") as file:
+        np.array([FLO_MAGIC], "<f4").tofile(file)
+        np.array([width, height], "<i4").tofile(file)
+        np.ascontiguousarray(flow, "<f4").tofile(file)

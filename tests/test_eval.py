@@ -9,14 +9,13 @@ import pytest
 import torch
 
 from invoke import invoke
-from media import make_texture, write_video
+from media import make_texture, write_flo, write_video
 from vst.benchmarks.clips import Clip, read_frames
 from vst.benchmarks.eval_cli import main
 from vst.benchmarks.evaluate import INPUT_FRAMES, EvalModel, evaluate_clip
 from vst.benchmarks.pair_flows import EstimatedFlow, PairFlow, SintelFlow
 from vst.benchmarks.scores import GridScore
 from vst.core.images import read_image, write_image
-from vst.train.flow import write_flo
 
 pytest.importorskip("cv2", reason="vst-eval estimates flows with OpenCV (pip install 'vst[train]')")
 

@@ -12,7 +12,8 @@ from vst.core.errors import InputError
 from vst.core.stylizer import Stylizer
 from vst.export.cli import main
 from vst.core.frame_model import Float32InstanceNorm, frame_model
-from vst.core.metadata import ShapeProfile, read_onnx_metadata, read_plan_metadata, write_plan_metadata
+from vst.core.metadata import (ArtifactMetadata, ShapeProfile, plan_metadata_path, read_onnx_metadata,
+                               read_plan_metadata, write_plan_metadata)
 from vst.core.quality import psnr, reference_frame
 from vst.export.tensorrt_plan import PlanSettings
 
@@ -100,11 +101,11 @@ def test_metadata_travels_in_onnx_and_beside_plans(exported, tmp_path):
     record = read_onnx_metadata(root / "texture.onnx")
     assert (record.style, record.width, record.upsample, record.precision, record.opset) == \
         ("texture", 48, "deconv", "fp32", 20)
-    assert record.io["layout"] == "NHWC" and record.io["dtype"] == "uint8"
+    assert record.io.layout == "NHWC" and record.io.dtype == "uint8"
     assert read_onnx_metadata(root / "texture.fp16.onnx").precision == "fp16"
 
     plan = tmp_path / "x.plan"
-    built = record.for_plan(ShapeProfile().as_record(), "10.8.0", "NVIDIA A100-SXM4-80GB", "8.0")
+    built = record.for_plan(ShapeProfile(), "10.8.0", "NVIDIA A100-SXM4-80GB", "8.0")
     write_plan_metadata(plan, built)
     assert read_plan_metadata(plan) == built
     assert built.check_plan_runs_here(plan, "10.8.0", "NVIDIA A100-SXM4-80GB", "8.0") is None
@@ -115,6 +116,20 @@ def test_metadata_travels_in_onnx_and_beside_plans(exported, tmp_path):
         built.check_plan_runs_here(plan, "10.8.0", "NVIDIA H100", "9.0")
     with pytest.raises(InputError, match="no x2.plan.json beside it"):
         read_plan_metadata(tmp_path / "x2.plan")
+
+
+def test_metadata_of_other_frames_or_unreadable_is_refused(tmp_path):
+    plan = tmp_path / "x.plan"
+    record = json.loads(ArtifactMetadata("x", 48, "resize", "fp16", 20).to_json())
+    plan_metadata_path(plan).write_text(json.dumps({**record, "io": {**record["io"], "layout": "NCHW"}}))
+    with pytest.raises(InputError, match=r"x.plan.json: its frames are \{'layout': 'NCHW'.*this vst runs \{'layout': 'NHWC'"):
+        read_plan_metadata(plan)
+    plan_metadata_path(plan).write_text(json.dumps({**record, "mix": {"strength": 2.0}}))
+    with pytest.raises(InputError, match="x.plan.json: unreadable vst metadata .ValueError: strength must be in"):
+        read_plan_metadata(plan)
+    plan_metadata_path(plan).write_text(json.dumps({key: value for key, value in record.items() if key != "style"}))
+    with pytest.raises(InputError, match="x.plan.json: unreadable vst metadata .TypeError"):
+        read_plan_metadata(plan)
 
 
 def test_onnx_carries_no_path_of_the_build_machine(exported):
@@ -190,7 +205,7 @@ def test_tensorrt_calls_exist_in_the_11_4_bindings(exported, tensorrt_11_4_names
     record = build_plan(root / "texture.fp16.onnx", plan, read_onnx_metadata(root / "texture.fp16.onnx"), settings)
     assert plan.is_file() and (tmp_path / "timing.cache").is_file()
     assert json.loads((tmp_path / "texture.plan.json").read_text())["tensorrt_version"] == "11.4.0.106"
-    assert (record.gpu_name, record.compute_capability, record.profile["opt"]) == ("NVIDIA H100 80GB HBM3", "9.0", [1024, 436])
+    assert (record.gpu_name, record.compute_capability, record.profile.opt) == ("NVIDIA H100 80GB HBM3", "9.0", (1024, 436))
     create = [c for c in trt.calls if c[1] == "create_network"]
     assert create == [("Builder", "create_network", (1,))]  # 1 << STRONGLY_TYPED (0 in 11.x)
 

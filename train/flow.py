@@ -103,12 +103,3 @@ def read_flo(path: Path) -> np.ndarray:
                              f"({max(expected, 0)} bytes)")
         data = np.fromfile(file, "<f4", width * height * 2)
     return data.reshape(height, width, 2).astype(np.float32, copy=False)
-
-
-def write_flo(path: Path, flow: np.ndarray) -> None:
-    """Write (H, W, 2) flow as a Middlebury/Sintel .flo file."""
-    height, width, _ = flow.shape
-    with open(path, "wb") as file:
-        np.array([FLO_MAGIC], "<f4").tofile(file)
-        np.array([width, height], "<i4").tofile(file)
-        np.ascontiguousarray(flow, "<f4").tofile(file)

@@ -49,12 +49,12 @@ def style_up(recipe: Recipe, iters: int, **weights: float) -> Recipe:
 VIDEO = Recipe()
 RECIPES = {
     "video": VIDEO,
-    # the second stage most shipped styles took: from --init, 4x the style weight, the grid
-    # term against a pattern fixed to the output's 4-pixel phase
+    # a second stage like the shipped styles' (each varies it, STAGES below): from --init, 4x
+    # the style weight, the grid term against a pattern fixed to the output's 4-pixel phase
     "finetune": style_up(VIDEO, 1500, style=2.0, grid=2.0),
     # a new style in minutes on a CPU: a shipped model's weights (the one that adapted fastest
     # to styles no model was trained on: docs/training.md, "Your own style") fine-tuned with
-    # the shipped second stages' weights, from photos alone (synthetic motion) or clips
+    # the weights of gothic's second stage, from photos alone (synthetic motion) or clips
     "quick": Recipe(iters=800, start_from="composition_vii",
                     weights=LossWeights(style=2.0, grid=2.0, temporal=2000.0)),
     # the paper's settings (section 4.1) with vst's loss scaling: days on a CPU
