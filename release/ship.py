@@ -12,6 +12,7 @@ and, with --gallery, a strip (JPEG or PNG, by its suffix): the style image | an 
 its stylized frame.
 """
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -24,6 +25,7 @@ from vst.core.images import read_image, write_image
 from vst.core.paths import portable, portable_words
 from vst.styles import STYLES
 from vst.train.card import network_record, training_record
+from vst.train.config import TrainConfig
 
 from .gallery import PAGE_JPEG_QUALITY, style_strip, thumbnail
 
@@ -72,29 +74,29 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
     if nncf_missing():  # before anything is written: a style ships with its INT8 form
         raise InputError(nncf_missing())
     ckpt = Checkpoint.load(checkpoint)
-    log = Path(ckpt.config.get("log") or checkpoint.with_suffix(".csv"))
-    for path in (log, *eval_jsons, ckpt.config["style"] if gallery else None):
+    trained = TrainConfig.from_record(ckpt.config)
+    log = trained.log or checkpoint.with_suffix(".csv")
+    for path in (log, *eval_jsons, trained.style if gallery else None):
         if path and not Path(path).is_file():
             raise InputError(f"{path}: no such file")
     if gallery:
         require_writable_folder(gallery)
-    config = dict(ckpt.config, style=portable(ckpt.config["style"]),
-                  data=[portable(d) for d in ckpt.config["data"]], out=f"{name}.pt", cache_dir=None,
-                  log=None, vgg=ckpt.config.get("vgg") and portable(ckpt.config["vgg"]),
-                  init=ckpt.config.get("init") and Path(ckpt.config["init"]).name)
+    # what the shipped checkpoint and card record: no path of this machine
+    config = replace(trained, style=Path(portable(trained.style)), data=tuple(Path(portable(d)) for d in trained.data),
+                     out=Path(f"{name}.pt"), log=None, vgg=trained.vgg and Path(portable(trained.vgg)),
+                     init=trained.init and Path(trained.init.name))
     # the gallery strip too is made before anything is written: a bad --frame fails here
-    strip = gallery and style_strip(Path(ckpt.config["style"]), read_image(frame or REFERENCE_FRAME),
-                                    ckpt.stylizer)
+    strip = gallery and style_strip(trained.style, read_image(frame or REFERENCE_FRAME), ckpt.stylizer)
     card = {  # everything that can fail on bad input before any file is written
         "name": name,
-        "style_image": {"file": Path(config["style"]).name, "source": source, "licence": licence},
+        "style_image": {"file": config.style.name, "source": source, "licence": licence},
         "network": network_record(ckpt),
         "files": {},
         "training": {**training_record(ckpt, config, log, portable_words(ckpt.training["vgg"])),
                      "held_out": list(held_out)},
         "evaluation": evaluation(eval_jsons, (checkpoint.stem, name)) if eval_jsons else None,
     }
-    shipped = Checkpoint(ckpt.stylizer, name, config,
+    shipped = Checkpoint(ckpt.stylizer, name, {**config.as_record(), "cache_dir": None},
                          {"iteration": ckpt.training["iteration"], "vgg": portable_words(ckpt.training["vgg"])})
     # no "init" in the shipped .pt: the origin's config holds this machine's paths; the card traces it
     pt, onnx = STYLES / f"{name}.pt", STYLES / f"{name}.onnx"

@@ -85,6 +85,6 @@ def test_quick_starts_from_its_shipped_style_and_its_command_says_only_the_recip
     config = parsed(["--recipe", "quick", "--style", "mine.jpg", "--data", "photos", "--out", "mine.pt"])
     assert config.init == STYLES / f"{RECIPES['quick'].start_from}.pt" and config.init.is_file()
     assert parsed(["--recipe", "quick", "--style", "m.jpg", "--data", "p", "--out", "m.pt", "--init", "x.pt"]).init.name == "x.pt"
-    line = train_command(config.as_record())
+    line = train_command(config)
     assert line == "vst-train --recipe quick --style mine.jpg --data photos --out mine.pt"
     assert comparable(parsed(shlex.split(line)[1:])) == comparable(config)

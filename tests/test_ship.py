@@ -42,14 +42,27 @@ def trained(tmp_path) -> Path:
     return path
 
 
+def command_of(record: dict) -> str:
+    return train_command(TrainConfig.from_record(record))
+
+
+def test_a_recorded_config_reads_back_as_it_was(trained):
+    record = Checkpoint.load(trained).config
+    assert TrainConfig.from_record(record).as_record() == record
+    older = {key: value for key, value in record.items() if key not in ("recipe", "start_from", "photo_motion")}
+    assert TrainConfig.from_record(older) == TrainConfig.from_record(dict(record, recipe="video"))
+
+
 def test_train_command_gives_the_options_that_differ_from_the_defaults(trained):
     config = Checkpoint.load(trained).config
-    assert "--exclude '*/bikes.mp4'" in train_command(dict(config, exclude=["*/bikes.mp4"]))
-    assert "--photo-motion 2.0" in train_command(dict(config, photo_motion=2.0))
-    assert "--grid-weight 2.0" in train_command(dict(config, weights=dict(config["weights"], grid=2.0)))
+    assert "--exclude '*/bikes.mp4'" in command_of(dict(config, exclude=["*/bikes.mp4"]))
+    assert "--photo-motion 2.0" in command_of(dict(config, photo_motion=2.0))
+    assert "--grid-weight 2.0" in command_of(dict(config, weights=dict(config["weights"], grid=2.0)))
     before_the_grid_term = {k: v for k, v in config["weights"].items() if k != "grid"}
-    assert train_command(dict(config, weights=before_the_grid_term)) == train_command(config)
-    command = train_command(config)
+    assert command_of(dict(config, weights=before_the_grid_term)) == command_of(config)
+    finetune = dict(config, recipe="finetune", weights=before_the_grid_term)  # its grid weight, 2.0, is assumed
+    assert "--grid-weight" not in command_of(finetune) and command_of(finetune).startswith("vst-train --recipe finetune ")
+    command = command_of(config)
     assert command.startswith("vst-train --style ")
     assert command.endswith("--out run.pt --size 64x48 --iters 60 --max-pairs-per-video 5 --no-temporal")
 
@@ -64,7 +77,7 @@ def test_train_command_parses_back_to_the_same_settings(trained):
         config = dict(Checkpoint.load(trained).config, photo_motion=2.0, exclude=["*/bikes.mp4"],
                       style_size=None, max_pairs_per_video=None, recipe=recipe)
         config["weights"] = dict(config["weights"], grid=2.0, style=4.0)
-        words = shlex.split(train_command(config))[1:]
+        words = shlex.split(command_of(config))[1:]
         assert (words[:2] == ["--recipe", recipe]) == (recipe != "video")
         parsed = config_from_options(**command.make_context("vst-train", words).params).as_record()
         assert {key: parsed[key] for key in keys} == {key: config[key] for key in keys}
@@ -140,17 +153,17 @@ def test_a_fine_tuned_model_is_traced_back_to_its_first_run(trained, tmp_path):
         log = csv.writer(file)
         log.writerow(["iteration", "seconds", "total", "content", "style", "tv", "temporal"])
         log.writerows([i, i * 1.0, 1, 1, 1, 1, 1] for i in range(1, 11))
-    command = train_command(dict(second, init="run.pt"))
+    command = command_of(dict(second, init="run.pt"))
     assert "--out second.pt --init run.pt " in command and command.endswith("--temporal-weight 1000.0")
     origin = fine_tuned_from({"iteration": 6, "config": second, "init": {"iteration": 40, "config": first}})
     assert origin == {
-        "command": train_command(second), "iterations": 6, "training_seconds": 6.0,
+        "command": command_of(second), "iterations": 6, "training_seconds": 6.0,
         "segments": [{"iterations": "1-6", "seconds": 6.0, "seconds_per_iteration": 1.0}],
-        "init": {"command": train_command(first), "iterations": 40, "training_seconds": 15 + 20,
+        "init": {"command": command_of(first), "iterations": 40, "training_seconds": 15 + 20,
                  "segments": [{"iterations": "1-30", "seconds": 15.0, "seconds_per_iteration": 0.5},
                               {"iterations": "31-40", "seconds": 20.0, "seconds_per_iteration": 2.0}]}}
     (tmp_path / "second.csv").unlink()  # a log no longer there: the command and iterations remain
-    assert fine_tuned_from({"iteration": 6, "config": second}) == {"command": train_command(second), "iterations": 6}
+    assert fine_tuned_from({"iteration": 6, "config": second}) == {"command": command_of(second), "iterations": 6}
 
 
 def test_ship_refuses_an_eval_without_the_model(trained, tmp_path, monkeypatch, capsys):

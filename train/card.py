@@ -4,6 +4,7 @@ writes beside every checkpoint it finishes (OUT.json), which `vst.release.ship` 
 a shipped style."""
 import csv
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -14,40 +15,40 @@ from vst.core.files import write_atomically
 from vst.core.paths import portable
 
 from .config import TrainConfig
-from .recipes import RECIPES, STAGES, settings_of
+from .recipes import RECIPES, recipe_named, settings_of
 
 FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last iterations
 
 
-def train_command(config: dict) -> str:
-    """The vst-train command line that gives this recorded TrainConfig: its recipe named
-    (unless the default), the options that differ from the recipe's values after it."""
-    recipe = config.get("recipe", "video")
-    base = STAGES[recipe].recipe if recipe in STAGES else RECIPES.get(recipe, RECIPES["video"])
-    defaults = TrainConfig(**settings_of(base), style=Path(), data=(), out=Path()).as_record()
-    weights = config["weights"]
-    parts = ["vst-train"] + (["--recipe", recipe] if recipe != "video" and base is not RECIPES["video"] else [])
-    parts += ["--style", portable(config["style"])]
-    parts += [item for data in config["data"] for item in ("--data", portable(data))]
-    parts += ["--out", Path(config["out"]).name]
-    own_start = base.start_from and Path(config.get("init") or "").name == f"{base.start_from}.pt"
-    if config.get("init") and not own_start:  # a recipe's start_from goes without saying
-        parts += ["--init", Path(config["init"]).name]
+def train_command(config: TrainConfig) -> str:
+    """The vst-train command line that gives this config: its recipe named (unless the
+    default), the options that differ from the recipe's values after it."""
+    base = recipe_named(config.recipe)
+    defaults = TrainConfig(**settings_of(base), style=Path(), data=(), out=Path())
+    parts = ["vst-train"] + (["--recipe", config.recipe] if base is not RECIPES["video"] else [])
+    parts += ["--style", portable(config.style)]
+    parts += [item for data in config.data for item in ("--data", portable(data))]
+    parts += ["--out", config.out.name]
+    own_start = base.start_from and config.init and config.init.name == f"{base.start_from}.pt"
+    if config.init and not own_start:  # a recipe's start_from goes without saying
+        parts += ["--init", config.init.name]
     for key in ("width", "upsample", "size", "style_size", "iters", "batch_size", "lr", "long_term",
                 "flow", "max_pairs_per_video", "photo_motion", "precision", "seed"):
-        if config.get(key, defaults[key]) != defaults[key]:  # keys a checkpoint predates: defaults
-            value = "x".join(map(str, config[key])) if key == "size" else config[key]
+        value = getattr(config, key)
+        if value != getattr(defaults, key):
             if value is None:  # the CLI's way to say it: all pairs; the frame's longer side
-                value = 0 if key == "max_pairs_per_video" else max(config["size"])
+                value = 0 if key == "max_pairs_per_video" else max(config.size)
+            value = "x".join(map(str, value)) if key == "size" else value
             parts += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
-    parts += [item for pattern in config.get("exclude", ()) for item in ("--exclude", f"'{pattern}'")]
+    parts += [item for pattern in config.exclude for item in ("--exclude", f"'{pattern}'")]
+    weights, default_weights = config.weights, defaults.weights
     for key in ("content", "style", "tv", "grid"):
-        if weights.get(key, defaults["weights"][key]) != defaults["weights"][key]:
-            parts += [f"--{key}-weight", str(weights[key])]
-    if weights["temporal"] == 0:
+        if getattr(weights, key) != getattr(default_weights, key):
+            parts += [f"--{key}-weight", str(getattr(weights, key))]
+    if weights.temporal == 0:
         parts.append("--no-temporal")
-    elif weights["temporal"] != defaults["weights"]["temporal"]:
-        parts += ["--temporal-weight", str(weights["temporal"])]
+    elif weights.temporal != default_weights.temporal:
+        parts += ["--temporal-weight", str(weights.temporal)]
     return " ".join(parts)
 
 
@@ -83,9 +84,9 @@ def fine_tuned_from(init: dict) -> dict:
     """The card's record of the run a fine-tuned (--init) model started from, back to the
     first: its command, iterations and, where its log is still at the path it recorded, the
     training cost (vst-train --init copies no log)."""
-    config = init["config"]
+    config = TrainConfig.from_record(init["config"])
     record = {"command": train_command(config), "iterations": init["iteration"]}
-    log = Path(config.get("log") or Path(config["out"]).with_suffix(".csv"))
+    log = config.log_path
     if log.is_file():
         cost = final_losses(log, until=init["iteration"])
         record.update(training_seconds=cost["training_seconds"], segments=cost["segments"])
@@ -99,12 +100,12 @@ def network_record(ckpt: Checkpoint) -> dict:
             "parameters": sum(p.numel() for p in ckpt.stylizer.parameters())}
 
 
-def training_record(ckpt: Checkpoint, config: dict, log: Path, vgg: str) -> dict:
+def training_record(ckpt: Checkpoint, config: TrainConfig, log: Path, vgg: str) -> dict:
     """The card's "training": how to train it again (command, recipe, data, weights) and the
     losses and time at its end, back to the first run it was fine-tuned from."""
-    return {"command": train_command(config), "recipe": config.get("recipe"), "data": config["data"],
-            "iterations": ckpt.training["iteration"], "frame_size": config["size"],
-            "loss_weights": config["weights"], "flow": config["flow"], "vgg": vgg,
+    return {"command": train_command(config), "recipe": config.recipe, "data": [str(d) for d in config.data],
+            "iterations": ckpt.training["iteration"], "frame_size": list(config.size),
+            "loss_weights": asdict(config.weights), "flow": config.flow, "vgg": vgg,
             "losses_at_end": final_losses(log),
             **({"fine_tuned_from": fine_tuned_from(ckpt.training["init"])} if "init" in ckpt.training else {})}
 
@@ -115,7 +116,7 @@ def write_card(ckpt: Checkpoint, cfg: TrainConfig) -> Path | None:
     if not cfg.log_path.is_file():
         return None
     try:
-        training = training_record(ckpt, ckpt.config, cfg.log_path, ckpt.training["vgg"])
+        training = training_record(ckpt, cfg, cfg.log_path, ckpt.training["vgg"])
     except InputError:  # an empty log: stopped before its first iteration
         return None
     card = {

@@ -1,11 +1,14 @@
 """Training configuration: a recipe (train.recipes.Recipe) plus the files and the run's own
 settings; recorded, flat, in every checkpoint."""
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from vst.core.paths import cache_dir as vst_cache_dir
 
-from .recipes import Recipe
+from .losses import LossWeights
+from .recipes import Recipe, recipe_named, settings_of
+
+PATHS = ("style", "out", "init", "vgg", "cache_dir", "log")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,3 +48,18 @@ class TrainConfig(Recipe):
         if self.cache_dir == vst_cache_dir():
             record["cache_dir"] = None
         return record
+
+    @classmethod
+    def from_record(cls, record: dict) -> "TrainConfig":
+        """A config as a checkpoint recorded it (as_record), back; what an older record lacks
+        takes the value of the recipe it names, as the run had it then."""
+        names = {f.name for f in fields(cls)}
+        base = recipe_named(record.get("recipe", "video"))
+        values = {**settings_of(base), **{k: v for k, v in record.items() if k in names}}
+        if values.get("cache_dir") is None:  # recorded as None: vst's own cache, wherever it is
+            values.pop("cache_dir", None)
+        values.update({k: Path(values[k]) for k in PATHS if values.get(k) is not None},
+                      data=tuple(Path(d) for d in values["data"]), exclude=tuple(values.get("exclude", ())),
+                      size=tuple(values["size"]),
+                      weights=LossWeights(**{**asdict(base.weights), **record.get("weights", {})}))
+        return cls(**values)
