@@ -3,8 +3,8 @@
 The top-level folders are installed as subpackages of `vst` so that nothing generic lands in
 site-packages. Layers, each importing only those before it:
   vst.core                    network, checkpoint format, frame conventions, image I/O,
-                              errors, atomic writes, CLI helpers; vst.styles (shipped models)
-                              and the runners of an exported graph (ONNX Runtime, TensorRT)
+                              errors, atomic writes, CLI helpers, the runners of an exported
+                              graph (ONNX Runtime, TensorRT); vst.styles (shipped models)
   vst.train                   training (vst-train)
   vst.export                  ONNX and TensorRT artifacts, checked on core's runners
   vst.engine                  runs models: the video pipeline and its backends (vst-run)

@@ -11,6 +11,8 @@ from vst.core.images import read_image, scale_to_height
 from vst.core.media import IMAGE_EXTENSIONS
 from vst.engine.video_io import video_pictures
 
+INPUT_LABEL = "input (not stylized)"  # vst-eval's row of the clip's own frames, stylized by nothing
+
 
 @dataclass(frozen=True)
 class Clip:

@@ -14,7 +14,7 @@ from vst.core.errors import InputError
 from vst.core.paths import portable
 from vst.train.losses import masked_warp_difference
 
-from .clips import Clip
+from .clips import INPUT_LABEL, Clip
 from .pair_flows import FlowSource, PairFlow
 from .scores import (GridScore, MeanScore, StyleContentDistance, TemporalScore, error_map, gradient_energy,
                      stable_floor)
@@ -29,7 +29,7 @@ class EvalModel:
 
 
 # the frames themselves: how much the flow and warp alone leave unexplained
-INPUT_FRAMES = EvalModel("input (not stylized)", "none", lambda frames: frames)
+INPUT_FRAMES = EvalModel(INPUT_LABEL, "none", lambda frames: frames)
 
 
 @dataclass

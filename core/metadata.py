@@ -67,19 +67,21 @@ class ArtifactMetadata:
     def to_json(self) -> str:
         record = asdict(self)
         record.update(io=self.io.as_record(), mix=self.mix.as_record(),
-                      profile=self.profile and self.profile.as_record())
+                      profile=None if self.profile is None else self.profile.as_record())
         return json.dumps(record, indent=2)
 
     @classmethod
     def from_json(cls, text: str, source: Path) -> "ArtifactMetadata":
         try:
             record = json.loads(text)
-            io, profile = record.get("io"), record.get("profile")
-            metadata = cls(**{**record, "io": FrameConvention.from_record(io) if io else FRAME_IO,
+            profile = record.get("profile")
+            metadata = cls(**{**record, "io": FrameConvention.from_record(record["io"]) if "io" in record else FRAME_IO,
                               "mix": StyleMix(**record.get("mix", {})),
-                              "profile": profile and ShapeProfile.from_record(profile)})
+                              "profile": None if profile is None else ShapeProfile.from_record(profile)})
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise InputError(f"{source}: unreadable vst metadata ({type(exc).__name__}: {exc})") from None
+        except InputError as exc:  # a shape profile that is no profile
+            raise InputError(f"{source}: {exc}") from None
         if metadata.io != FRAME_IO:
             raise InputError(f"{source}: its frames are {metadata.io.as_record()}; this vst runs "
                              f"{FRAME_IO.as_record()}")

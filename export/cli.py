@@ -118,7 +118,7 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
 @click.option("--opt-level", type=click.IntRange(0, 5), default=3, show_default=True,
               help="TensorRT builder optimization level.")
 @click.option("--timing-cache", type=click.Path(path_type=Path),
-              help="TensorRT timing cache, reused across builds [default: one per GPU under $XDG_CACHE_HOME/vst, ~/.cache/vst].")
+              help="TensorRT timing cache, reused across builds [default: one per GPU in $XDG_CACHE_HOME/vst/tensorrt/, ~/.cache/vst/tensorrt/ when unset].")
 def command(checkpoint, style, from_onnx, out, fp16, onnx_only, strength, preserve_color, opset, min_res,
             opt_res, max_res, workspace, opt_level, timing_cache):
     """Export a stylizer to ONNX and an FP16 TensorRT plan."""

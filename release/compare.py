@@ -13,9 +13,7 @@ import numpy as np
 
 from vst.core.command import HELP, run_command
 from vst.core.errors import InputError
-from vst.benchmarks.evaluate import INPUT_FRAMES
-
-INPUT_ROW = INPUT_FRAMES.label  # vst-eval's row of the frames themselves
+from vst.benchmarks.clips import INPUT_LABEL
 
 
 def scores(paths: list[Path]) -> tuple[list[str], dict[str, dict[str, dict]]]:
@@ -55,7 +53,7 @@ def markdown(clips: list[str], table: dict[str, dict[str, dict]], baseline: str)
             + ["mean ratio", "worst ratio", "style distance (ratio)", "content distance", "worst floor ratio", "grid (levels)"])
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for model, rows in table.items():
-        if model == INPUT_ROW:
+        if model == INPUT_LABEL:
             continue
         ratios = [rows[clip]["e_temporal"] / base[clip]["e_temporal"] for clip in clips]
         style, base_style, content = (mean_of(of, key, clips) for of, key in (
@@ -77,7 +75,7 @@ def command(results, baseline):
     """Print vst-eval RESULTS as one markdown table, ratios to the baseline model."""
     clips, table = scores(list(results))
     missing = sorted({f"{model} on {clip}" for model, rows in table.items() for clip in clips
-                      if clip not in rows and model != INPUT_ROW})
+                      if clip not in rows and model != INPUT_LABEL})
     if missing:
         raise InputError(f"results do not cover every clip: {', '.join(missing[:3])}")
     click.echo(markdown(clips, table, baseline))

@@ -127,6 +127,9 @@ def test_metadata_of_other_frames_or_unreadable_is_refused(tmp_path):
     plan_metadata_path(plan).write_text(json.dumps({**record, "mix": {"strength": 2.0}}))
     with pytest.raises(InputError, match="x.plan.json: unreadable vst metadata .ValueError: strength must be in"):
         read_plan_metadata(plan)
+    plan_metadata_path(plan).write_text(json.dumps({**record, "profile": {"min": [4096, 4096]}}))
+    with pytest.raises(InputError, match="x.plan.json: shape profile needs min <= opt <= max"):
+        read_plan_metadata(plan)
     plan_metadata_path(plan).write_text(json.dumps({key: value for key, value in record.items() if key != "style"}))
     with pytest.raises(InputError, match="x.plan.json: unreadable vst metadata .TypeError"):
         read_plan_metadata(plan)

@@ -16,7 +16,7 @@ class TrainConfig(Recipe):
     style: Path
     data: tuple[Path, ...]
     out: Path
-    recipe: str = "video"                   # the name of the recipe or stage it started from
+    recipe: str | None = "video"            # the recipe or stage it started from; None: a record older than names
     device: str = "auto"
     seed: int = 0
     checkpoint_every: int = 100
@@ -51,11 +51,13 @@ class TrainConfig(Recipe):
 
     @classmethod
     def from_record(cls, record: dict) -> "TrainConfig":
-        """A config as a checkpoint recorded it (as_record), back; what an older record lacks
-        takes the value of the recipe it names, as the run had it then."""
+        """A config as a checkpoint recorded it (as_record), back. A setting of the recipe an
+        older record lacks takes that recipe's value, as the run had it then; the run's own
+        settings take their defaults, except `recipe`, None where the record predates it;
+        keys no TrainConfig has are left out."""
         names = {f.name for f in fields(cls)}
         base = recipe_named(record.get("recipe", "video"))
-        values = {**settings_of(base), **{k: v for k, v in record.items() if k in names}}
+        values = {**settings_of(base), "recipe": None, **{k: v for k, v in record.items() if k in names}}
         if values.get("cache_dir") is None:  # recorded as None: vst's own cache, wherever it is
             values.pop("cache_dir", None)
         values.update({k: Path(values[k]) for k in PATHS if values.get(k) is not None},

@@ -42,7 +42,7 @@ def settings_of(recipe: Recipe) -> dict:
     return {name: getattr(recipe, name) for name in Recipe.__dataclass_fields__}
 
 
-def recipe_named(name: str) -> Recipe:
+def recipe_named(name: str | None) -> Recipe:
     """The settings a recorded run names by `recipe`: a stage's, a named recipe's, else the
     default recipe's (a run that predates recipe names)."""
     return STAGES[name].recipe if name in STAGES else RECIPES.get(name, RECIPES["video"])
