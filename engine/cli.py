@@ -30,7 +30,8 @@ from .openvino_runner import PRECISIONS
 @click.option("--list-styles", is_flag=True, help="List the shipped styles and exit.")
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Output file; a folder for a folder or several inputs [default: beside each input, "
-                   "STEM.STYLE.mp4 or STEM.STYLE.EXT; FOLDER.STYLE for a folder].")
+                   "STEM.STYLE.mp4 (.mkv for an .mkv, keeping all its streams) or STEM.STYLE.EXT; "
+                   "FOLDER.STYLE for a folder].")
 @click.option("--codec", default="auto", show_default=True,
               help="Video encoder: auto (libx264; libvpx-vp9 for .webm), libx265, h264_nvenc, ...")
 @click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True, help="x264/x265/VP9 constant quality (lower is better).")
@@ -47,9 +48,9 @@ from .openvino_runner import PRECISIONS
                    "share of the CPU cores. 1 runs in this process, without Ray. Needs vst[cluster].")
 @click.option("--ray-address", help="Join this Ray cluster (e.g. ray://head:10001) instead of starting "
                                     "Ray here; its workers must see the inputs and outputs at the same paths.")
-@click.option("--chunk-seconds", type=click.FloatRange(0), help="With workers: cut videos at the keyframes "
-              "nearest every S seconds, so one long video spreads over them; 0: never "
-              "[default: about two chunks per worker over the batch].")
+@click.option("--chunk-seconds", type=click.FloatRange(0), help="With workers: cut videos at the first keyframe "
+              "S seconds or more after each cut, so one long video spreads over them; 0: never "
+              "[default: about two chunks per worker over the batch, at least 2 s].")
 def command(inputs, engine, style, backend, precision, strength, preserve_color, list_styles, out, codec, crf, preset,
             height, max_frames, side_by_side, no_audio, no_subtitles, workers, ray_address, chunk_seconds):
     """Stylize INPUTS (videos, images, folders of them, a stream URL or a camera) frame by

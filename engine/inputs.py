@@ -1,11 +1,12 @@
 """What `vst-run INPUT... [-o OUT]` writes where: each input (a video, a still image, a
 folder of them, a stream URL or a camera) becomes one or more `Task`s.
 
-  one file or stream, no -o     STEM.STYLE.mp4 (videos) or STEM.STYLE.EXT (images) beside it
+  one file or stream, no -o     STEM.STYLE.mp4 (videos; .mkv for an .mkv) or STEM.STYLE.EXT
+                                (images) beside it
   one file or stream, -o FILE   FILE
   a folder                      its videos and images, found recursively, into -o FOLDER
                                 (default: FOLDER.STYLE beside it), under their own relative
-                                names (videos as .mp4)
+                                names (videos as .mp4, an .mkv as .mkv)
   several inputs                each as above, or all into -o FOLDER
 """
 from dataclasses import dataclass
@@ -31,11 +32,19 @@ def kind_of(source: str) -> str:
     return "image" if Path(source).suffix.lower() in IMAGE_EXTENSIONS else "video"
 
 
+def output_suffix(source: Path) -> str:
+    """An image keeps its suffix. A video is written as .mp4, which every player reads, but
+    an .mkv stays .mkv, so that its SRT subtitles, fonts and any audio are kept as they are:
+    MP4 cannot hold them."""
+    suffix = source.suffix.lower()
+    return source.suffix if suffix in IMAGE_EXTENSIONS else ".mkv" if suffix == ".mkv" else ".mp4"
+
+
 def default_output(source: str, style: str) -> Path:
-    """STEM.STYLE.mp4 or, for an image, STEM.STYLE.EXT, beside a file; a camera or a
-    stream's output lands in the working folder."""
+    """STEM.STYLE.SUFFIX (output_suffix) beside a file; a camera or a stream's output lands
+    in the working folder as .mp4."""
     path = Path(source)
-    suffix = path.suffix if kind_of(source) == "image" else ".mp4"
+    suffix = output_suffix(path)
     if path.is_file():
         return path.with_name(f"{path.stem}.{style}{suffix}")
     return Path(f"{'camera' if source.startswith('/dev/') else 'stream'}.{style}.mp4")
@@ -84,7 +93,7 @@ def plan_tasks(inputs: list[str], out: Path | None, style: str) -> list[Task]:
 
 
 def _in_folder(folder: Path, relative: Path) -> Path:
-    return folder / (relative if relative.suffix.lower() in IMAGE_EXTENSIONS else relative.with_suffix(".mp4"))
+    return folder / relative.with_suffix(output_suffix(relative))
 
 
 def _refuse_clashes(tasks: list[Task]) -> None:

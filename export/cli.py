@@ -121,7 +121,7 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
               help="TensorRT timing cache, reused across builds [default: one per GPU in $XDG_CACHE_HOME/vst/tensorrt/, ~/.cache/vst/tensorrt/ when unset].")
 def command(checkpoint, style, from_onnx, out, fp16, onnx_only, strength, preserve_color, opset, min_res,
             opt_res, max_res, workspace, opt_level, timing_cache):
-    """Export a stylizer to ONNX and an FP16 TensorRT plan."""
+    """Export a stylizer to ONNX; with --fp16, also FP16 ONNX and a TensorRT plan (on a GPU)."""
     if sum(x is not None for x in (checkpoint, style, from_onnx)) != 1:
         raise InputError("give exactly one of CHECKPOINT, --style NAME or --from NAME.onnx")
     settings = PlanSettings(ShapeProfile(min_res, opt_res, max_res), int(workspace * (1 << 30)),

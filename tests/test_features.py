@@ -147,13 +147,14 @@ def test_a_folder_of_images_and_videos(checkpoint, tmp_path, capsys):
     Image.fromarray(FRAME).save(folder / "a.jpg")
     Image.fromarray(FRAME).save(folder / "day2" / "b.png")
     write_video(folder / "clip.mkv", [FRAME[:, :48]] * 3)
+    write_video(folder / "day2" / "take.mov", [FRAME[:, :48]] * 3)
     (folder / "notes.txt").write_text("not media")
     code, out, err = run(capsys, folder, "--engine", checkpoint, "--backend", "torch")
     assert code == 0, err
     made = tmp_path / "shots.texture"
     assert sorted(str(p.relative_to(made)) for p in made.rglob("*") if p.is_file()) == [
-        "a.jpg", "clip.mp4", "day2/b.png"]
-    assert len(out.strip().splitlines()) == 3
+        "a.jpg", "clip.mkv", "day2/b.png", "day2/take.mp4"]  # an .mkv stays .mkv, other videos become .mp4
+    assert len(out.strip().splitlines()) == 4
 
 
 def test_several_inputs_into_one_folder_and_one_failure(checkpoint, tmp_path, capsys):

@@ -42,10 +42,12 @@ def tracks(tmp_path_factory) -> Path:
                         subtitles=True)
 
 
-def test_every_audio_track_and_the_subtitles_are_kept_in_mkv(tracks, checkpoint, tmp_path, capsys):
-    out = tmp_path / "out.mkv"
-    code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "-o", out)
+def test_an_mkv_keeps_every_audio_track_its_subtitles_and_fonts_by_default(tracks, checkpoint, tmp_path, capsys):
+    source = tmp_path / "film.mkv"
+    source.write_bytes(tracks.read_bytes())
+    code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch")  # no -o
     assert code == 0, err
+    out = tmp_path / "film.texture.mkv"
     assert streams(out) == [("video", "h264")] + streams(tracks)[1:]
     assert "audio copied (aac, opus), subtitles copied (srt), attachments copied (font.ttf)" in said, said
     with av.open(str(out)) as container:

@@ -19,7 +19,7 @@ FROM_RECIPE = "[default: the recipe's]"
 @click.command("vst-train", context_settings=HELP)
 @click.option("--recipe", default="video", show_default=True, metavar="NAME",
               help=f"Settings to start from: {', '.join(RECIPES)}, or a shipped style's stage "
-                   "(its style image, data and --init too), e.g. gothic_g2. See docs/training.md.")
+                   "(its style image, data and --init too), e.g. gothic_g2l2000. See docs/training.md.")
 @click.option("--style", type=click.Path(path_type=Path), help="Style image [default: the stage's].")
 @click.option("--data", type=click.Path(path_type=Path), multiple=True,
               help="Folder of videos and/or photos (repeatable) [default: the stage's].")
@@ -48,7 +48,7 @@ FROM_RECIPE = "[default: the recipe's]"
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Leave out the data files whose path matches (repeatable), e.g. held-out clips: '*/bikes.mp4' [default: the stage's].")
 @click.option("--photo-motion", type=click.FloatRange(0, min_open=True),
-              help=f"Scale of the synthetic motion of photo pairs; 4 moves a 256-wide frame by up to ~30 px {FROM_RECIPE}.")
+              help=f"Scale of the synthetic motion of photo pairs; 4 moves a 256-wide frame by up to ~31 px {FROM_RECIPE}.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
               help="auto: BF16 autocast + channels_last on CUDA and on CPUs with native BF16, else FP32.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Frame and flow cache [default: ~/.cache/vst].")

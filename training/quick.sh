@@ -4,7 +4,7 @@
 # wall time, and its per-frame twin (the same run at lambda 0, what its flicker is measured
 # against), into runs/quick/; then both scored by vst-eval on MPI Sintel (ground-truth flow) and
 # the held-out clips, into benchmarks/results/quick/. With --scratch, each STYLE also gets its
-# from-scratch twin: the same loss weights and photos, no start model, the length of the recipe
+# from-scratch run: the same loss weights and photos, no start model, the length of the recipe
 # every shipped style began with ("video", 6,000 iterations: ~1.5 h here). Resumable: a finished
 # run leaves runs/quick/NAME.done; the scores are made again when a run finished after them. A
 # run not finished may be kept in git as training/in_progress/NAME.{pt,csv}: it continues from
