@@ -19,6 +19,8 @@ import pytest
 
 from vst.samples import SAMPLE_CLIP
 
+from media import make_texture, write_tracks
+
 pytest.importorskip("gradio", reason="pip install 'vst[app]'")
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -86,6 +88,21 @@ def test_the_api_previews_stylizes_and_survives_a_bad_upload(app, tmp_path):
     before, after, image, download, summary = client.predict(0.5, True, 0, 18, api_name="/stylize")
     assert before is None and after is None and Path(image).suffix == ".jpg"
     assert "composition.mosaic.jpg: 384x384" in summary
+
+
+def test_an_mkv_comes_back_as_mkv_with_its_audio_subtitles_and_fonts(app, tmp_path):
+    from gradio_client import Client, handle_file
+
+    source = write_tracks(tmp_path / "film.mkv", [make_texture(48, 64, seed=seed) for seed in range(5)], 10,
+                          ["aac"], subtitles=True)
+    client = Client(app[0], verbose=False)
+    client.predict(handle_file(str(source)), api_name="/load")
+    client.predict("candy", api_name="/style")
+    *_, download, summary = client.predict(1.0, False, 0, 18, api_name="/stylize")
+    assert Path(download).name == "film.candy.mkv", summary
+    with av.open(download) as out, av.open(str(source)) as original:
+        assert [s.type for s in out.streams] == [s.type for s in original.streams] == [
+            "video", "audio", "subtitle", "attachment"]
 
 
 def test_the_api_trains_a_style_from_photos_and_hands_back_the_model(app, tmp_path):
