@@ -3,6 +3,7 @@ otherwise and makes no public link unless asked. Uploads, results and trainings 
 temporary folder, cleaned of files older than --keep-minutes while it runs and removed when it
 stops (Ctrl-C, SIGTERM), after any training it started has stopped."""
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -19,11 +20,19 @@ from vst.styles import shipped_styles
 UPLOAD_LIMIT = "500mb"
 
 
+def parse_upload_limit(ctx, param, value: str) -> str:
+    """click callback: a size as Gradio takes it, a positive whole number and a unit."""
+    size = re.sub(r"\s", "", value.lower())
+    if not re.fullmatch(r"[1-9]\d*(b|kb|mb|gb|tb)", size):
+        raise click.BadParameter(f"{value!r} is not a size such as 200mb or 2gb")
+    return size
+
+
 @click.command("vst-app", context_settings=HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; 0.0.0.0 opens the page to the network.")
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
-@click.option("--max-upload", default=UPLOAD_LIMIT, show_default=True,
+@click.option("--max-upload", default=UPLOAD_LIMIT, show_default=True, callback=parse_upload_limit,
               help="Largest file the page accepts, e.g. 200mb or 2gb.")
 @click.option("--keep-minutes", type=click.IntRange(1), default=60, show_default=True,
               help="Uploads and results older than this are deleted while the app runs.")
@@ -39,8 +48,9 @@ def command(host, port, max_upload, keep_minutes, share):
 
     runners, trainings, results = Runners(), Trainings(), work / "results"
     page = build_page(runners, trainings, results, keep_minutes * 60)
-    # the first preview of a style opens its model (about a second): open them all meanwhile
-    threading.Thread(target=lambda: [runners.get(style) for style in shipped_styles()], daemon=True).start()
+    stopping = threading.Event()
+    preload = threading.Thread(target=open_styles, args=(runners, stopping), daemon=True)
+    preload.start()
     threading.Thread(target=remove_old, args=(results, keep_minutes * 60, trainings.busy_folders),
                      daemon=True).start()
     try:
@@ -52,10 +62,21 @@ def command(host, port, max_upload, keep_minutes, share):
         click.echo(f"vst-app: serving http://{host}:{port} (Ctrl-C stops it; work folder {work})")
         threading.Event().wait()
     finally:
+        stopping.set()
+        preload.join()  # a process that exits while OpenVINO compiles in that thread aborts
         page.close()
         trainings.close()
         runners.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def open_styles(runners, stopping: threading.Event) -> None:
+    """Open every shipped style's model in turn, until `stopping`: the first preview of a style
+    waits for its model (about a second) otherwise."""
+    for style in shipped_styles():
+        if stopping.is_set():
+            return
+        runners.get(style)
 
 
 def remove_old(results: Path, seconds: int, busy: Callable[[], set[Path]]) -> None:

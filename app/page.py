@@ -17,7 +17,7 @@ from vst.core.errors import CommandError
 from vst.core.style_mix import StyleMix
 from vst.engine.job import VideoSettings
 from vst.samples import SAMPLE_CLIP
-from vst.styles import STYLES, describe_style, shipped_styles
+from vst.styles import STYLES, THUMBNAIL_SUFFIX, describe_style, shipped_styles
 
 from .preview import Media, Previewer, Runners
 from .render import render
@@ -30,7 +30,7 @@ POLL_SECONDS = 2  # how often a training's progress and preview are shown again
 
 def style_gallery() -> list[tuple[str, str]]:
     """(thumbnail, the card's one-line facts) of each shipped style."""
-    return [(str(STYLES / f"{name}.jpg"), describe_style(name)) for name in shipped_styles()]
+    return [(str(STYLES / f"{name}{THUMBNAIL_SUFFIX}"), describe_style(name)) for name in shipped_styles()]
 
 
 @contextmanager

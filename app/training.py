@@ -65,7 +65,7 @@ class Training:
         # so a Ctrl-C in vst-app's terminal reaches it once, from close(), not twice
         with (self.folder / "vst-train.log").open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "vst.train.cli", "--recipe", "quick", "--style", str(style),
+                [sys.executable, "-m", "vst.train.cli", "--recipe", "quick", "--style-image", str(style),
                  "--data", str(self.folder / "data"), "--out", str(self.out), "--checkpoint-every", "50",
                  *(["--iters", str(iters)] if iters else [])],
                 stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True)

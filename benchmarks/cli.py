@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
+from vst.core.command import HELP, FiniteRange, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import CommandError, InputError
 from vst.core.paths import portable
 from vst.core.style_mix import StyleMix
@@ -59,7 +59,7 @@ def parse_list(choices: list[str]):
 @click.option("--preset", help="With --video: x264's preset, as vst-run --preset [default: vst-run's].")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="With --video or --scaling: OpenVINO's number format, as vst-run --precision.")
-@click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+@click.option("--strength", type=FiniteRange(0, 1), default=1.0, show_default=True,
               help="Time with this style strength, as vst-run --strength (inside every graph).")
 @click.option("--preserve-color", is_flag=True, help="Time with luminance-only transfer, as vst-run.")
 @click.option("--scaling", multiple=True, help="Time these videos (repeat it) as a batch, and the first one "

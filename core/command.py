@@ -1,5 +1,6 @@
 """How every vst command ends: one line on stderr and an exit status, never a traceback
 for a failure the user can act on."""
+import math
 import os
 import signal
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import click
 
 from .errors import CommandError, InputError
+from .frame_io import MAX_SIDE
 from .paths import portable
 
 
@@ -26,11 +28,26 @@ def parse_resolution(ctx, param, value: str | None) -> tuple[int, int] | None:
         raise click.BadParameter(f"{value!r} is not WIDTHxHEIGHT, e.g. 640x360") from None
     if width < 1 or height < 1:
         raise click.BadParameter(f"{value!r} must be positive")
+    if max(width, height) > MAX_SIDE:
+        raise click.BadParameter(f"{value!r}: at most {MAX_SIDE} pixels a side")
     return width, height
 
 
+class FiniteRange(click.FloatRange):
+    """click.FloatRange that also refuses NaN, which passes every comparison, and ±inf."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 def require_writable_folder(path: Path) -> None:
-    """Refuse an output path whose folder is missing or read-only before any work starts."""
+    """Refuse an output path that is a folder, or whose folder is missing or read-only, before
+    any work starts."""
+    if Path(path).is_dir():
+        raise InputError(f"{path}: is a folder; give the output file's name")
     folder = Path(path).parent
     if not folder.is_dir():
         raise InputError(f"{folder}: output folder does not exist")

@@ -106,8 +106,13 @@ def write_image(path: Path, image: np.ndarray, jpeg_quality: int = JPEG_QUALITY)
     write_atomically(path, lambda file: file.write(encoded))
 
 
+def width_at(image: np.ndarray, height: int) -> int:
+    """The width of an (H, W, ...) image scaled to `height` rows, aspect kept."""
+    return max(1, round(image.shape[1] * height / image.shape[0]))
+
+
 def scale_to_height(image: np.ndarray, height: int | None) -> np.ndarray:
     """uint8 (H, W, 3) resized to `height` rows, aspect kept (area resampling); as is if None."""
     if height is None or height == image.shape[0]:
         return image
-    return resize(image, max(1, round(image.shape[1] * height / image.shape[0])), height)
+    return resize(image, width_at(image, height), height)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from vst.core.command import HELP, run_command
+from vst.core.command import HELP, FiniteRange, run_command
 from vst.core.errors import InputError
 from vst.styles import describe_style, shipped_styles
 
@@ -24,7 +24,7 @@ from .openvino_runner import PRECISIONS
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="OpenVINO's number format. auto: the fastest this CPU has that stays close to FP32 "
                    "on a real frame: INT8 (ONNX models and styles, CPUs with VNNI or AMX), then BF16, then FP32.")
-@click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+@click.option("--strength", type=FiniteRange(0, 1), default=1.0, show_default=True,
               help="How much style: 0 gives the input back, 1 the full style.")
 @click.option("--preserve-color", is_flag=True, help="Keep the input's colours; take the style's texture (luminance only).")
 @click.option("--list-styles", is_flag=True, help="List the shipped styles and exit.")
@@ -48,7 +48,7 @@ from .openvino_runner import PRECISIONS
                    "share of the CPU cores. 1 runs in this process, without Ray. Needs vst[cluster].")
 @click.option("--ray-address", help="Join this Ray cluster (e.g. ray://head:10001) instead of starting "
                                     "Ray here; its workers must see the inputs and outputs at the same paths.")
-@click.option("--chunk-seconds", type=click.FloatRange(0), help="With workers: cut videos at the first keyframe "
+@click.option("--chunk-seconds", type=FiniteRange(0), help="With workers: cut videos at the first keyframe "
               "S seconds or more after each cut, so one long video spreads over them; 0: never "
               "[default: about two chunks per worker over the batch, at least 2 s].")
 def command(inputs, engine, style, backend, precision, strength, preserve_color, list_styles, out, codec, crf, preset,

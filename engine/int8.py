@@ -13,8 +13,9 @@ and is found:
                 it), so INT8 needs no NNCF for them;
   in the cache, openvino_cache()/int8/KEY.xml: any other ONNX model, quantized on first use
                 where NNCF is installed (about 2 s for Res48).
-A graph whose recorded hash is not its ONNX's is stale and not used; one that cannot be read
-or made leaves the runner in BF16 or FP32 under --precision auto (engine.runner).
+A graph whose recorded hash is not its ONNX's is stale, and one OpenVINO cannot read is broken:
+neither is used. Where none can be made, the runner runs BF16 or FP32 under --precision auto
+(engine.runner).
 """
 from __future__ import annotations
 
@@ -107,12 +108,16 @@ def beside(onnx: Path) -> Path:
 
 
 def read_int8(xml: Path, key: str) -> ov.Model | None:
-    """The INT8 graph saved at `xml` if it was quantized from the ONNX named `key`, else None."""
-    import openvino as ov
+    """The INT8 graph saved at `xml` if it was quantized from the ONNX named `key`, else None
+    (also for a file OpenVINO cannot read)."""
+    from .openvino_runner import read_with_frontend
 
     if not (xml.is_file() and xml.with_suffix(".bin").is_file()):
         return None
-    graph = ov.Core().read_model(xml)
+    try:
+        graph = read_with_frontend("ir", xml)
+    except Exception:  # noqa: BLE001 - see read_with_frontend
+        return None
     return graph if graph.has_rt_info(SOURCE_KEY) and graph.get_rt_info(SOURCE_KEY).astype(str) == key else None
 
 

@@ -77,11 +77,9 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
     reader = VideoReader(job.video, settings.height, audio=settings.audio, span=job.span,
                          subtitles=settings.subtitles)
     try:
-        if out.is_dir():
-            raise InputError(f"{out}: is a folder; give the output file's name")
+        require_writable_folder(out)
         if out.suffix.lower() not in CONTAINERS:
             raise InputError(f"{out}: unknown container; use one of {' '.join(CONTAINERS)}")
-        require_writable_folder(out)
         info = reader.info
         width = info.width * (2 if settings.side_by_side else 1)
         temporary, writer = temporary_sibling(out), None

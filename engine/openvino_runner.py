@@ -45,17 +45,22 @@ def reports_bf16(core: ov.Core) -> bool:
     return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def read_vst_onnx(path: Path) -> tuple[ov.Model, ArtifactMetadata]:
-    """An ONNX file written by vst-export, as OpenVINO reads it (dynamic batch, height and
-    width), and its metadata record; InputError for any other file. Read through the ONNX
-    frontend alone: core.read_model tries every frontend on a bad file, and TensorFlow's
-    writes lines of its own to stderr."""
+def read_with_frontend(framework: str, path: Path) -> ov.Model:
+    """`path` read through OpenVINO's frontend for `framework` ("onnx", "ir") alone:
+    core.read_model tries every frontend on a bad file, and TensorFlow's writes lines of its own
+    to stderr. The frontend raises several types for a file it cannot read."""
     from openvino.frontend import FrontEndManager
 
-    onnx = FrontEndManager().load_by_framework("onnx")
+    frontend = FrontEndManager().load_by_framework(framework)
+    return frontend.convert(frontend.load(str(path)))
+
+
+def read_vst_onnx(path: Path) -> tuple[ov.Model, ArtifactMetadata]:
+    """An ONNX file written by vst-export, as OpenVINO reads it (dynamic batch, height and
+    width), and its metadata record; InputError for any other file."""
     try:
-        graph = onnx.convert(onnx.load(str(path)))
-    except Exception as exc:  # the frontend raises several types for a file that is not ONNX
+        graph = read_with_frontend("onnx", path)
+    except Exception as exc:  # noqa: BLE001 - see read_with_frontend
         raise InputError(f"{path}: not a readable ONNX file ({type(exc).__name__})") from None
     where = ["framework", METADATA_KEY]  # OpenVINO keeps ONNX metadata_props under "framework"
     props = {METADATA_KEY: graph.get_rt_info(where).astype(str)} if graph.has_rt_info(where) else {}

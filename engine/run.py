@@ -4,9 +4,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from vst.core.command import require_writable_folder
 from vst.core.errors import CommandError, InputError
-from vst.core.images import scale_to_height
+from vst.core.frame_io import MAX_SIDE
+from vst.core.images import scale_to_height, width_at
 
 from .runner import Runner
 from .inputs import Task
@@ -47,8 +50,14 @@ def run_video(task: Task, runner: Runner, settings: VideoSettings, progress: boo
 
 def run_image(task: Task, runner: Runner, settings: VideoSettings) -> Outcome:
     require_writable_folder(task.out)
-    resize = None if settings.height is None else (lambda pixels: scale_to_height(pixels, settings.height))
-    width, height = stylize_image(Path(task.source), task.out, runner, resize)
+
+    def resize(pixels: np.ndarray) -> np.ndarray:  # as engine.video_io's reader says of a video
+        width = width_at(pixels, settings.height)
+        if max(width, settings.height) > MAX_SIDE:
+            raise InputError(f"{task.source}: the image would be {width}x{settings.height}; at most {MAX_SIDE} "
+                             "pixels a side (lower --height)")
+        return scale_to_height(pixels, settings.height)
+    width, height = stylize_image(Path(task.source), task.out, runner, None if settings.height is None else resize)
     return Outcome(task, f"{task.out}: {width}x{height} ({runner.name})")
 
 

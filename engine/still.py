@@ -17,8 +17,6 @@ def stylize_image(source: Path, out: Path, runner: Runner,
                   resize: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[int, int]:
     """Write the stylized `source` (optionally resized first) to `out` atomically, in the
     format its suffix names; returns the written (width, height)."""
-    if out.is_dir():
-        raise InputError(f"{out}: is a folder; give the output file's name")
     file_format = format_of(out)
     photo = read_photo(source)
     if resize is not None:

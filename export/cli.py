@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from vst.core.checkpoint import Checkpoint
-from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
+from vst.core.command import HELP, FiniteRange, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import CommandError, InputError
 from vst.core.files import write_atomically
 from vst.core.gpu_stack import MissingGpuStack
@@ -106,14 +106,14 @@ def write_plan(artifacts: Artifacts, settings: PlanSettings) -> None:
               help="ONNX file to write [default: NAME.onnx here]; NAME.fp16.onnx, NAME.plan beside it.")
 @click.option("--fp16", is_flag=True, help="Also NAME.fp16.onnx and the FP16 TensorRT plan.")
 @click.option("--onnx-only", is_flag=True, help="Stop after the ONNX files.")
-@click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+@click.option("--strength", type=FiniteRange(0, 1), default=1.0, show_default=True,
               help="Build the style mix into the graph (as vst-run --strength): a plan cannot take one later.")
 @click.option("--preserve-color", is_flag=True, help="Build luminance-only transfer into the graph (as vst-run).")
 @click.option("--opset", type=click.IntRange(17, 23), default=OPSET, show_default=True)
 @click.option("--min-res", default="256x256", show_default=True, callback=parse_resolution)
 @click.option("--opt-res", default="1024x436", show_default=True, callback=parse_resolution)
 @click.option("--max-res", default="1920x1088", show_default=True, callback=parse_resolution)
-@click.option("--workspace", type=click.FloatRange(0.125), default=4.0, show_default=True,
+@click.option("--workspace", type=FiniteRange(0.125), default=4.0, show_default=True,
               help="TensorRT builder workspace, GiB.")
 @click.option("--opt-level", type=click.IntRange(0, 5), default=3, show_default=True,
               help="TensorRT builder optimization level.")

@@ -4,7 +4,7 @@ Writes into vst/styles/ (the styles/ folder of the repository):
   NAME.pt     the checkpoint without the optimizer state, its style field set to NAME
   NAME.onnx   the FP32 ONNX (vst-export's, parity-checked against PyTorch)
   NAME.int8.xml, .bin   its INT8 form (engine.int8), OpenVINO IR
-  NAME.jpg    a thumbnail: the reference frame stylized, 256 x 144 (vst-app's style picker)
+  NAME.thumb.jpg  a thumbnail: the reference frame stylized, 256 x 144 (vst-app's style picker)
   NAME.json   the model card: style image source and licence, the exact training command,
               the recipe or stage it was trained with (train.recipes) and its data, iterations, size, the losses at the end (mean of the last 50
               iterations of the training log), E_temporal and distances from vst-eval JSONs
@@ -23,7 +23,7 @@ from vst.core.errors import InputError
 from vst.core.files import write_atomically
 from vst.core.images import read_image, write_image
 from vst.core.paths import portable, portable_words
-from vst.styles import STYLES
+from vst.styles import STYLES, THUMBNAIL_SUFFIX
 from vst.train.card import network_record, training_record
 from vst.train.config import TrainConfig
 
@@ -105,7 +105,8 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
                                                      "fp32", OPSET))
     int8 = write_beside(onnx)  # vst-run's INT8 path, without NNCF on the user's machine
     shipped.save(pt)
-    write_image(STYLES / f"{name}.jpg", thumbnail(read_image(REFERENCE_FRAME), ckpt.stylizer), PAGE_JPEG_QUALITY)
+    write_image(STYLES / f"{name}{THUMBNAIL_SUFFIX}", thumbnail(read_image(REFERENCE_FRAME), ckpt.stylizer),
+                PAGE_JPEG_QUALITY)
     card["files"] = {"pt_bytes": pt.stat().st_size, "onnx_bytes": onnx.stat().st_size,
                      "int8_bytes": int8.stat().st_size + int8.with_suffix(".bin").stat().st_size}
     card_path = STYLES / f"{name}.json"

@@ -1,13 +1,14 @@
 """vst.styles: the trained stylizers that ship inside the package, so that `--style NAME`
 works on a fresh install. Beside this file: NAME.pt (a vst.core.checkpoint file without the
 optimizer state, for PyTorch and training), NAME.onnx (what OpenVINO and ONNX Runtime run),
-NAME.json, the model card, and NAME.jpg, a thumbnail (all written by vst.release.ship)."""
+NAME.json, the model card, and NAME.thumb.jpg, a thumbnail (all written by vst.release.ship)."""
 import json
 from pathlib import Path
 
 from vst.core.errors import InputError
 
 STYLES = Path(__file__).parent
+THUMBNAIL_SUFFIX = ".thumb.jpg"  # NAME.thumb.jpg: the reference frame stylized, vst-app's style picker
 
 
 def shipped_styles() -> list[str]:
@@ -35,11 +36,12 @@ def style_card(name: str) -> dict:
 
 def training_stages(training: dict) -> str:
     """The iterations of each stage, first to last ("10000+3000" for a model fine-tuned from
-    another run's 10,000 iterations)."""
+    another run's 10,000 iterations): the card's run, what it was fine-tuned from, and that
+    one's own `init`s in turn."""
     stages = []
     while training:
         stages.insert(0, str(training["iterations"]))
-        training = training.get("fine_tuned_from")
+        training = training.get("fine_tuned_from") or training.get("init")
     return "+".join(stages)
 
 

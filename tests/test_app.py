@@ -18,6 +18,7 @@ import av
 import pytest
 
 from vst.samples import SAMPLE_CLIP
+from vst.styles import THUMBNAIL_SUFFIX
 
 from media import make_texture, write_tracks
 
@@ -53,6 +54,15 @@ def app():
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 128 + signal.SIGTERM
     assert not work.exists(), "the work folder outlived the app"
+
+
+@pytest.mark.parametrize("size", ["0", "lots", "-5mb", "1.5gb"])
+def test_a_bad_upload_limit_is_refused_in_one_line(size, capsys):
+    from invoke import invoke
+    from vst.app.cli import main as vst_app
+
+    code, _, err = invoke(vst_app, capsys, ["--max-upload", size])
+    assert code == 2 and err.strip() == f"vst-app: error: Invalid value for '--max-upload': '{size}' is not a size such as 200mb or 2gb"
 
 
 def test_it_serves_this_machine_only_and_says_where(app):
@@ -147,7 +157,7 @@ def test_the_page_in_a_real_browser(app, tmp_path):
             return images[0].get_attribute("src") if images else None
         first = wait.until(preview_src)
         next(button for button in browser.find_elements(By.CSS_SELECTOR, "#styles button")
-             if any((img.get_attribute("src") or "").endswith("/mosaic.jpg")
+             if any((img.get_attribute("src") or "").endswith(f"/mosaic{THUMBNAIL_SUFFIX}")
                     for img in button.find_elements(By.TAG_NAME, "img"))).click()
         picked = wait.until(lambda b: (src := preview_src(b)) != first and src)
         box = browser.find_element(By.CSS_SELECTOR, "#strength input[type=number]")

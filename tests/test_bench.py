@@ -242,6 +242,8 @@ def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_pa
 @pytest.mark.parametrize("argv,message", [
     (["--backends", "cuda"], "choose from tensorrt,torch-cuda"),
     (["--res", "64"], "is not WIDTHxHEIGHT"),
+    (["--res", "100000x100000"], "'100000x100000': at most 8192 pixels a side"),
+    (["--res", "64x48", "--strength", "nan"], "'nan' is not a finite number"),
     (["--clip", "missing.mp4", "--res", "64x48"], "missing.mp4: no such file"),
     (["--engine", "x.plan"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
     (["--backend", "openvino"], "--engine, --backend, --precision, --height and --max-frames go with --video"),

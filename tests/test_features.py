@@ -220,7 +220,9 @@ def test_an_image_output_takes_the_format_its_name_asks_for(checkpoint, tmp_path
     Image.fromarray(np.zeros((8, 8193, 3), np.uint8)).save(tmp_path / "wide.png")
     for argv, message in (([tmp_path / "p.png", "-o", tmp_path / "folder"], "folder: is a folder"),
                           ([tmp_path / "p.png", "-o", tmp_path / "p.mp4"], "p.mp4: not an image file name"),
-                          ([tmp_path / "wide.png"], "wide.png: 8193x8; at most 8192 pixels a side")):
+                          ([tmp_path / "wide.png"], "wide.png: 8193x8; at most 8192 pixels a side"),
+                          ([tmp_path / "p.png", "--height", "9000"],
+                           "p.png: the image would be 12600x9000; at most 8192 pixels a side (lower --height)")):
         code, _, err = run(capsys, *argv, "--engine", checkpoint, "--backend", "torch")
         assert code == 2 and err.strip().splitlines() == [f"vst-run: error: {err.split('error: ')[1].strip()}"]
         assert message in err, err

@@ -67,6 +67,14 @@ def test_nncf_quantizes_once_and_the_cache_serves_it(candy, quantized, monkeypat
     assert int8.read_int8(xml, "another model") is None  # stale: made from other bytes or recipe
 
 
+def test_a_broken_int8_file_is_not_used_and_says_nothing(tmp_path, capfd):
+    xml = tmp_path / "candy.int8.xml"
+    xml.write_text("not IR")
+    xml.with_suffix(".bin").write_bytes(b"x")
+    assert int8.read_int8(xml, KEY) is None
+    assert capfd.readouterr().err == ""  # core.read_model's TensorFlow frontend would print its parse errors
+
+
 def test_calibration_leaves_out_the_gate_frame():
     frames = int8.calibration_frames()
     assert len(frames) == int8.CALIBRATION_FRAMES and frames[0].shape == (1, *int8.CALIBRATION_SIZE, 3)

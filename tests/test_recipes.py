@@ -47,14 +47,14 @@ def test_every_shipped_stage_is_its_recipe(style):
 
 
 def test_a_plain_command_trains_with_the_shipped_first_stage(tmp_path):
-    config = parsed(["--style", "s.jpg", "--data", "clips", "--out", "s.pt"])
+    config = parsed(["--style-image", "s.jpg", "--data", "clips", "--out", "s.pt"])
     assert {name: getattr(config, name) for name in settings_of(VIDEO)} == settings_of(VIDEO)
     assert config.recipe == "video" and config.size == (256, 144) and config.weights.temporal == 300
     assert config.init is None and config.exclude == ()
 
 
 def test_options_override_the_recipe():
-    config = parsed(["--recipe", "finetune", "--style", "s.jpg", "--data", "d", "--out", "o.pt",
+    config = parsed(["--recipe", "finetune", "--style-image", "s.jpg", "--data", "d", "--out", "o.pt",
                      "--iters", "10", "--size", "64x48", "--style-weight", "3", "--no-temporal"])
     assert config.iters == 10 and config.size == (64, 48)
     assert config.weights == replace(RECIPES["finetune"].weights, style=3.0, temporal=0.0)
@@ -70,9 +70,9 @@ def test_a_stage_brings_its_files_and_starts_from_the_stage_before(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--recipe", "nope", "--style", "s.jpg", "--data", "d", "--out", "o.pt"], "no such recipe or stage"),
-    (["--out", "o.pt"], "give --style and --data"),
-    (["--style", "s.jpg", "--out", "o.pt"], "give --style and --data"),
+    (["--recipe", "nope", "--style-image", "s.jpg", "--data", "d", "--out", "o.pt"], "no such recipe or stage"),
+    (["--out", "o.pt"], "give --style-image and --data"),
+    (["--style-image", "s.jpg", "--out", "o.pt"], "give --style-image and --data"),
 ])
 def test_bad_recipes_are_refused(args, message):
     with pytest.raises(InputError, match=message):
@@ -82,9 +82,9 @@ def test_bad_recipes_are_refused(args, message):
 def test_quick_starts_from_its_shipped_style_and_its_command_says_only_the_recipe():
     from vst.train.card import train_command
 
-    config = parsed(["--recipe", "quick", "--style", "mine.jpg", "--data", "photos", "--out", "mine.pt"])
+    config = parsed(["--recipe", "quick", "--style-image", "mine.jpg", "--data", "photos", "--out", "mine.pt"])
     assert config.init == STYLES / f"{RECIPES['quick'].start_from}.pt" and config.init.is_file()
-    assert parsed(["--recipe", "quick", "--style", "m.jpg", "--data", "p", "--out", "m.pt", "--init", "x.pt"]).init.name == "x.pt"
+    assert parsed(["--recipe", "quick", "--style-image", "m.jpg", "--data", "p", "--out", "m.pt", "--init", "x.pt"]).init.name == "x.pt"
     line = train_command(config)
-    assert line == "vst-train --recipe quick --style mine.jpg --data photos --out mine.pt"
+    assert line == "vst-train --recipe quick --style-image mine.jpg --data photos --out mine.pt"
     assert comparable(parsed(shlex.split(line)[1:])) == comparable(config)

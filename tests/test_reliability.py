@@ -258,6 +258,7 @@ def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypa
         ("--codec", "no-such-codec"): "codec 'no-such-codec' is not available here",
         ("--height", "100000"): "frames would be 133334x100000; at most 8192 pixels a side",
         ("-o", tmp_path / "folder.mp4"): "folder.mp4: is a folder",
+        ("--strength", "nan"): "'nan' is not a finite number",
         ("-o", tmp_path / "o.webm", "--codec", "libx264"): "'webm' format does not support 'libx264' codec",
     }
     if "h264_nvenc" in av.codecs_available and not Path("/dev/nvidia0").exists():
@@ -272,7 +273,7 @@ def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypa
 def test_vst_train_refuses_frames_too_small_for_the_loss_network(tmp_path, capsys):
     from vst.train.cli import main as vst_train
 
-    code, _, err = invoke(vst_train, capsys, ["--style", tmp_path / "s.jpg", "--data", tmp_path,
+    code, _, err = invoke(vst_train, capsys, ["--style-image", tmp_path / "s.jpg", "--data", tmp_path,
                                               "--out", tmp_path / "m.pt", "--size", "7x3"])
     assert code == 2 and err.strip() == ("vst-train: error: --size 7x3: training frames must be at least "
                                          "16x16 (the loss network sees relu4_2 at 1/8 of the frame)")

@@ -15,6 +15,7 @@ from vst.core.stylizer import Stylizer
 from vst.core.metadata import read_onnx_metadata
 from vst.core.quality import REFERENCE_FRAME
 from vst.release.ship import main
+from vst.styles import THUMBNAIL_SUFFIX
 from vst.train.card import fine_tuned_from, train_command
 from vst.train.config import TrainConfig
 from vst.train.losses import LossWeights
@@ -66,7 +67,7 @@ def test_train_command_gives_the_options_that_differ_from_the_defaults(trained):
     finetune = dict(config, recipe="finetune", weights=before_the_grid_term)  # its grid weight, 2.0, is assumed
     assert "--grid-weight" not in command_of(finetune) and command_of(finetune).startswith("vst-train --recipe finetune ")
     command = command_of(config)
-    assert command.startswith("vst-train --style ")
+    assert command.startswith("vst-train --style-image ")
     assert command.endswith("--out run.pt --size 64x48 --iters 60 --max-pairs-per-video 5 --no-temporal")
 
 
@@ -142,7 +143,7 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     frame = read_image(REFERENCE_FRAME)
     strip = read_image(tmp_path / "swirly.png")  # style | frame | stylized, at the frame's height
     assert strip.shape[0] == frame.shape[0] and strip.shape[1] > 2 * frame.shape[1]
-    assert read_image(models / "swirly.jpg").shape == (144, 256, 3)  # vst-app's thumbnail
+    assert read_image(models / f"swirly{THUMBNAIL_SUFFIX}").shape == (144, 256, 3)  # vst-app's thumbnail
 
 
 def test_a_fine_tuned_model_is_traced_back_to_its_first_run(trained, tmp_path):

@@ -10,7 +10,7 @@ from vst.core.checkpoint import Checkpoint
 from vst.engine.cli import main as vst_run
 from vst.core.frame_model import frame_model
 from vst.core.quality import reference_frame
-from vst.styles import STYLES, shipped_checkpoint, shipped_styles, style_card
+from vst.styles import STYLES, THUMBNAIL_SUFFIX, shipped_checkpoint, shipped_styles, style_card
 from vst.train.recipes import SHIPPED as SHIPPED_STAGES
 
 SHIPPED = shipped_styles()
@@ -40,7 +40,7 @@ def test_each_style_has_its_checkpoint_onnx_and_card(name):
     assert card["style_image"]["licence"] and card["style_image"]["source"]
     assert all(clip["e_temporal"] > 0 for clip in card["evaluation"]["clips"].values())
     assert max(card["files"].values()) < 2_000_000
-    assert 0 < (STYLES / f"{name}.jpg").stat().st_size < 50_000  # vst-app's thumbnail
+    assert 0 < (STYLES / f"{name}{THUMBNAIL_SUFFIX}").stat().st_size < 50_000  # vst-app's thumbnail
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -102,6 +102,8 @@ def test_list_styles_describes_every_style_from_its_card(capsys):
     candy, card = next(line for line in lines if line.startswith("candy ")), style_card("candy")
     mean = np.mean([c["e_temporal"] for c in card["evaluation"]["clips"].values()])
     assert f"iterations at 256x144, lambda {card['training']['loss_weights']['temporal']:g};" in candy
+    # every stage of its chain, as docs/training.md sums them: the run, its fine_tuned_from, their inits
+    assert " 10000+3000+1500+1500+750 iterations" in candy
     assert f"E_temporal {mean:.4f}" in candy
 
 

@@ -29,7 +29,7 @@ def data(tmp_path):
 
 
 def train_args(root, *extra):
-    return ["--style", str(root / "style.png"), "--data", str(root / "data"),
+    return ["--style-image", str(root / "style.png"), "--data", str(root / "data"),
             "--out", str(root / "model.pt"), "--size", "64x48", "--cache-dir", str(root / "cache"),
             "--batch-size", "2", "--checkpoint-every", "5", *extra]
 
@@ -111,14 +111,17 @@ def refuse(capsys, argv, message):
 def test_refusals(data, capsys, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    refuse(capsys, train_args(data, "--iters", "1", "--style", str(tmp_path / "nope.jpg")), "no such style image")
+    refuse(capsys, train_args(data, "--iters", "1", "--style-image", str(tmp_path / "nope.jpg")), "no such style image")
     (tmp_path / "broken.jpg").write_bytes(b"not an image")
-    refuse(capsys, train_args(data, "--iters", "1", "--style", str(tmp_path / "broken.jpg")), "cannot read this image")
+    refuse(capsys, train_args(data, "--iters", "1", "--style-image", str(tmp_path / "broken.jpg")), "cannot read this image")
     refuse(capsys, train_args(data, "--iters", "1", "--data", str(empty)), "no videos or photos found")
     refuse(capsys, train_args(data, "--iters", "1", "--flow", "farneback"), "'farneback' is not one of")
     refuse(capsys, train_args(data, "--iters", "1", "--size", "64by48"), "is not WIDTHxHEIGHT")
     refuse(capsys, train_args(data, "--iters", "1", "--resume"), "does not exist yet")
     refuse(capsys, train_args(data, "--iters", "1", "--out", str(tmp_path / "no" / "m.pt")), "output folder does not exist")
+    refuse(capsys, train_args(data, "--iters", "1", "--out", str(empty)), "empty: is a folder; give the output file's name")
+    for option in ("--lr", "--style-weight", "--photo-motion"):  # NaN passes every range comparison
+        refuse(capsys, train_args(data, "--iters", "1", option, "nan"), "'nan' is not a finite number")
 
     one = tmp_path / "one"
     one.mkdir()
@@ -167,7 +170,7 @@ def test_init_may_switch_between_the_resize_upsamplers_and_resume_may_not(data, 
 
 def test_console_script_gives_one_line_and_exit_2(tmp_path):
     result = subprocess.run([sys.executable, "-c", "from vst.train.cli import main; main()",
-                             "--style", str(tmp_path / "x.jpg"), "--data", str(tmp_path), "--out",
+                             "--style-image", str(tmp_path / "x.jpg"), "--data", str(tmp_path), "--out",
                              str(tmp_path / "m.pt")], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"vst-train: error: {tmp_path / 'x.jpg'}: no such style image"]
@@ -222,7 +225,7 @@ def photos_only(root):
 
 
 def quick_args(root, *extra):
-    return ["--recipe", "quick", "--style", str(root / "style.png"), "--data", str(photos_only(root)),
+    return ["--recipe", "quick", "--style-image", str(root / "style.png"), "--data", str(photos_only(root)),
             "--out", str(root / "mine.pt"), "--size", "64x48", *extra]
 
 

@@ -26,7 +26,7 @@ def train_command(config: TrainConfig) -> str:
     base = recipe_named(config.recipe)
     defaults = TrainConfig(**settings_of(base), style=Path(), data=(), out=Path())
     parts = ["vst-train"] + (["--recipe", config.recipe] if base is not RECIPES["video"] else [])
-    parts += ["--style", portable(config.style)]
+    parts += ["--style-image", portable(config.style)]
     parts += [item for data in config.data for item in ("--data", portable(data))]
     parts += ["--out", config.out.name]
     own_start = base.start_from and config.init and config.init.name == f"{base.start_from}.pt"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from vst.core.command import HELP, parse_resolution, require_writable_folder, run_command
+from vst.core.command import HELP, FiniteRange, parse_resolution, require_writable_folder, run_command
 from vst.core.errors import InputError
 from vst.core.stylizer import CHANNELS, UPSAMPLERS
 from vst.styles import shipped_checkpoint
@@ -20,7 +20,8 @@ FROM_RECIPE = "[default: the recipe's]"
 @click.option("--recipe", default="video", show_default=True, metavar="NAME",
               help=f"Settings to start from: {', '.join(RECIPES)}, or a shipped style's stage "
                    "(its style image, data and --init too), e.g. gothic_g2l2000. See docs/training.md.")
-@click.option("--style", type=click.Path(path_type=Path), help="Style image [default: the stage's].")
+@click.option("--style-image", "style", type=click.Path(path_type=Path),
+              help="The style's image: a painting, a photo, any picture [default: the stage's].")
 @click.option("--data", type=click.Path(path_type=Path), multiple=True,
               help="Folder of videos and/or photos (repeatable) [default: the stage's].")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Checkpoint to write (.pt).")
@@ -33,21 +34,21 @@ FROM_RECIPE = "[default: the recipe's]"
 @click.option("--iters", type=click.IntRange(1), help=FROM_RECIPE)
 @click.option("--batch-size", type=click.IntRange(1),
               help=f"Frame pairs per iteration, per rank under torchrun (N ranks: N x this per step) {FROM_RECIPE}.")
-@click.option("--lr", type=click.FloatRange(0, min_open=True), help=FROM_RECIPE)
-@click.option("--content-weight", type=float, help=f"alpha {FROM_RECIPE}")
-@click.option("--style-weight", type=float, help=f"beta {FROM_RECIPE}")
-@click.option("--tv-weight", type=float, help=f"gamma {FROM_RECIPE}")
-@click.option("--temporal-weight", type=float, help=f"lambda {FROM_RECIPE}")
-@click.option("--grid-weight", type=click.FloatRange(0),
+@click.option("--lr", type=FiniteRange(0, min_open=True), help=FROM_RECIPE)
+@click.option("--content-weight", type=FiniteRange(0), help=f"alpha {FROM_RECIPE}")
+@click.option("--style-weight", type=FiniteRange(0), help=f"beta {FROM_RECIPE}")
+@click.option("--tv-weight", type=FiniteRange(0), help=f"gamma {FROM_RECIPE}")
+@click.option("--temporal-weight", type=FiniteRange(0), help=f"lambda {FROM_RECIPE}")
+@click.option("--grid-weight", type=FiniteRange(0),
               help=f"Weight of the grid term: the squared amplitude, in 8-bit levels, of a pattern fixed to the output's 4-pixel phase {FROM_RECIPE}.")
-@click.option("--no-temporal", is_flag=True, help="lambda = 0: the per-frame baseline of Table 2.")
+@click.option("--no-temporal", is_flag=True, help="lambda = 0: a per-frame twin, the comparison of Table 2.")
 @click.option("--long-term", is_flag=True, default=None, help="Also train on (t-2, t) pairs (section 4.5.1).")
 @click.option("--flow", type=click.Choice(["dis", "deepflow"]),
               help=f"Optical flow for the temporal loss (computed once, cached) {FROM_RECIPE}.")
 @click.option("--max-pairs-per-video", type=click.IntRange(0), help=f"Evenly spaced pairs per video, 0 for all {FROM_RECIPE}.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Leave out the data files whose path matches (repeatable), e.g. held-out clips: '*/bikes.mp4' [default: the stage's].")
-@click.option("--photo-motion", type=click.FloatRange(0, min_open=True),
+@click.option("--photo-motion", type=FiniteRange(0, min_open=True),
               help=f"Scale of the synthetic motion of photo pairs; 4 moves a 256-wide frame by up to ~31 px {FROM_RECIPE}.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
               help="auto: BF16 autocast + channels_last on CUDA and on CPUs with native BF16, else FP32.")
@@ -108,7 +109,7 @@ def config_from_options(recipe: str, style, data, out, exclude, init, no_tempora
     files.update({key: value for key, value in (("style", style), ("data", tuple(data)), ("exclude", tuple(exclude)),
                                                 ("init", init)) if value})
     if "style" not in files or not files.get("data"):
-        raise InputError("give --style and --data (or --recipe with a shipped stage, which has both)")
+        raise InputError("give --style-image and --data (or --recipe with a shipped stage, which has both)")
     extra = {"cache_dir": cache_dir} if cache_dir else {}
     return TrainConfig(**{**settings_of(base), "weights": weights, **given}, **files, out=out, recipe=recipe,
                        **extra)

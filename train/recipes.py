@@ -2,7 +2,7 @@
 `vst-train --recipe NAME` takes, and every stage of every shipped style (`STAGES`), each a
 recipe bound to its style image, data and the stage it starts from.
 
-A plain `vst-train --style X.jpg --data DIR --out X.pt` trains with the recipe "video", the
+A plain `vst-train --style-image X.jpg --data DIR --out X.pt` trains with the recipe "video", the
 first stage of every shipped style; an option given on the command line overrides the
 recipe's value. `vst-train --recipe STAGE --out RUN.pt` reproduces a shipped stage exactly,
 starting from OUT's folder/INIT.pt (training/reproduce.sh runs a style's chain), and a model

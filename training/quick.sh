@@ -37,13 +37,13 @@ train() {  # NAME, RECIPE, then vst-train's options
   rm -f training/in_progress/$name.pt training/in_progress/$name.csv
 }
 for style in "$@"; do
-  train $style quick --style $J/$style.jpg
+  train $style quick --style-image $J/$style.jpg
 done
 for style in "$@"; do
-  train ${style}_no_temporal quick --style $J/$style.jpg --no-temporal
+  train ${style}_no_temporal quick --style-image $J/$style.jpg --no-temporal
 done
 for style in "$@"; do  # the quick recipe's weights from scratch
-  [ $scratch ] && train ${style}_scratch video --style $J/$style.jpg \
+  [ $scratch ] && train ${style}_scratch video --style-image $J/$style.jpg \
     --style-weight 2 --grid-weight 2 --temporal-weight 2000
 done
 scored() {  # JSON: made after every finished run of its style
