@@ -35,7 +35,12 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
 
     if (engine is None) == (style is None):
         raise InputError("give one of engine=FILE or style=NAME")
-    sources = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(source) for source in inputs]
+    if isinstance(inputs, (str, Path)):
+        sources = [str(inputs)]
+    elif isinstance(inputs, (list, tuple)) and all(isinstance(source, (str, Path)) for source in inputs):
+        sources = [str(source) for source in inputs]
+    else:
+        raise TypeError(f"inputs must be a path or a list of paths, got {inputs!r}")
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=audio, subtitles=subtitles)
     model = ModelSpec(None if engine is None else Path(engine), style, backend, StyleMix(strength, preserve_color),

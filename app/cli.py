@@ -15,6 +15,7 @@ import click
 
 from vst.core.command import HELP, run_command
 from vst.core.errors import InputError
+from vst.samples import SAMPLE_CLIP
 from vst.styles import shipped_styles
 
 UPLOAD_LIMIT = "500mb"
@@ -55,8 +56,9 @@ def command(host, port, max_upload, keep_minutes, share):
                      daemon=True).start()
     try:
         try:
+            # the sample clip is served from the installed package, outside the folder vst-app runs in
             page.queue().launch(server_name=host, server_port=port, share=share, max_file_size=max_upload,
-                                prevent_thread_lock=True, quiet=True)
+                                allowed_paths=[str(SAMPLE_CLIP)], prevent_thread_lock=True, quiet=True)
         except OSError as exc:  # the port is taken, or the address is not this machine's
             raise InputError(f"cannot serve on {host}:{port} ({exc})") from None
         click.echo(f"vst-app: serving http://{host}:{port} (Ctrl-C stops it; work folder {work})")

@@ -7,6 +7,7 @@ then the model to download.
 Every error a user can cause (a file that is not media, a clip with no video) shows as a
 message on the page; the server goes on. Paths come only from Gradio's own upload folder or
 the app's: the browser never names a file."""
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,13 +34,24 @@ def style_gallery() -> list[tuple[str, str]]:
     return [(str(STYLES / f"{name}{THUMBNAIL_SUFFIX}"), describe_style(name)) for name in shipped_styles()]
 
 
+def without_paths(text: str) -> str:
+    """`text` with each absolute path cut to its file name: the page shows no server paths."""
+    return re.sub(r"(?:/[^/\s:]+)+/(?=[^/\s:]+)", "", text)
+
+
+def user_error(message: str) -> gr.Error:
+    """A message on the page; no traceback on the console: it is an answer, not a fault."""
+    return gr.Error(message, print_exception=False)
+
+
 @contextmanager
 def on_the_page():
-    """vst's errors for a user (bad input, a job that failed) as a message on the page."""
+    """vst's errors for a user (bad input, a job that failed, a setting out of range) as a
+    message on the page."""
     try:
         yield
-    except CommandError as exc:
-        raise gr.Error(str(exc)) from None
+    except (CommandError, ValueError) as exc:
+        raise user_error(without_paths(str(exc))) from None
 
 
 def build_page(runners: Runners, trainings: Trainings, results: Path, keep_seconds: int) -> gr.Blocks:
@@ -59,7 +71,7 @@ def stylize_tab(runners: Runners, results: Path) -> None:
     def load(path: str | None):
         """The upload checked once: the page keeps the Media it probed."""
         if not path:
-            raise gr.Error(NO_INPUT)
+            raise user_error(NO_INPUT)
         with on_the_page():
             media = Media.probe(Path(path))
         seconds = gr.update(maximum=max(media.duration, 0.01), value=0, interactive=not media.is_image)
@@ -74,17 +86,17 @@ def stylize_tab(runners: Runners, results: Path) -> None:
 
     def stylize(media: Media | None, style, strength, preserve, height, crf, progress=gr.Progress()):
         if media is None:
-            raise gr.Error(NO_INPUT)
+            raise user_error(NO_INPUT)
         total, done = media.frames or 0, [0]
 
         def on_frame():
             done[0] += 1
             progress((done[0], total or None), desc=f"stylizing with {style}", unit="frames")
 
-        settings = VideoSettings(crf=int(crf), height=int(height) if height else None)
         with on_the_page():
+            settings = VideoSettings(crf=int(crf), height=int(height) if height else None)
             out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results, on_frame)
-        summary = line.replace(str(out), out.name).replace(str(media.path), media.path.name)  # no server paths
+        summary = without_paths(line)
         if media.is_image:
             return None, None, str(out), str(out), summary
         return str(media.path), str(out), None, str(out), summary
@@ -145,7 +157,7 @@ def train_tab(trainings: Trainings, results: Path) -> None:
     def train(style_image: str | None, data: list[str] | None, iterations):
         """Progress lines and the preview while it trains, then the model and its card."""
         if not style_image:
-            raise gr.Error("Upload a style image first.")
+            raise user_error("Upload a style image first.")
         with on_the_page():
             run = trainings.start(Path(style_image), [Path(path) for path in data or [SAMPLE_CLIP]], results,
                                   int(iterations) or None)

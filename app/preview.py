@@ -10,13 +10,14 @@ import av
 import numpy as np
 
 from vst.core.errors import InputError
-from vst.core.images import read_image, scale_to_height
+from vst.core.images import read_image, resize
 from vst.core.style_mix import StyleMix, mix_frames
 from vst.engine.inputs import kind_of
 from vst.engine.runner import Runner, open_runner
 from vst.engine.video_io import video_duration
 
 PREVIEW_HEIGHT = 270
+PREVIEW_WIDTH = 1080  # a panorama's preview is this wide at the most (and less high)
 KEPT = 64  # stylized preview frames cached (style x time x media)
 
 
@@ -44,9 +45,10 @@ class Media:
             raise InputError(f"{path.name}: not a video or image vst can read") from None
 
     def frame_at(self, seconds: float) -> np.ndarray:
-        """The picture shown at `seconds` (the first frame at or after it), PREVIEW_HEIGHT high."""
+        """The picture shown at `seconds` (the first frame at or after it), at preview_size."""
         if self.is_image:
-            return scale_to_height(read_image(self.path), PREVIEW_HEIGHT)
+            image = read_image(self.path)
+            return resize(image, *preview_size(image.shape[1], image.shape[0]))
         with av.open(str(self.path)) as container:
             video = container.streams.video[0]
             target = int(max(0.0, seconds) / video.time_base) + (video.start_time or 0)
@@ -58,8 +60,16 @@ class Media:
                     break
         if last is None:
             raise InputError(f"{self.path.name}: no frame could be decoded")
-        width = 2 * round(last.width * PREVIEW_HEIGHT / last.height / 2)
-        return last.to_ndarray(format="rgb24", width=width, height=PREVIEW_HEIGHT)
+        width, height = preview_size(last.width, last.height)
+        return last.to_ndarray(format="rgb24", width=width, height=height)
+
+
+def preview_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height), even, of a picture scaled to PREVIEW_HEIGHT rows, or to PREVIEW_WIDTH
+    columns where it is that wide: a browser shows neither a 216,000-pixel-wide frame nor a
+    WebP over 16,383 pixels."""
+    scale = min(PREVIEW_HEIGHT / height, PREVIEW_WIDTH / width)
+    return 2 * max(1, round(width * scale / 2)), 2 * max(1, round(height * scale / 2))
 
 
 class Runners:

@@ -7,3 +7,14 @@ class CommandError(Exception):
 class InputError(CommandError):
     """Bad user input (missing file, empty folder, wrong checkpoint...): exit status 2."""
     exit_code = 2
+
+
+def check_whole(name: str, value, low: int, high: int | None = None) -> None:
+    """ValueError unless `value` is a whole number in [low, high] (a bool is not one): what a
+    CLI option's type checks, for the same setting reached through the Python API."""
+    from numbers import Integral
+
+    if not (isinstance(value, Integral) and not isinstance(value, bool)
+            and low <= value and (high is None or value <= high)):
+        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be a whole number {bounds}, got {value!r}")

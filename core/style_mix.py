@@ -29,8 +29,11 @@ class StyleMix:
     preserve_color: bool = False
 
     def __post_init__(self):
-        if not 0.0 <= self.strength <= 1.0:
-            raise ValueError(f"strength must be in [0, 1], got {self.strength}")
+        number = isinstance(self.strength, (int, float, np.floating, np.integer)) and not isinstance(self.strength, bool)
+        if not (number and 0.0 <= self.strength <= 1.0):  # NaN fails the comparison too
+            raise ValueError(f"strength must be a number in [0, 1], got {self.strength!r}")
+        if not isinstance(self.preserve_color, (bool, np.bool_)):
+            raise ValueError(f"preserve_color must be True or False, got {self.preserve_color!r}")
 
     @property
     def is_plain(self) -> bool:

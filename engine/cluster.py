@@ -25,7 +25,7 @@ from typing import Callable
 
 from vst.core.command import require_writable_folder
 from vst.core.cpu import usable_cores
-from vst.core.errors import CommandError, InputError
+from vst.core.errors import CommandError, InputError, check_whole
 from vst.core.files import remove_temporaries
 
 from .choice import installed
@@ -46,6 +46,9 @@ class Scaling:
     workers: int = 1
     ray_address: str | None = None
     chunk_seconds: float | None = None   # None: chosen for the batch (chunk_length); 0: never
+
+    def __post_init__(self):  # vst-run's option types check this; vst.stylize passes it on as given
+        check_whole("workers", self.workers, 1)
 
     @property
     def uses_ray(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from vst.core.command import require_writable_folder
-from vst.core.errors import CommandError, InputError
+from vst.core.errors import CommandError, InputError, check_whole
 from vst.core.files import temporary_sibling
 
 from .runner import Runner
@@ -30,6 +30,12 @@ class VideoSettings:
     side_by_side: bool = False       # write input | output
     audio: bool = True               # carry the input's audio streams
     subtitles: bool = True           # carry the input's subtitle streams
+
+    def __post_init__(self):  # vst-run's option types check these; vst.stylize passes them on as given
+        check_whole("crf", self.crf, 0, 51)
+        for name, low in (("height", 8), ("max_frames", 1)):
+            if getattr(self, name) is not None:
+                check_whole(name, getattr(self, name), low)
 
 
 @dataclass(frozen=True)

@@ -67,12 +67,14 @@ def run_tasks(tasks: list[Task], runner: Runner, settings: VideoSettings, tell: 
     raised; in a batch it is recorded and the others go on (folders are made as needed)."""
     outcomes = []
     for task in tasks:
+        made = []
         try:
             if task.batch:
-                make_folder(task.out.parent)
+                made = make_folder(task.out.parent)
             outcome = (run_image(task, runner, settings) if task.is_image
                        else run_video(task, runner, settings, progress))
         except CommandError as exc:
+            remove_empty(made)
             if len(tasks) == 1:
                 raise
             said = str(exc)  # most messages name the input already
@@ -84,8 +86,20 @@ def run_tasks(tasks: list[Task], runner: Runner, settings: VideoSettings, tell: 
     return outcomes
 
 
-def make_folder(folder: Path) -> None:
+def make_folder(folder: Path) -> list[Path]:
+    """Make `folder` and its missing parents; returns those it made, deepest first."""
+    made = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CommandError(f"{folder}: cannot make this output folder ({exc.strerror or exc})") from None
+    return made
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove `folders` (deepest first) while they are empty: a failed input leaves no trace."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: another input wrote there
+            return

@@ -30,7 +30,8 @@ from vst.core.metadata import ArtifactMetadata, read_onnx_metadata
 from vst.core.style_mix import StyleMix
 from vst.styles import shipped_model
 
-from .choice import KINDS, choose_backend, onnxruntime_has_cuda
+from .choice import BACKENDS, KINDS, choose_backend, onnxruntime_has_cuda
+from .openvino_runner import PRECISIONS
 
 
 @dataclass
@@ -208,6 +209,11 @@ def open_runner(engine: Path | None, style: str | None, backend: str = "auto",
     """--engine FILE or --style NAME (a shipped style: NAME.pt on torch, NAME.onnx on the
     others) on `backend`: "auto" or one of engine.choice.BACKENDS, as vst-run's --backend
     names them, with the style mix; `precision` (openvino_runner.PRECISIONS) on OpenVINO."""
+    # the CLI's choices refuse these already; the Python API reaches here with whatever it was given
+    if backend not in BACKENDS:
+        raise InputError(f"backend {backend!r}: one of {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise InputError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
     if style is not None:
         backend = choose_backend("style", f"--style {style}", backend)
         path = shipped_model(style, ".pt" if backend == "torch" else ".onnx")

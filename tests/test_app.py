@@ -40,10 +40,12 @@ def frames_and_seconds(path: Path) -> tuple[int, float]:
 
 
 @pytest.fixture(scope="module")
-def app():
+def app(tmp_path_factory):
     port = free_port()
+    # started outside the repository, as a user starts it: what it serves must not depend on where
     process = subprocess.Popen([sys.executable, "-c", "from vst.commands import vst_app; vst_app()",
-                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=tmp_path_factory.mktemp("elsewhere"))
     url, line = f"http://127.0.0.1:{port}/", ""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "serving" not in line:
@@ -98,6 +100,29 @@ def test_the_api_previews_stylizes_and_survives_a_bad_upload(app, tmp_path):
     before, after, image, download, summary = client.predict(0.5, True, 0, 18, api_name="/stylize")
     assert before is None and after is None and Path(image).suffix == ".jpg"
     assert "composition.mosaic.jpg: 384x384" in summary
+
+
+def test_the_sample_odd_pictures_and_bad_settings_get_answers_without_server_paths(app, tmp_path):
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    url, _, work = app
+    client = Client(url, verbose=False)
+    Image.new("RGB", (10, 9000)).save(tmp_path / "tall.png")
+    with pytest.raises(Exception) as refused:
+        client.predict(handle_file(str(tmp_path / "tall.png")), api_name="/load")
+    assert "tall.png: 10x9000; at most 8192 pixels a side" in str(refused.value)
+    assert str(work) not in str(refused.value) and "/tmp" not in str(refused.value)
+    Image.new("RGB", (8000, 10), (90, 120, 200)).save(tmp_path / "wide.png")
+    client.predict(handle_file(str(tmp_path / "wide.png")), api_name="/load")
+    original, _ = client.predict(0, 1.0, False, api_name="/frame")
+    with Image.open(original) as shown:  # scaled to the preview's width, not to 270 rows
+        assert shown.size[0] <= 1080
+    client.predict(api_name="/sample")  # served from the package, outside the folder vst-app runs in
+    with pytest.raises(Exception, match="height must be a whole number >= 8, got 4"):
+        client.predict(1.0, False, 4, 18, api_name="/stylize")
+    before, after, _, download, summary = client.predict(1.0, False, 0, 18, api_name="/stylize")
+    assert Path(before).name == "bigbuckbunny.mp4" and "bigbuckbunny.candy.mp4: 132 frames" in summary
 
 
 def test_an_mkv_comes_back_as_mkv_with_its_audio_subtitles_and_fonts(app, tmp_path):

@@ -125,7 +125,7 @@ def test_metadata_of_other_frames_or_unreadable_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"x.plan.json: its frames are \{'layout': 'NCHW'.*this vst runs \{'layout': 'NHWC'"):
         read_plan_metadata(plan)
     plan_metadata_path(plan).write_text(json.dumps({**record, "mix": {"strength": 2.0}}))
-    with pytest.raises(InputError, match="x.plan.json: unreadable vst metadata .ValueError: strength must be in"):
+    with pytest.raises(InputError, match="x.plan.json: unreadable vst metadata .ValueError: strength must be a number in"):
         read_plan_metadata(plan)
     plan_metadata_path(plan).write_text(json.dumps({**record, "profile": {"min": [4096, 4096]}}))
     with pytest.raises(InputError, match="x.plan.json: shape profile needs min <= opt <= max"):

@@ -167,6 +167,12 @@ def test_several_inputs_into_one_folder_and_one_failure(checkpoint, tmp_path, ca
                                             "(UnidentifiedImageError) (1 of 2 inputs failed)")
     code, _, err = run(capsys, tmp_path / "a.png", tmp_path / "a.png", "--engine", checkpoint, "-o", tmp_path / "out")
     assert code == 2 and "both" in err
+    (tmp_path / "mix" / "sub").mkdir(parents=True)
+    (tmp_path / "mix" / "sub" / "bad.png").write_text("not an image")
+    Image.fromarray(FRAME).save(tmp_path / "mix" / "good.png")
+    code, _, err = run(capsys, tmp_path / "mix", "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "new" / "deep")
+    assert code == 2 and (tmp_path / "new" / "deep" / "good.png").is_file()
+    assert not (tmp_path / "new" / "deep" / "sub").exists(), "a failed input leaves no empty folder"
 
 
 # --- the Python API and the help ----------------------------------------------------------------
@@ -187,6 +193,43 @@ def test_python_api(checkpoint, tmp_path):
                 stylizer(np.zeros(empty, np.uint8))
     with pytest.raises(InputError, match="give one of engine=FILE or style=NAME"):
         vst.stylize(tmp_path / "p.png")
+
+
+def test_the_python_api_refuses_what_the_cli_would(checkpoint, tmp_path):
+    """vst-run's option types check these; the API says the same in words, before any work."""
+    Image.fromarray(FRAME).save(tmp_path / "p.png")
+    image, out = tmp_path / "p.png", tmp_path / "out.png"
+    for keywords, error, message in (
+            ({"backend": "cuda"}, InputError, "backend 'cuda': one of auto, openvino"),
+            ({"precision": "fp16"}, InputError, "precision 'fp16': one of auto, int8, bf16, fp32"),
+            ({"strength": "0.5"}, ValueError, "strength must be a number in \\[0, 1\\], got '0.5'"),
+            ({"strength": float("nan")}, ValueError, "strength must be a number in \\[0, 1\\], got nan"),
+            ({"preserve_color": "no"}, ValueError, "preserve_color must be True or False"),
+            ({"height": 0}, ValueError, "height must be a whole number >= 8, got 0"),
+            ({"crf": 99}, ValueError, "crf must be a whole number in \\[0, 51\\], got 99"),
+            ({"workers": 0}, ValueError, "workers must be a whole number >= 1, got 0")):
+        with pytest.raises(error, match=message):
+            vst.stylize(image, engine=checkpoint, backend=keywords.pop("backend", "torch"), output=out, **keywords)
+    assert not out.exists()
+    with pytest.raises(TypeError, match="inputs must be a path or a list of paths"):
+        vst.stylize(None, engine=checkpoint)
+    with pytest.raises(TypeError, match="model must be a shipped style's name or a model file's path"):
+        vst.load(None)
+    with pytest.raises(InputError, match="p.png: unknown engine type"):  # a file, not a style's name
+        vst.load(image)
+
+
+def test_a_style_runner_takes_threads_in_turn_and_refuses_calls_once_closed():
+    from concurrent.futures import ThreadPoolExecutor
+
+    stylizer = vst.load("candy")  # OpenVINO: one inference request, which serves one frame at a time
+    with ThreadPoolExecutor(4) as pool:
+        outputs = list(pool.map(lambda _: stylizer(FRAME), range(16)))
+    assert all(np.array_equal(output, outputs[0]) for output in outputs)
+    stylizer.close()
+    stylizer.close()  # twice is fine
+    with pytest.raises(RuntimeError, match="is closed"):
+        stylizer(FRAME)
 
 
 def test_dash_h_is_help_and_names_the_shipped_styles(capsys):
