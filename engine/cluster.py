@@ -33,7 +33,7 @@ from .runner import ModelSpec
 from .chunks import Chunk, can_chunk, chunk_settings, join_chunks, part_name, plan_chunks, remove_parts
 from .inputs import Task, plan_tasks
 from .job import JobResult, VideoJob, VideoSettings, stylize_video
-from .run import Outcome, make_folder, run_image, run_video
+from .run import Outcome, make_folder, remove_empty, run_image, run_video
 
 RETRIES = 2                # per piece, after its first try
 REPORT_SECONDS = 0.5       # how often a worker tells the driver its frames
@@ -243,7 +243,7 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
     own = not ray.is_initialized()
     if own:
         start_ray(ray, scaling.ray_address)
-    actors, parts, tasks = [], {}, []
+    actors, parts, tasks, made = [], {}, [], []
     try:
         from ray.util.queue import Queue
 
@@ -257,7 +257,7 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
         tasks = plan_tasks(inputs, out, style)
         for task in tasks:  # as engine.run does, before any worker is busy
             if task.batch:
-                make_folder(task.out.parent)
+                made += make_folder(task.out.parent)
             else:
                 require_writable_folder(task.out)
         seconds = (chunk_length(tasks, scaling.workers) if scaling.chunk_seconds is None
@@ -273,6 +273,7 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
             remove_temporaries(task.out)
         for video in parts.values():
             remove_parts(video.folder)
+        remove_empty(sorted(made, key=lambda folder: len(folder.parts), reverse=True))  # those no input wrote to
         if own:
             ray.shutdown()
 

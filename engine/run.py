@@ -97,9 +97,9 @@ def make_folder(folder: Path) -> list[Path]:
 
 
 def remove_empty(folders: list[Path]) -> None:
-    """Remove `folders` (deepest first) while they are empty: a failed input leaves no trace."""
+    """Remove those of `folders` (deepest first) that are empty: a failed input leaves no trace."""
     for folder in folders:
         try:
             folder.rmdir()
-        except OSError:  # not empty: another input wrote there
-            return
+        except OSError:  # not empty: an input wrote there
+            pass

@@ -141,13 +141,15 @@ def test_chunks_keep_max_frames_height_and_the_audio_cut(ray_two_cpus, checkpoin
 
 
 def test_a_failing_video_is_reported_while_the_others_finish(ray_two_cpus, checkpoint, tmp_path):
-    good = panning_clip(tmp_path / "good.mp4", 40, gop=10)
-    bad = tmp_path / "bad.mp4"
+    (tmp_path / "clips" / "sub").mkdir(parents=True)
+    good = panning_clip(tmp_path / "clips" / "good.mp4", 40, gop=10)
+    bad = tmp_path / "clips" / "sub" / "bad.mp4"
     bad.write_bytes(good.read_bytes()[:2000])  # the header and no frames
-    outcomes, lines = run([good, bad], tmp_path / "out", checkpoint, Scaling(2, chunk_seconds=0.4))
+    outcomes, lines = run([tmp_path / "clips"], tmp_path / "out", checkpoint, Scaling(2, chunk_seconds=0.4))
     by_name = {Path(o.task.source).name: o for o in outcomes}
     assert by_name["good.mp4"].error is None and by_name["bad.mp4"].line is None
     assert str(by_name["bad.mp4"].error).startswith(str(bad))
+    # out/sub was made for bad.mp4, which wrote nothing: it goes too
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.mp4"]
 
 
