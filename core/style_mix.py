@@ -29,7 +29,8 @@ class StyleMix:
     preserve_color: bool = False
 
     def __post_init__(self):
-        number = isinstance(self.strength, (int, float, np.floating, np.integer)) and not isinstance(self.strength, bool)
+        real = (int, float, np.integer, np.floating)
+        number = isinstance(self.strength, real) and not isinstance(self.strength, bool)
         if not (number and 0.0 <= self.strength <= 1.0):  # NaN fails the comparison too
             raise ValueError(f"strength must be a number in [0, 1], got {self.strength!r}")
         if not isinstance(self.preserve_color, (bool, np.bool_)):
