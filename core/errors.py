@@ -1,3 +1,6 @@
+from numbers import Integral
+
+
 class CommandError(Exception):
     """A failure that command-line entry points report as one line on stderr and a
     non-zero exit status (`exit_code`), without a traceback: 1 for a failed check."""
@@ -12,8 +15,6 @@ class InputError(CommandError):
 def check_whole(name: str, value, low: int, high: int | None = None) -> None:
     """ValueError unless `value` is a whole number in [low, high] (a bool is not one): what a
     CLI option's type checks, for the same setting reached through the Python API."""
-    from numbers import Integral
-
     if not (isinstance(value, Integral) and not isinstance(value, bool)
             and low <= value and (high is None or value <= high)):
         bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"

@@ -4,8 +4,18 @@ decoders hand out and encoders take, so the host moves 1 byte per channel and do
 per-pixel work. No torch here: the runners that read it need none."""
 from dataclasses import asdict, dataclass
 
+from .errors import InputError
+
 INPUT_NAME, OUTPUT_NAME = "frames", "stylized"
 MAX_SIDE = 8192  # pixels: the largest frame side vst takes (and the exported graphs accept)
+
+
+def check_scaled_size(source: str, what: str, width: int, height: int) -> None:
+    """InputError where `source`'s `what` ("frames", "the image"), scaled by --height to
+    width x height, would exceed MAX_SIDE on a side."""
+    if max(width, height) > MAX_SIDE:
+        raise InputError(f"{source}: {what} would be {width}x{height}; at most {MAX_SIDE} pixels a side "
+                         "(lower --height)")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from vst.core.command import require_writable_folder
 from vst.core.errors import CommandError, InputError
-from vst.core.frame_io import MAX_SIDE
+from vst.core.frame_io import check_scaled_size
 from vst.core.images import scale_to_height, width_at
 
 from .runner import Runner
@@ -51,11 +51,8 @@ def run_video(task: Task, runner: Runner, settings: VideoSettings, progress: boo
 def run_image(task: Task, runner: Runner, settings: VideoSettings) -> Outcome:
     require_writable_folder(task.out)
 
-    def resize(pixels: np.ndarray) -> np.ndarray:  # as engine.video_io's reader says of a video
-        width = width_at(pixels, settings.height)
-        if max(width, settings.height) > MAX_SIDE:
-            raise InputError(f"{task.source}: the image would be {width}x{settings.height}; at most {MAX_SIDE} "
-                             "pixels a side (lower --height)")
+    def resize(pixels: np.ndarray) -> np.ndarray:
+        check_scaled_size(task.source, "the image", width_at(pixels, settings.height), settings.height)
         return scale_to_height(pixels, settings.height)
     width, height = stylize_image(Path(task.source), task.out, runner, None if settings.height is None else resize)
     return Outcome(task, f"{task.out}: {width}x{height} ({runner.name})")

@@ -24,8 +24,8 @@ class StyleRunner:
             raise TypeError(f"model must be a shipped style's name or a model file's path, got {model!r}")
         path = Path(model)
         # a file, or what is written as a path, is an engine: its own error says what is wrong with it
-        is_file = path.suffix in KINDS or path.is_file() or os.sep in str(model)
-        engine, style = (path, None) if is_file else (None, str(model))
+        names_a_file = path.suffix in KINDS or path.is_file() or os.sep in str(model)
+        engine, style = (path, None) if names_a_file else (None, str(model))
         self.runner = open_runner(engine, style, backend, StyleMix(strength, preserve_color), precision)
         self.style, self.name = self.runner.style, self.runner.name
         self.notice = self.runner.notice

@@ -18,7 +18,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from vst.core.frame_io import MAX_SIDE
+from vst.core.frame_io import check_scaled_size
 from vst.core.errors import InputError
 
 from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
@@ -186,10 +186,11 @@ class VideoReader:
             # even width, so 4:2:0 encoders take it
             natural, self.height = 2 * round(natural * height / self.height / 2), height
         self.width = width or natural
-        if max(self.width, self.height) > MAX_SIDE:
+        try:
+            check_scaled_size(source, "frames", self.width, self.height)
+        except InputError:
             self.container.close()
-            raise InputError(f"{source}: frames would be {self.width}x{self.height}; at most {MAX_SIDE} "
-                             "pixels a side (lower --height)")
+            raise
         self.fps = self.video.average_rate or self.video.guessed_rate or Fraction(25)
         # AVI stores no presentation times (packed B-frames scramble what decoders report) and
         # is constant-rate by design: its frames are numbered at its rate instead
