@@ -15,10 +15,13 @@ from fractions import Fraction
 
 import av
 
+from .labels import StreamLabels
+
 REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate); elsewhere AAC at the input's rate
 UNPLAYED = {"mp4": {"vorbis"}}                 # codecs a container takes but its players do not play
 CARRIED = ("audio", "subtitle", "attachment")
 SUGGESTED = (("matroska", ".mkv"), ("mp4", ".mp4"))  # containers to suggest for a stream left out
+AVDISCARD_ALL = 48
 
 
 def side_streams(container, audio: bool = True, subtitles: bool = True) -> tuple[list, list[str]]:
@@ -32,10 +35,16 @@ def side_streams(container, audio: bool = True, subtitles: bool = True) -> tuple
             continue
         if wanted.get(stream.type):
             carried.append(stream)
-        elif stream.type not in CARRIED:
+        elif stream.type not in CARRIED and not is_chapter_track(stream):
             left_out.append(f"{_name(stream)} left out: vst-run carries the first video stream, audio, "
                             "subtitles and attachments")
     return carried, left_out
+
+
+def is_chapter_track(stream) -> bool:
+    """MP4 and MOV hold their chapters as a text track, which FFmpeg reads into the
+    container's chapters (engine.labels carries those) and then marks to be discarded."""
+    return stream.type == "data" and stream.discard == AVDISCARD_ALL and bool(stream.container.chapters())
 
 
 def has_packets(stream) -> bool:
@@ -99,6 +108,7 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
             tracks.append(SideTrack(source, None, None))
         elif why is None:
             tracks.append(SideTrack(source, container.add_stream_from_template(source), None))
+            StreamLabels.of(source).write(tracks[-1].stream)
         elif source.type == "audio":
             encoder, rate = REENCODE_AUDIO.get(container_format, ("aac", source.rate))
             if rate not in (av.Codec(encoder, "w").audio_rates or [rate]):
@@ -108,6 +118,7 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
             except (ValueError, av.FFmpegError) as exc:
                 left_out.append(f"{_name(source)} left out: {why}, and {encoder} does not take it ({exc})")
                 continue
+            StreamLabels.of(source).write(stream)
             tracks.append(SideTrack(source, stream, source.codec_context.name, why))
         else:
             left_out.append(f"{_name(source)} left out: {why}{_where_it_fits(source, container_format)}")

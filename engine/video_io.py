@@ -10,7 +10,7 @@ import errno
 import heapq
 import itertools
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -21,6 +21,7 @@ import numpy as np
 from vst.core.frame_io import check_scaled_size
 from vst.core.errors import InputError
 
+from .labels import Labels
 from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
 
 X26X_CODECS = ("libx264", "libx265")  # the encoders --crf and --preset are written for
@@ -37,6 +38,7 @@ class VideoInfo:
     duration: float | None   # seconds
     rotation: int            # display rotation, degrees counter-clockwise
     time_base: Fraction      # of the frames' pts, which the encoder keeps
+    labels: Labels = field(default_factory=Labels)  # tags, chapters: carried into the output
 
     @property
     def expected_frames(self) -> int | None:
@@ -202,8 +204,10 @@ class VideoReader:
 
     @property
     def info(self) -> VideoInfo:
+        # a span is a chunk of the video, which the join (engine.chunks) labels as a whole
+        labels = Labels() if self.span else Labels.of(self.container, self.video)
         return VideoInfo(self.width, self.height, self.fps, self.video.frames or None,
-                         video_duration(self.container, self.video), self.rotation, self.time_base)
+                         video_duration(self.container, self.video), self.rotation, self.time_base, labels)
 
     def _first_pts(self) -> int:
         """Where a constant-rate video's numbered frames start, in frames."""
@@ -281,12 +285,14 @@ class VideoWriter:
         self.arrivals = itertools.count()
         self.video_end = 0.0   # seconds: where the last frame written ends
         self.written = 0       # frames
+        self.labels = info.labels
         try:
             self.container = av.open(str(path), "w", format=container_format)
         except av.FFmpegError as exc:  # the file itself: permissions, a folder of that name
             raise OSError(exc.errno, exc.strerror) from None
         try:
             self.video = self._video_stream(info, width, codec, crf, preset)
+            self.labels.write(self.container, self.video)
             tracks, self.left_out = add_side_tracks(self.container, container_format, side)
             self.tracks: dict[int, SideTrack] = {track.source.index: track for track in tracks}
             # opens the encoders and writes the header: settings an encoder refuses fail here
@@ -383,6 +389,10 @@ class VideoWriter:
                 self.container.mux(self.video.encode())  # flush delayed frames
             for track in self.tracks.values():
                 self.container.mux(track.flush())
+            # set last, as the trailer writes them (every muxer here does): cut to where the video ended
+            chapters = self.labels.chapters_until(self.video_end if cut_side else None)
+            if chapters:
+                self.container.set_chapters(chapters)
         finally:
             self.container.close()
 

@@ -1,11 +1,13 @@
 """Audio, subtitle and attachment streams beside the stylized video (engine.side_streams):
 every one kept where the container holds it, one line for each one it cannot, and re-encoded
 audio in sync with the input's, for every audio codec into every output container."""
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
+from av.stream import Disposition
 
 from vst.engine import cli
 from vst.engine.chunks import chunk_settings, join_chunks
@@ -25,7 +27,8 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 def streams(path: Path) -> list[tuple[str, str]]:
     with av.open(str(path)) as container:
-        return [(stream.type, stream.name if stream.type == "attachment" else stream.codec_context.name)
+        return [(stream.type, stream.name if stream.type == "attachment" else
+                 stream.codec_context.name if stream.codec_context else None)  # None: MP4's chapter track
                 for stream in container.streams]
 
 
@@ -101,27 +104,103 @@ def test_no_subtitles_and_no_audio(tracks, checkpoint, tmp_path, capsys):
     assert ", no audio, subtitles copied (srt), attachments copied (font.ttf);" in said, said
 
 
+CHAPTERS = [{"id": 1, "start": 0, "end": 500, "time_base": Fraction(1, 1000), "metadata": {"title": "Intro"}},
+            {"id": 2, "start": 500, "end": 1000, "time_base": Fraction(1, 1000), "metadata": {"title": "Walk"}}]
+LABELS = [({"language": "eng", "title": "main camera"}, 0),   # per stream: tags, disposition
+          ({"language": "fra", "title": "French"}, Disposition.default),
+          ({"language": "ger", "title": "German commentary"}, Disposition.comment),
+          ({"language": "spa"}, Disposition.forced)]
+
+
+@pytest.fixture(scope="module")
+def labelled(tracks) -> Path:
+    """`tracks` copied with a title and a comment, chapters, and each stream's language, title
+    and disposition, as a film ripped with mkvmerge has them (its statistics tags too)."""
+    path = tracks.with_name("labelled.mkv")
+    with av.open(str(tracks)) as source, av.open(str(path), "w") as out:
+        out.metadata.update({"title": "A walk", "comment": "shot on a phone"})
+        copies = {}
+        for stream, (tags, disposition) in zip(source.streams, LABELS):
+            copies[stream.index] = out.add_stream_from_template(stream)
+            copies[stream.index].metadata.update({**tags, "BPS-eng": "1234", "NUMBER_OF_FRAMES-eng": "10"})
+            copies[stream.index].disposition = disposition
+        out.add_attachment("font.ttf", "font/ttf", bytes(range(256)))
+        out.set_chapters(CHAPTERS)
+        for packet in source.demux(*(source.streams[index] for index in copies)):
+            if packet.size:
+                packet.stream = copies[packet.stream.index]
+                out.mux(packet)
+    return path
+
+
+def labels(path: Path) -> tuple[dict, list, list]:
+    """A file's container tags, chapters as (start s, end s, title), and per stream (tags, disposition)."""
+    with av.open(str(path)) as container:
+        chapters = [(float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]), c["metadata"]["title"])
+                    for c in container.chapters()]
+        return (dict(container.metadata), chapters,
+                [(dict(stream.metadata), stream.disposition) for stream in container.streams])
+
+
+def test_titles_languages_dispositions_and_chapters_are_kept(labelled, checkpoint, tmp_path, capsys):
+    out = tmp_path / "out.mkv"
+    code, _, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0, err
+    tags, chapters, streams_ = labels(out)
+    assert tags["title"] == "A walk" and tags["COMMENT"] == "shot on a phone"
+    assert chapters == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
+    for (kept, disposition), (wanted, wanted_disposition) in zip(streams_, LABELS):
+        assert {key: kept[key] for key in wanted} == wanted and disposition == wanted_disposition
+        assert "BPS-eng" not in kept and "NUMBER_OF_FRAMES-eng" not in kept  # they describe the input's bytes
+    # MP4 keeps the container's title, each track's language and the chapters too
+    code, _, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mp4")
+    assert code == 0, err
+    tags, chapters, streams_ = labels(tmp_path / "out.mp4")
+    assert tags["title"] == "A walk" and chapters == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
+    assert [kept["language"] for kept, _ in streams_[:3]] == ["eng", "fra", "ger"]  # then its chapter track
+
+
+def test_a_run_cut_short_keeps_the_chapters_it_reaches(labelled, checkpoint, tmp_path, capsys):
+    out = tmp_path / "cut.mkv"
+    code, _, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out,
+                       "--max-frames", "3")
+    assert code == 0, err
+    assert labels(out)[1] == [(0.0, 0.3, "Intro")]
+
+
+def test_an_mp4s_chapter_track_is_read_as_its_chapters(labelled, checkpoint, tmp_path, capsys):
+    mp4 = tmp_path / "labelled.mp4"  # MP4 holds chapters as a text track beside the others
+    assert run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", mp4)[0] == 0
+    code, _, err = run(capsys, mp4, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mkv")
+    assert code == 0 and "left out" not in err, err
+    assert labels(tmp_path / "out.mkv")[1] == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
+
+
 @pytest.mark.parametrize("suffix", [".mkv", ".mov"])
-def test_the_join_of_chunks_carries_the_tracks_as_one_worker_does(suffix, tracks, checkpoint, tmp_path):
+def test_the_join_of_chunks_carries_the_tracks_and_labels_as_one_worker_does(suffix, labelled, checkpoint, tmp_path):
     settings = VideoSettings(codec="libx264")
     part = tmp_path / f"chunk00000{suffix}"
     runner = open_runner(checkpoint, None, "torch")
     try:
-        stylize_video(VideoJob(str(tracks), part, chunk_settings(settings)), runner, progress=False)
+        stylize_video(VideoJob(str(labelled), part, chunk_settings(settings), (0, None)), runner, progress=False)
     finally:
         runner.close()
     assert [kind for kind, _ in streams(part)] == ["video"]
     out = tmp_path / f"out{suffix}"
-    joined = join_chunks(str(tracks), [part], out, settings, cut_side=False)
+    joined = join_chunks(str(labelled), [part], out, settings, cut_side=False)
     assert joined.frames == 10
     if suffix == ".mkv":
-        assert joined.left_out == () and streams(out) == [("video", "h264")] + streams(tracks)[1:]
-        assert subtitle_packets(out) == subtitle_packets(tracks)
+        assert joined.left_out == () and streams(out) == [("video", "h264")] + streams(labelled)[1:]
+        assert subtitle_packets(out) == subtitle_packets(labelled)
+        assert [kept.get("language") for kept, _ in labels(out)[2]] == ["eng", "fra", "ger", "spa", None]
     else:  # MOV holds neither Opus nor SRT
-        assert streams(out) == [("video", "h264"), ("audio", "aac"), ("audio", "aac")]
+        assert streams(out) == [("video", "h264"), ("audio", "aac"), ("audio", "aac"), ("data", None)]
         assert "audio opus re-encoded to aac (mov cannot hold opus)" in joined.side_streams
         assert joined.left_out == ("subtitle stream 3 (srt) left out: mov cannot hold srt (write .mkv to keep it)",
                                    "attachment 4 (font.ttf) left out: mov holds no attachments (write .mkv to keep it)")
+        assert [kept["language"] for kept, _ in labels(out)[2][:3]] == ["eng", "fra", "ger"]  # ger re-encoded
+    tags, chapters, _ = labels(out)
+    assert tags["title"] == "A walk" and chapters == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
 
 
 def lag(reference: np.ndarray, shifted: np.ndarray, most: int = 4800) -> int:
