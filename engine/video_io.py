@@ -21,6 +21,7 @@ import numpy as np
 from vst.core.frame_io import check_scaled_size
 from vst.core.errors import InputError
 
+from .colour import LIMITED_RANGE, Colour
 from .labels import Labels
 from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
 
@@ -38,6 +39,7 @@ class VideoInfo:
     duration: float | None   # seconds
     rotation: int            # display rotation, degrees counter-clockwise
     time_base: Fraction      # of the frames' pts, which the encoder keeps
+    colour: Colour           # the matrix the frames were decoded with, and the output's tags
     labels: Labels = field(default_factory=Labels)  # tags, chapters: carried into the output
 
     @property
@@ -194,6 +196,7 @@ class VideoReader:
             self.container.close()
             raise
         self.fps = self.video.average_rate or self.video.guessed_rate or Fraction(25)
+        self.colour = Colour.of(self.video)
         # AVI stores no presentation times (packed B-frames scramble what decoders report) and
         # is constant-rate by design: its frames are numbered at its rate instead
         self.constant_rate = self.container.format.name == "avi"
@@ -207,7 +210,8 @@ class VideoReader:
         # a span is a chunk of the video, which the join (engine.chunks) labels as a whole
         labels = Labels() if self.span else Labels.of(self.container, self.video)
         return VideoInfo(self.width, self.height, self.fps, self.video.frames or None,
-                         video_duration(self.container, self.video), self.rotation, self.time_base, labels)
+                         video_duration(self.container, self.video), self.rotation, self.time_base,
+                         self.colour, labels)
 
     def _first_pts(self) -> int:
         """Where a constant-rate video's numbered frames start, in frames."""
@@ -233,7 +237,9 @@ class VideoReader:
                     if end is not None and pts >= end:
                         return  # decoders hand frames out in presentation order: the span is done
                     self.decoded += 1
-                    pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
+                    pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height,
+                                              src_colorspace=self.colour.swscale_matrix,
+                                              src_color_range=frame.color_range)
                     yield Frame(pixels, pts, self.time_base)
         except av.FFmpegError as exc:
             self.error = _reason(exc)
@@ -285,7 +291,7 @@ class VideoWriter:
         self.arrivals = itertools.count()
         self.video_end = 0.0   # seconds: where the last frame written ends
         self.written = 0       # frames
-        self.labels = info.labels
+        self.labels, self.colour = info.labels, info.colour
         try:
             self.container = av.open(str(path), "w", format=container_format)
         except av.FFmpegError as exc:  # the file itself: permissions, a folder of that name
@@ -339,11 +345,13 @@ class VideoWriter:
         video.width, video.height = width, info.height
         video.pix_fmt = "yuv420p" if even else "yuv444p"
         video.options = encoder_options(codec, crf, preset)
+        info.colour.tag(video.codec_context)
         return video
 
     def write_frame(self, pixels: np.ndarray, source: Frame) -> None:
         """Encode uint8 (H, W, 3) RGB `pixels` at the timestamp of the `source` frame."""
-        frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+        frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(
+            format=self.video.pix_fmt, dst_colorspace=self.colour.swscale_matrix, dst_color_range=LIMITED_RANGE)
         if self.numbered:
             frame.pts, frame.time_base = self.written, self.video.time_base
         else:

@@ -1,0 +1,75 @@
+"""Colours through vst-run (engine.colour): a video is decoded with its own YUV matrix, or the
+one players assume where it names none, and written back with that matrix and tagged with
+it, so that a pass-through run (--strength 0) plays with the input's colours."""
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from vst.engine import cli
+
+from invoke import invoke
+
+PATCHES = [(200, 30, 30), (30, 200, 30), (30, 30, 200), (180, 180, 60)]
+BT709, BT470BG, SMPTE170M = 1, 5, 6  # AVColorSpace
+
+
+def patches(height: int, width: int) -> np.ndarray:
+    rgb = np.zeros((height, width, 3), np.uint8)
+    for index, colour in enumerate(PATCHES):
+        rgb[:, index * width // 4:(index + 1) * width // 4] = colour
+    return rgb
+
+
+def write_clip(path: Path, height: int, width: int, matrix: int, tagged: bool) -> Path:
+    """Two lossless frames of the patches, converted to YUV with `matrix`, named in the
+    stream's tags only where `tagged`."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options={"qp": "0"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if tagged:
+            stream.codec_context.colorspace = stream.codec_context.color_primaries = matrix
+            stream.codec_context.color_trc = matrix
+        for index in range(2):
+            frame = av.VideoFrame.from_ndarray(patches(height, width), format="rgb24").reformat(
+                format="yuv420p", dst_colorspace=swscale(matrix), dst_color_range=1)
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def swscale(matrix: int) -> int:
+    return 5 if matrix in (BT470BG, SMPTE170M) else matrix
+
+
+def tags(path: Path) -> tuple[int, int, int]:
+    """A video's (matrix, primaries, transfer) tags."""
+    with av.open(str(path)) as container:
+        context = container.streams.video[0].codec_context
+        return context.colorspace, context.color_primaries, context.color_trc
+
+
+def played(path: Path, matrix: int) -> np.ndarray:
+    """The first frame decoded with `matrix`, as a player shows it."""
+    with av.open(str(path)) as container:
+        return next(container.decode(video=0)).to_ndarray(format="rgb24", src_colorspace=swscale(matrix))
+
+
+@pytest.mark.parametrize("height, width, matrix, tagged", [
+    (720, 1280, BT709, False),     # HD naming nothing: players take BT.709
+    (96, 160, SMPTE170M, False),   # SD naming nothing: players take BT.601
+    (720, 1280, BT470BG, True),    # HD that names BT.601 (PAL): its own
+])
+def test_a_pass_through_run_plays_with_the_inputs_colours(height, width, matrix, tagged, checkpoint, tmp_path, capsys):
+    source = write_clip(tmp_path / "in.mp4", height, width, matrix, tagged)
+    out = tmp_path / "out.mp4"
+    code, _, err = invoke(cli.main, capsys, [source, "--engine", checkpoint, "--backend", "torch",
+                                             "--strength", "0", "--crf", "0", "-o", out])
+    assert code == 0, err
+    assert tags(out) == (matrix, matrix, matrix)  # named, so that no player has to guess
+    before, after = played(source, matrix), played(out, matrix)
+    for index in range(len(PATCHES)):  # the middle of each patch, away from chroma's blur at the edges
+        middle = (height // 2, index * width // 4 + width // 8)
+        assert np.abs(after[middle].astype(int) - before[middle]).max() <= 3, (before[middle], after[middle])
