@@ -35,7 +35,8 @@ def parse_list(choices: list[str]):
 @click.option("--res", default="1024x436", show_default=True, callback=parse_resolution,
               help="Frame size for stylize-only timing (the paper's is 1024x436).")
 @click.option("--backends", callback=parse_list(BACKEND_KEYS),
-              help=f"Comma-separated, from {','.join(BACKEND_KEYS)} [default: all; those that cannot run here say why].")
+              help=f"Comma-separated keys, each the --backend, its device where it has two, and the number "
+                   f"format: {','.join(BACKEND_KEYS)} [default: all; those that cannot run here say why].")
 @click.option("--models", default="48,128", show_default=True, callback=parse_list(["48", "128"]),
               help="Residual widths: 353-Res48, 353-Res128.")
 @click.option("--upsample", type=click.Choice(UPSAMPLERS), default="resize", show_default=True,

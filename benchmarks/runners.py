@@ -262,28 +262,28 @@ class BenchBackend:
 
 
 BENCH_BACKENDS = [
-    BenchBackend("tensorrt", "TensorRT FP16 plan", "cuda", "fp16", _tensorrt_missing, TrtBenchRunner),
-    BenchBackend("torch-cuda", "PyTorch CUDA FP16, channels_last, CUDA graph", "cuda", "fp16", _cuda_missing,
+    BenchBackend("tensorrt-fp16", "TensorRT FP16 plan", "cuda", "fp16", _tensorrt_missing, TrtBenchRunner),
+    BenchBackend("torch-cuda-fp16", "PyTorch CUDA FP16, channels_last, CUDA graph", "cuda", "fp16", _cuda_missing,
                  lambda model, width, height: TorchCudaRunner(model.stylizer, model.mix)),
-    BenchBackend("ort-cuda", "ONNX Runtime CUDA FP16", "cuda", "fp16",
+    BenchBackend("onnxruntime-cuda-fp16", "ONNX Runtime CUDA FP16", "cuda", "fp16",
                  lambda: _onnxruntime_missing("CUDAExecutionProvider"),
                  lambda model, width, height: OrtCudaRunner(model.onnx_fp16)),
-    BenchBackend("ort-cpu", "ONNX Runtime CPU FP32", "cpu", "fp32",
+    BenchBackend("onnxruntime-cpu-fp32", "ONNX Runtime CPU FP32", "cpu", "fp32",
                  lambda: _onnxruntime_missing("CPUExecutionProvider"),
                  lambda model, width, height: HostRunner(OnnxRunner(model.onnx_fp32))),
     BenchBackend("openvino-int8", "OpenVINO CPU INT8 (NNCF; float layers BF16)", "cpu", "int8", _int8_missing,
                  _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "int8", model.openvino_int8_graphs))),
-    BenchBackend("openvino", "OpenVINO CPU BF16 (inference precision hint)", "cpu", "bf16",
+    BenchBackend("openvino-bf16", "OpenVINO CPU BF16 (inference precision hint)", "cpu", "bf16",
                  lambda: _openvino_missing() or _bf16_missing(),
                  _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "bf16"))),
-    BenchBackend("openvino-unfolded", "OpenVINO CPU BF16, up blocks as trained (resize, then conv)", "cpu", "bf16",
+    BenchBackend("openvino-bf16-unfolded", "OpenVINO CPU BF16, up blocks as trained (resize, then conv)", "cpu", "bf16",
                  lambda: _openvino_missing() or _bf16_missing(),
                  _cpu(lambda model: OpenVinoRunner(model.openvino_unfolded_graphs, "bf16"))),
     BenchBackend("openvino-fp32", "OpenVINO CPU FP32", "cpu", "fp32", _openvino_missing,
                  _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "fp32"))),
     BenchBackend("torch-cpu-bf16", "PyTorch CPU BF16, channels_last", "cpu", "bf16", _bf16_missing,
                  _cpu(lambda model: TorchRunner(model.stylizer, "cpu", "bf16", model.mix))),
-    BenchBackend("torch-cpu", "PyTorch CPU FP32", "cpu", "fp32", lambda: None,
+    BenchBackend("torch-cpu-fp32", "PyTorch CPU FP32", "cpu", "fp32", lambda: None,
                  _cpu(lambda model: TorchRunner(model.stylizer, "cpu", "fp32", model.mix))),
 ]
-EAGER = "torch-cpu"  # the reference of the report's speed-up column
+EAGER = "torch-cpu-fp32"  # the reference of the report's speed-up column

@@ -130,7 +130,7 @@ def result(record: dict, backend: str, model: str) -> dict:
 
 
 def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
-    backends = "torch-cpu,torch-cpu-bf16,ort-cpu,openvino,openvino-fp32,tensorrt"
+    backends = "torch-cpu-fp32,torch-cpu-bf16,onnxruntime-cpu-fp32,openvino-bf16,openvino-fp32,tensorrt-fp16"
     argv = ["--res", "64x48", "--frames", "2", "--warmup", "1", "--backends", backends,
             "--json", tmp_path / "bench.json"]
     if importlib.util.find_spec("matplotlib"):
@@ -149,13 +149,13 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     # the shipped styles' network, as the graphs run it
     assert record["models"][0]["flops"] == model_cost(fold_resize_convs(Stylizer(48, "resize")), 64, 48).flops
 
-    fp32 = result(record, "torch-cpu", "Res48")
+    fp32 = result(record, "torch-cpu-fp32", "Res48")
     timing = fp32["with_copies"]
     assert timing["frames"] == 2 and timing["p10_ms"] <= timing["median_ms"] <= timing["p90_ms"]
     assert timing["fps"] == pytest.approx(1000 / timing["median_ms"])
     assert fp32["compute_only"] is None and fp32["identical_to_fp32"] and fp32["psnr_vs_fp32_db"] is None
     assert fp32["warmup"] == 1 and fp32["not_run"] is None
-    for backend in ("ort-cpu", "torch-cpu-bf16", "openvino", "openvino-fp32"):
+    for backend in ("onnxruntime-cpu-fp32", "torch-cpu-bf16", "openvino-bf16", "openvino-fp32"):
         other = result(record, backend, "Res128")
         assert other["not_run"] or other["identical_to_fp32"] or other["psnr_vs_fp32_db"] > 35
     if not importlib.util.find_spec("openvino"):
@@ -167,11 +167,11 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     for backend in record["results"]:
         if backend["model"] == "Res48" and backend["with_copies"]:
             medians = [result(record, key, model)["with_copies"]["median_ms"]
-                       for model in ("Res48", "Res128") for key in ("torch-cpu", backend["backend"])]
+                       for model in ("Res48", "Res128") for key in ("torch-cpu-fp32", backend["backend"])]
             row = next(line for line in out.splitlines() if line.startswith(f"| {backend['label']} |")).split(" | ")
             assert row[column] == f"{medians[0] / medians[1]:.2f} / {medians[2] / medians[3]:.2f}"
     if not tensorrt_installed():
-        assert "TensorRT is not installed" in result(record, "tensorrt", "Res48")["not_run"]
+        assert "TensorRT is not installed" in result(record, "tensorrt-fp16", "Res48")["not_run"]
         assert "| TensorRT FP16 plan | could not run: TensorRT is not installed" in out
 
     floor = {f["model"]: f for f in record["floor"]}
@@ -225,7 +225,7 @@ def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_pa
     pytest.importorskip("openvino")
     pytest.importorskip("nncf", reason="pip install nncf")
     argv = ["--res", "96x64", "--frames", "2", "--warmup", "1", "--style", "candy",
-            "--backends", "openvino-int8,openvino,openvino-unfolded,openvino-fp32", "--json", tmp_path / "b.json"]
+            "--backends", "openvino-int8,openvino-bf16,openvino-bf16-unfolded,openvino-fp32", "--json", tmp_path / "b.json"]
     code, out, err = invoke(main, capsys, argv)
     assert code == 0, err
     record = json.loads((tmp_path / "b.json").read_text(), parse_constant=reject_non_json)
@@ -233,14 +233,14 @@ def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_pa
     int8 = result(record, "openvino-int8", "Res48")
     if int8["not_run"] is None:  # a CPU with VNNI or AMX
         assert int8["precision"] == "int8" and int8["psnr_vs_fp32_db"] >= 38  # the gate
-    for key in ("openvino", "openvino-unfolded"):
+    for key in ("openvino-bf16", "openvino-bf16-unfolded"):
         row = result(record, key, "Res48")
         assert row["not_run"] or row["psnr_vs_fp32_db"] > 35
     assert all(floor["precision"] != "int8" for floor in record["floor"])  # no INT8 peak is measured
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--backends", "cuda"], "choose from tensorrt,torch-cuda"),
+    (["--backends", "cuda"], "choose from tensorrt-fp16,torch-cuda-fp16"),
     (["--res", "64"], "is not WIDTHxHEIGHT"),
     (["--res", "100000x100000"], "'100000x100000': at most 8192 pixels a side"),
     (["--res", "64x48", "--strength", "nan"], "'nan' is not a finite number"),
@@ -266,7 +266,7 @@ def test_bad_input_is_one_line_exit_2(argv, message, capsys):
 
 @pytest.mark.skipif(tensorrt_installed(), reason="TensorRT is installed here")
 def test_nothing_to_run_exits_1_after_the_table(capsys):
-    code, out, err = invoke(main, capsys, ["--res", "64x48", "--backends", "tensorrt"])
+    code, out, err = invoke(main, capsys, ["--res", "64x48", "--backends", "tensorrt-fp16"])
     assert code == 1 and "none of the chosen backends can run here" in err
     assert "could not run: TensorRT is not installed" in out
 
@@ -278,7 +278,7 @@ def test_tensorrt_bench_calls_exist_in_the_11_4_bindings(tensorrt_11_4_names):
     from vst.benchmarks.runners import BENCH_BACKENDS, BenchModel
     from vst.benchmarks.stylize_only import StylizeBench, bench_backends
 
-    tensorrt = next(b for b in BENCH_BACKENDS if b.key == "tensorrt")
+    tensorrt = next(b for b in BENCH_BACKENDS if b.key == "tensorrt-fp16")
     assert tensorrt.missing() is None
     frames = [np.zeros((1, 48, 64, 3), np.uint8)]
     settings = StylizeBench(64, 48, Path("unused.mp4"), frames=2, warmup=1)
