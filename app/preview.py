@@ -11,6 +11,7 @@ import numpy as np
 
 from vst.core.errors import InputError
 from vst.core.images import read_image, resize
+from vst.core.media import open_container, picture_stream
 from vst.core.style_mix import StyleMix, mix_frames
 from vst.engine.inputs import kind_of
 from vst.engine.runner import Runner, open_runner
@@ -36,10 +37,10 @@ class Media:
             read_image(path)  # refuses what does not decode
             return cls(path, True, 0.0, None)
         try:
-            with av.open(str(path)) as container:
-                if not container.streams.video:
+            with open_container(str(path)) as container:
+                video = picture_stream(container)
+                if video is None:
                     raise InputError(f"{path.name}: has no video stream")
-                video = container.streams.video[0]
                 return cls(path, False, video_duration(container, video) or 0.0, video.frames or None)
         except av.FFmpegError:
             raise InputError(f"{path.name}: not a video or image vst can read") from None
@@ -49,8 +50,8 @@ class Media:
         if self.is_image:
             image = read_image(self.path)
             return resize(image, *preview_size(image.shape[1], image.shape[0]))
-        with av.open(str(self.path)) as container:
-            video = container.streams.video[0]
+        with open_container(str(self.path)) as container:
+            video = picture_stream(container)
             target = int(max(0.0, seconds) / video.time_base) + (video.start_time or 0)
             container.seek(target, stream=video)  # to the keyframe before it
             last = None

@@ -20,10 +20,11 @@ from typing import NamedTuple
 import av
 
 from vst.core.files import temporary_sibling
+from vst.core.media import picture_stream
 
 from .job import CONTAINERS, VideoSettings
 from .side_streams import has_packets
-from .video_io import VideoReader, VideoWriter, is_timed, open_source, seconds
+from .video_io import VideoReader, VideoWriter, is_payload, open_source, seconds
 
 @dataclass(frozen=True)
 class Chunk:
@@ -47,7 +48,7 @@ class FrameTimes:
     @classmethod
     def scan(cls, source: str) -> "FrameTimes":
         with open_source(source) as container:
-            stream = container.streams.video[0]
+            stream = picture_stream(container)
             pts, keys = [], []
             for packet in container.demux(stream):
                 if packet.pts is None:
@@ -149,7 +150,7 @@ def _side_packets(source: str, indices: list[int]):
         return
     with open_source(source) as container:
         for packet in container.demux(*(container.streams[index] for index in indices)):
-            if is_timed(packet):
+            if is_payload(packet):
                 yield packet
 
 

@@ -155,6 +155,8 @@ def start_ray(ray, address: str | None) -> None:
 def chunk_length(tasks: list[Task], workers: int) -> float:
     """Seconds per chunk: about two chunks per worker over the batch's videos, so that the
     last ones to finish are short; at least MIN_CHUNK_SECONDS."""
+    from vst.core.media import picture_stream
+
     from .video_io import open_source, video_duration
 
     total = 0.0
@@ -162,8 +164,7 @@ def chunk_length(tasks: list[Task], workers: int) -> float:
         if not task.is_image and Path(task.source).is_file():
             try:
                 with open_source(task.source) as container:
-                    videos = container.streams.video  # none: its worker will say so
-                    total += (videos and video_duration(container, videos[0])) or 0
+                    total += video_duration(container, picture_stream(container)) or 0
             except CommandError:
                 pass  # its worker will say why
     return max(total / (2 * workers), MIN_CHUNK_SECONDS)

@@ -15,8 +15,6 @@ import av
 ENCODING_TAGS = {"encoder", "major_brand", "minor_version", "compatible_brands", "duration", "bps",
                  "number_of_frames", "number_of_bytes", "_statistics_writing_app",
                  "_statistics_writing_date_utc", "_statistics_tags"}
-# a cover picture or thumbnail track flag would hide the stylized video from players
-NOT_COPIED = av.stream.Disposition.attached_pic | av.stream.Disposition.timed_thumbnails
 
 
 def content_tags(tags) -> dict[str, str]:
@@ -30,7 +28,7 @@ class StreamLabels:
 
     @classmethod
     def of(cls, stream) -> "StreamLabels":
-        return cls(content_tags(stream.metadata), int(stream.disposition & ~NOT_COPIED))
+        return cls(content_tags(stream.metadata), int(stream.disposition))
 
     def write(self, stream) -> None:
         """Label the output stream `stream`; before the header is written."""

@@ -15,6 +15,8 @@ from fractions import Fraction
 
 import av
 
+from vst.core.media import is_cover
+
 from .labels import StreamLabels
 
 REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate); elsewhere AAC at the input's rate
@@ -24,16 +26,17 @@ SUGGESTED = (("matroska", ".mkv"), ("mp4", ".mp4"))  # containers to suggest for
 AVDISCARD_ALL = 48
 
 
-def side_streams(container, audio: bool = True, subtitles: bool = True) -> tuple[list, list[str]]:
-    """The input container's streams to carry (audio unless `audio` is off, subtitles and
-    attachments unless `subtitles` is off), in the container's order, and a note for each
-    other stream that will not be in the output (data; a second video stream)."""
+def side_streams(container, picture, audio: bool = True, subtitles: bool = True) -> tuple[list, list[str]]:
+    """The input container's streams to carry beside its stylized video stream `picture`
+    (audio unless `audio` is off, subtitles and attachments unless `subtitles` is off, cover
+    pictures), in the container's order, and a note for each other stream that will not be
+    in the output (data; a second video stream)."""
     wanted = {"audio": audio, "subtitle": subtitles, "attachment": subtitles}
     carried, left_out = [], []
     for stream in container.streams:
-        if stream.type == "video" and stream is container.streams.video[0]:
+        if stream is picture:
             continue
-        if wanted.get(stream.type):
+        if wanted.get(stream.type) or is_cover(stream):
             carried.append(stream)
         elif stream.type not in CARRIED and not is_chapter_track(stream):
             left_out.append(f"{_name(stream)} left out: vst-run carries the first video stream, audio, "
@@ -57,6 +60,9 @@ def refusal(container_format: str, source) -> str | None:
     as it writes its header (Opus in MOV)."""
     if source.type == "attachment":
         return None if container_format == "matroska" else f"{container_format} holds no attachments"
+    if is_cover(source) and container_format != "mp4":
+        # Matroska keeps pictures as attachments, and FFmpeg's MOV muxer drops them unsaid
+        return f"{container_format} holds no cover pictures"
     if source.codec_context.name in UNPLAYED.get(container_format, ()):
         return f"{container_format} players do not play {source.codec_context.name}"
     try:
@@ -130,12 +136,13 @@ def describe(tracks: list[SideTrack]) -> str:
     subtitles copied (subrip)'; ', no audio' where it has none."""
     copied = {kind: [t.source.name if kind == "attachment" else t.source.codec_context.name
                      for t in tracks if t.source.type == kind and t.encoded_from is None]
-              for kind in ("audio", "subtitle", "attachment")}
+              for kind in ("audio", "subtitle", "attachment", "video")}  # video: cover pictures
     parts = [f"audio copied ({', '.join(copied['audio'])})"] if copied["audio"] else []
     parts += [f"audio {t.encoded_from} re-encoded to {t.stream.codec_context.name} ({t.why})"
               for t in tracks if t.encoded_from]
     parts = (parts or ["no audio"]) + [f"{label} copied ({', '.join(copied[kind])})"
-                                       for kind, label in (("subtitle", "subtitles"), ("attachment", "attachments"))
+                                       for kind, label in (("subtitle", "subtitles"), ("attachment", "attachments"),
+                                                           ("video", "cover picture"))
                                        if copied[kind]]
     return "".join(f", {part}" for part in parts)
 
@@ -150,6 +157,8 @@ def _where_it_fits(source, container_format: str) -> str:
 def _name(stream) -> str:
     if stream.type == "attachment":
         return f"attachment {stream.index} ({stream.name})"
+    if is_cover(stream):
+        return f"cover picture {stream.index} ({stream.codec_context.name})"
     if stream.codec_context is None:  # a data stream FFmpeg has no decoder for, e.g. an mp4 timecode track
         return f"{stream.type} stream {stream.index} ({'timecode' if 'timecode' in stream.metadata else 'no codec'})"
     return f"{stream.type} stream {stream.index} ({stream.codec_context.name})"

@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from vst.core.frame_io import check_scaled_size
+from vst.core.media import is_cover, open_container, picture_stream
 from vst.core.errors import InputError
 
 from .colour import LIMITED_RANGE, Colour
@@ -90,12 +91,13 @@ def open_source(source: str):
         raise InputError(f"{source}: is a folder, not a video")
     options = {"format": "v4l2"} if source.startswith("/dev/video") else {}
     try:
-        container = av.open(source, **options)
+        container = open_container(source, **options)
     except (av.FFmpegError, OSError) as exc:
         raise InputError(f"{source}: not a readable video ({exc.__class__.__name__})") from None
-    if not container.streams.video:
+    if picture_stream(container) is None:
+        covers_only = bool(container.streams.video)
         container.close()
-        raise InputError(f"{source}: has no video stream")
+        raise InputError(f"{source}: has no video stream" + (" (only a cover picture)" if covers_only else ""))
     return container
 
 
@@ -128,8 +130,8 @@ def display_rotation(path: str) -> int:
     if not Path(path).is_file():
         return 0  # cameras and streams cannot be opened twice; they carry no rotation anyway
     try:
-        with av.open(path) as container:
-            return next(container.decode(video=0)).rotation
+        with open_container(path) as container:
+            return next(container.decode(picture_stream(container))).rotation
     except (av.FFmpegError, StopIteration):
         return 0  # the main reader reports what is wrong with the file
 
@@ -182,9 +184,9 @@ class VideoReader:
         self.container = open_source(source)
         self.span = span
         self.rotation = display_rotation(source)
-        self.video = self.container.streams.video[0]
+        self.video = picture_stream(self.container)
         self.video.thread_type = "AUTO"  # frame-threaded decoding
-        self.side, self.left_out = side_streams(self.container, audio, subtitles)
+        self.side, self.left_out = side_streams(self.container, self.video, audio, subtitles)
         natural, self.height = self.video.codec_context.width, self.video.codec_context.height
         if height:
             # even width, so 4:2:0 encoders take it
@@ -227,7 +229,7 @@ class VideoReader:
                 self.container.seek(start, stream=self.video)
             for packet in self.container.demux(*streams):
                 if packet.stream is not self.video:
-                    if is_timed(packet):  # the demuxer's flush packets carry nothing
+                    if is_payload(packet):
                         yield packet
                     continue
                 for frame, pts, dts in self._progressive(packet):
@@ -436,13 +438,17 @@ def check_video_encoder(codec: str, preset: str) -> None:
         raise InputError(f"--preset {preset!r}: {codec} presets are {', '.join(X26X_PRESETS)}")
 
 
-def is_timed(packet: av.Packet) -> bool:
-    return packet.size > 0 and (packet.pts is not None or packet.dts is not None)
+def is_payload(packet: av.Packet) -> bool:
+    """Whether a side stream's packet is one to write: not the empty one a demuxer ends each
+    stream with, nor an untimed one, except a cover picture's (one packet, no time)."""
+    return packet.size > 0 and (packet.pts is not None or packet.dts is not None or is_cover(packet.stream))
 
 
 def seconds(packet: av.Packet) -> float:
-    """When a packet plays: its pts (else dts) in seconds."""
+    """When a packet plays: its pts (else dts) in seconds; a cover picture at 0."""
     when = packet.pts if packet.pts is not None else packet.dts
+    if when is None:
+        return 0.0
     return float(when * packet.time_base)
 
 

@@ -1,6 +1,7 @@
 """Audio, subtitle and attachment streams beside the stylized video (engine.side_streams):
 every one kept where the container holds it, one line for each one it cannot, and re-encoded
 audio in sync with the input's, for every audio codec into every output container."""
+import io
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from vst.engine.job import VideoJob, VideoSettings, stylize_video
 from vst.engine.runner import open_runner
 
 from invoke import invoke
-from media import decode_audio, make_texture, write_tracks
+from media import add_tone, decode_audio, make_texture, write_tracks
 
 RATE = 48000
 FRAMES = [make_texture(48, 64, seed=seed) for seed in range(10)]  # 1 s at 10 fps
@@ -160,6 +161,22 @@ def test_titles_languages_dispositions_and_chapters_are_kept(labelled, checkpoin
     assert [kept["language"] for kept, _ in streams_[:3]] == ["eng", "fra", "ger"]  # then its chapter track
 
 
+def test_a_tag_that_is_not_utf8_is_kept_with_a_replacement_character(checkpoint, tmp_path, capsys):
+    source = tmp_path / "old.mkv"  # as older AVIs and cameras write them: a Latin-1 title
+    with av.open(str(source), "w") as container:
+        container.metadata["title"] = "Caf\u00e9!"
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        for frame in FRAMES[:2]:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(video.encode())
+    data = source.read_bytes()
+    source.write_bytes(data.replace("Caf\u00e9!".encode(), b"Caf\xe9!!"))  # same length, not UTF-8
+    code, _, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mkv")
+    assert code == 0, err
+    assert labels(tmp_path / "out.mkv")[0]["title"] == "Caf\ufffd!!"
+
+
 def test_a_run_cut_short_keeps_the_chapters_it_reaches(labelled, checkpoint, tmp_path, capsys):
     out = tmp_path / "cut.mkv"
     code, _, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out,
@@ -201,6 +218,63 @@ def test_the_join_of_chunks_carries_the_tracks_and_labels_as_one_worker_does(suf
         assert [kept["language"] for kept, _ in labels(out)[2][:3]] == ["eng", "fra", "ger"]  # ger re-encoded
     tags, chapters, _ = labels(out)
     assert tags["title"] == "A walk" and chapters == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
+
+
+def png(height: int, width: int) -> bytes:
+    with av.open(io.BytesIO(), "w", format="image2pipe") as container:
+        stream = container.add_stream("png")
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
+        packets = stream.encode(av.VideoFrame.from_ndarray(make_texture(height, width), format="rgb24"))
+        return b"".join(bytes(packet) for packet in packets + stream.encode())
+
+
+def with_cover(path: Path, frames: list[np.ndarray]) -> Path:
+    """An MP4 with a cover picture (a PNG stream marked as attached picture, as songs and
+    downloads have one) and, unless `frames` is empty, a video; else a second of audio."""
+    with av.open(str(path), "w", format="mp4") as container:
+        cover = container.add_stream("png")
+        cover.width, cover.height, cover.pix_fmt = 32, 32, "rgb24"
+        cover.disposition = Disposition.attached_pic
+        if frames:
+            video = container.add_stream("libx264", rate=10)
+            video.width, video.height, video.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        else:
+            audio = container.add_stream("aac", rate=RATE)
+        container.start_encoding()
+        picture = av.Packet(png(32, 32))
+        picture.stream = cover
+        container.mux(picture)
+        for index, frame in enumerate(frames):
+            picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            picture.pts = index
+            container.mux(video.encode(picture))
+        if frames:
+            container.mux(video.encode())
+        else:
+            add_tone(container, audio, 1.0)
+    return path
+
+
+def test_a_cover_picture_goes_into_an_mp4_and_gets_one_line_elsewhere(checkpoint, tmp_path, capsys):
+    source = with_cover(tmp_path / "clip.mp4", FRAMES)
+    out = tmp_path / "out.mp4"
+    code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0, err
+    assert "10 frames 64x48" in said and "cover picture copied (png)" in said, said
+    with av.open(str(out)) as container:
+        cover = container.streams.video[1]
+        assert cover.disposition & Disposition.attached_pic
+        assert [bytes(p) for p in container.demux(cover) if p.size] == [png(32, 32)]
+    code, _, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mkv")
+    assert code == 0 and f"{source}: cover picture 1 (png) left out: matroska holds no cover pictures " \
+                         "(write .mp4 to keep it)" in err, err
+
+
+def test_a_song_with_a_cover_picture_is_no_video(checkpoint, tmp_path, capsys):
+    song = with_cover(tmp_path / "song.m4a", [])
+    code, _, err = run(capsys, song, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mp4")
+    assert code == 2 and err.strip().endswith(f"{song}: has no video stream (only a cover picture)"), err
+    assert not (tmp_path / "out.mp4").exists()
 
 
 def lag(reference: np.ndarray, shifted: np.ndarray, most: int = 4800) -> int:

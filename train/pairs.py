@@ -25,7 +25,7 @@ from tqdm import tqdm
 from vst.core.convention import frames_to_tensor
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
-from vst.core.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from vst.core.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, open_container, picture_stream
 
 from .flow import check_flow_method, compute_flow, confidence_mask
 from .frame_pair import FramePair
@@ -158,10 +158,10 @@ def _write_frames(file, video: Path, size: tuple[int, int]) -> None:
 
 def _decode(video: Path) -> Iterator[av.VideoFrame]:
     try:
-        with av.open(str(video)) as container:
-            if not container.streams.video:
+        with open_container(str(video)) as container:
+            stream = picture_stream(container)
+            if stream is None:
                 raise InputError(f"{video}: has no video stream")
-            stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             yield from container.decode(stream)
     except av.FFmpegError as error:
