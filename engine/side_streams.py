@@ -20,6 +20,8 @@ from vst.core.media import is_cover
 from .labels import StreamLabels
 
 REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate); elsewhere AAC at the input's rate
+# text subtitles (SRT, ASS, WebVTT...) are converted where the container takes only its own kind
+TEXT_SUBTITLES = {"mp4": "mov_text", "mov": "mov_text", "webm": "webvtt", "matroska": "ass"}
 UNPLAYED = {"mp4": {"vorbis"}}                 # codecs a container takes but its players do not play
 CARRIED = ("audio", "subtitle", "attachment")
 SUGGESTED = (("matroska", ".mkv"), ("mp4", ".mp4"))  # containers to suggest for a stream left out
@@ -76,18 +78,20 @@ def refusal(container_format: str, source) -> str | None:
 
 @dataclass
 class SideTrack:
-    """One input side stream in the output: copied, or (audio) re-encoded."""
+    """One input side stream in the output: copied, or re-encoded (audio; text subtitles)."""
     source: object                 # the input's stream
     stream: object                 # the output's stream
     encoded_from: str | None       # the input's codec, where re-encoded; None: copied
     why: str | None = None         # why it was re-encoded
-    next_pts: int | None = None    # re-encoding: where the next frame starts, in input samples
+    next_pts: int | None = None    # re-encoding audio: where the next frame starts, in input samples
 
     def packets(self, packet: av.Packet) -> list[av.Packet]:
-        """What to mux for the input's `packet`: itself, or its audio re-encoded."""
+        """What to mux for the input's `packet`: itself, or its content re-encoded."""
         if self.encoded_from is None:
             packet.stream = self.stream
             return [packet]
+        if self.source.type == "subtitle":
+            return self._subtitle(packet)
         out = []
         for frame in packet.decode():
             if self.next_pts is None:  # anchored once, then counted: container times jitter
@@ -98,14 +102,25 @@ class SideTrack:
             out += self.stream.encode(frame)
         return out
 
+    def _subtitle(self, packet: av.Packet) -> list[av.Packet]:
+        """A text subtitle in the output's format, shown when and as long as the input's."""
+        subtitles = self.source.codec_context.decode2(packet)
+        if subtitles is None:
+            return []
+        converted = self.stream.codec_context.encode_subtitle(subtitles)
+        converted.pts, converted.dts, converted.duration = packet.pts, packet.dts, packet.duration
+        converted.time_base, converted.stream = packet.time_base, self.stream
+        return [converted]
+
     def flush(self) -> list[av.Packet]:
-        return self.stream.encode() if self.encoded_from is not None else []
+        audio = self.encoded_from is not None and self.source.type == "audio"
+        return self.stream.encode() if audio else []
 
 
 def add_side_tracks(container, container_format: str, sources) -> tuple[list[SideTrack], list[str]]:
     """Output streams in `container` for the input streams `sources`: a copy where the format
-    holds it, else audio re-encoded; subtitles and attachments it cannot hold are left out,
-    each with a note."""
+    holds it, else audio re-encoded and text subtitles converted; other subtitles,
+    attachments and cover pictures it cannot hold are left out, each with a note."""
     tracks, left_out = [], []
     for source in sources:
         why = refusal(container_format, source)
@@ -115,6 +130,13 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
         elif why is None:
             tracks.append(SideTrack(source, container.add_stream_from_template(source), None))
             StreamLabels.of(source).write(tracks[-1].stream)
+        elif source.type == "subtitle" and source.codec_context.codec.text_sub and container_format in TEXT_SUBTITLES:
+            source.codec_context.open()  # its style header, which the encoder takes, comes with the decoder
+            stream = container.add_stream(TEXT_SUBTITLES[container_format])
+            stream.codec_context.subtitle_header = source.codec_context.subtitle_header
+            stream.time_base = source.time_base
+            StreamLabels.of(source).write(stream)
+            tracks.append(SideTrack(source, stream, source.codec_context.name, why))
         elif source.type == "audio":
             encoder, rate = REENCODE_AUDIO.get(container_format, ("aac", source.rate))
             if rate not in (av.Codec(encoder, "w").audio_rates or [rate]):
@@ -137,13 +159,17 @@ def describe(tracks: list[SideTrack]) -> str:
     copied = {kind: [t.source.name if kind == "attachment" else t.source.codec_context.name
                      for t in tracks if t.source.type == kind and t.encoded_from is None]
               for kind in ("audio", "subtitle", "attachment", "video")}  # video: cover pictures
+
+    def converted(kind: str, label: str, verb: str) -> list[str]:
+        return [f"{label} {t.encoded_from} {verb} to {t.stream.codec_context.name} ({t.why})"
+                for t in tracks if t.source.type == kind and t.encoded_from]
+
     parts = [f"audio copied ({', '.join(copied['audio'])})"] if copied["audio"] else []
-    parts += [f"audio {t.encoded_from} re-encoded to {t.stream.codec_context.name} ({t.why})"
-              for t in tracks if t.encoded_from]
-    parts = (parts or ["no audio"]) + [f"{label} copied ({', '.join(copied[kind])})"
-                                       for kind, label in (("subtitle", "subtitles"), ("attachment", "attachments"),
-                                                           ("video", "cover picture"))
-                                       if copied[kind]]
+    parts = (parts + converted("audio", "audio", "re-encoded")) or ["no audio"]
+    parts += [f"subtitles copied ({', '.join(copied['subtitle'])})"] if copied["subtitle"] else []
+    parts += converted("subtitle", "subtitles", "converted")
+    parts += [f"{label} copied ({', '.join(copied[kind])})"
+              for kind, label in (("attachment", "attachments"), ("video", "cover picture")) if copied[kind]]
     return "".join(f", {part}" for part in parts)
 
 

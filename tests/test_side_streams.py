@@ -66,12 +66,29 @@ def test_a_stream_the_container_cannot_hold_gets_one_line(tracks, checkpoint, tm
     out = tmp_path / "out.mp4"
     code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "-o", out)
     assert code == 0, err
-    assert streams(out) == [("video", "h264"), ("audio", "aac"), ("audio", "opus")]
+    assert streams(out) == [("video", "h264"), ("audio", "aac"), ("audio", "opus"), ("subtitle", "mov_text")]
     notes = [line for line in err.splitlines() if "left out" in line]
-    assert notes == [f"vst-run: {tracks}: subtitle stream 3 (srt) left out: mp4 cannot hold srt "
-                     "(write .mkv to keep it)",
-                     f"vst-run: {tracks}: attachment 4 (font.ttf) left out: mp4 holds no attachments "
+    assert notes == [f"vst-run: {tracks}: attachment 4 (font.ttf) left out: mp4 holds no attachments "
                      "(write .mkv to keep it)"], err
+
+
+def cues(path: Path) -> list[tuple[float, float, str]]:
+    """A file's first subtitle stream as (start s, end s, text) per cue with text."""
+    with av.open(str(path)) as container:
+        stream = container.streams.subtitles[0]
+        return [(round(float(p.pts * p.time_base), 3), round(float((p.pts + p.duration) * p.time_base), 3),
+                 text.ass.decode().split(",", 8)[-1])
+                for p in container.demux(stream) if p.size for text in p.decode()]
+
+
+@pytest.mark.parametrize("suffix, kind", [(".mp4", "mov_text"), (".mov", "mov_text"), (".webm", "webvtt")])
+def test_srt_subtitles_are_converted_where_the_container_takes_only_its_own_kind(suffix, kind, tracks, checkpoint,
+                                                                                 tmp_path, capsys):
+    out = tmp_path / f"out{suffix}"
+    code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0, err
+    assert f"subtitles srt converted to {kind} ({out.suffix[1:]} cannot hold srt)" in said, said
+    assert cues(out) == cues(tracks) == [(0.1, 0.4, "first line"), (0.5, 0.9, "second line")]
 
 
 def test_a_timecode_track_gets_one_line(checkpoint, tmp_path, capsys):
@@ -211,11 +228,13 @@ def test_the_join_of_chunks_carries_the_tracks_and_labels_as_one_worker_does(suf
         assert subtitle_packets(out) == subtitle_packets(labelled)
         assert [kept.get("language") for kept, _ in labels(out)[2]] == ["eng", "fra", "ger", "spa", None]
     else:  # MOV holds neither Opus nor SRT
-        assert streams(out) == [("video", "h264"), ("audio", "aac"), ("audio", "aac"), ("data", None)]
+        assert streams(out) == [("video", "h264"), ("audio", "aac"), ("audio", "aac"), ("subtitle", "mov_text"),
+                                ("data", None)]
         assert "audio opus re-encoded to aac (mov cannot hold opus)" in joined.side_streams
-        assert joined.left_out == ("subtitle stream 3 (srt) left out: mov cannot hold srt (write .mkv to keep it)",
-                                   "attachment 4 (font.ttf) left out: mov holds no attachments (write .mkv to keep it)")
-        assert [kept["language"] for kept, _ in labels(out)[2][:3]] == ["eng", "fra", "ger"]  # ger re-encoded
+        assert "subtitles srt converted to mov_text (mov cannot hold srt)" in joined.side_streams
+        assert cues(out) == cues(labelled)
+        assert joined.left_out == ("attachment 4 (font.ttf) left out: mov holds no attachments (write .mkv to keep it)",)
+        assert [kept["language"] for kept, _ in labels(out)[2][:4]] == ["eng", "fra", "ger", "spa"]  # ger re-encoded
     tags, chapters, _ = labels(out)
     assert tags["title"] == "A walk" and chapters == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
 
