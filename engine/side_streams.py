@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import av
 
-from vst.core.media import is_cover
+from vst.core.media import is_cover, open_container
 
 from .labels import StreamLabels
 
@@ -62,9 +62,8 @@ def refusal(container_format: str, source) -> str | None:
     as it writes its header (Opus in MOV)."""
     if source.type == "attachment":
         return None if container_format == "matroska" else f"{container_format} holds no attachments"
-    if is_cover(source) and container_format != "mp4":
-        # Matroska keeps pictures as attachments, and FFmpeg's MOV muxer drops them unsaid
-        return f"{container_format} holds no cover pictures"
+    if is_cover(source):  # Matroska keeps it as an attachment; FFmpeg's MOV muxer drops it unsaid
+        return None if container_format in ("mp4", "matroska") else f"{container_format} holds no cover pictures"
     if source.codec_context.name in UNPLAYED.get(container_format, ()):
         return f"{container_format} players do not play {source.codec_context.name}"
     try:
@@ -87,6 +86,8 @@ class SideTrack:
 
     def packets(self, packet: av.Packet) -> list[av.Packet]:
         """What to mux for the input's `packet`: itself, or its content re-encoded."""
+        if self.stream is None:
+            return []  # a cover picture that went in as an attachment
         if self.encoded_from is None:
             packet.stream = self.stream
             return [packet]
@@ -127,6 +128,9 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
         if why is None and source.type == "attachment":
             container.add_attachment(source.name, source.mimetype, source.data)
             tracks.append(SideTrack(source, None, None))
+        elif why is None and is_cover(source) and container_format == "matroska":
+            container.add_attachment(*cover_attachment(source))
+            tracks.append(SideTrack(source, None, None))
         elif why is None:
             tracks.append(SideTrack(source, container.add_stream_from_template(source), None))
             StreamLabels.of(source).write(tracks[-1].stream)
@@ -151,6 +155,17 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
         else:
             left_out.append(f"{_name(source)} left out: {why}{_where_it_fits(source, container_format)}")
     return tracks, left_out
+
+
+def cover_attachment(cover) -> tuple[str, str, bytes]:
+    """A cover picture stream as a Matroska attachment: (file name, MIME type, the picture).
+    The picture is its one packet, read from a handle of its own: the main reader reaches it
+    only after the output's header, where attachments go, is written."""
+    kind = "jpeg" if cover.codec_context.name == "mjpeg" else cover.codec_context.name
+    with open_container(cover.container.name) as container:
+        picture = next(bytes(packet) for packet in container.demux(container.streams[cover.index]) if packet.size)
+    return (cover.metadata.get("filename", f"cover.{kind.replace('jpeg', 'jpg')}"),
+            cover.metadata.get("mimetype", f"image/{kind}"), picture)
 
 
 def describe(tracks: list[SideTrack]) -> str:
