@@ -40,16 +40,22 @@ def side_streams(container, picture, audio: bool = True, subtitles: bool = True)
             continue
         if wanted.get(stream.type) or is_cover(stream):
             carried.append(stream)
-        elif stream.type not in CARRIED and not is_chapter_track(stream):
+        elif stream.type not in CARRIED and not holds_labels(stream, picture):
             left_out.append(f"{_name(stream)} left out: vst-run carries the first video stream, audio, "
                             "subtitles and attachments")
     return carried, left_out
 
 
-def is_chapter_track(stream) -> bool:
-    """MP4 and MOV hold their chapters as a text track, which FFmpeg reads into the
-    container's chapters (engine.labels carries those) and then marks to be discarded."""
-    return stream.type == "data" and stream.discard == AVDISCARD_ALL and bool(stream.container.chapters())
+def holds_labels(stream, picture) -> bool:
+    """Whether `stream` is a track of what engine.labels carries: MP4's and MOV's chapter
+    track, which FFmpeg reads into the container's chapters and then marks to be discarded,
+    or a camera's timecode track, whose start FFmpeg also puts in the video stream's tags
+    (from which MP4 and MOV write the track again; Matroska keeps the tag)."""
+    if stream.type != "data":
+        return False
+    chapters = stream.discard == AVDISCARD_ALL and bool(stream.container.chapters())
+    timecode = stream.metadata.get("timecode")
+    return chapters or (timecode is not None and timecode == picture.metadata.get("timecode"))
 
 
 def has_packets(stream) -> bool:
