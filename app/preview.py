@@ -13,6 +13,7 @@ from vst.core.errors import InputError
 from vst.core.images import read_image, resize
 from vst.core.media import open_container, picture_stream
 from vst.core.style_mix import StyleMix, mix_frames
+from vst.engine.colour import Colour
 from vst.engine.inputs import kind_of
 from vst.engine.runner import Runner, open_runner
 from vst.engine.video_io import video_duration
@@ -38,9 +39,7 @@ class Media:
             return cls(path, True, 0.0, None)
         try:
             with open_container(str(path)) as container:
-                video = picture_stream(container)
-                if video is None:
-                    raise InputError(f"{path.name}: has no video stream")
+                video = picture_stream(container, path.name)
                 return cls(path, False, video_duration(container, video) or 0.0, video.frames or None)
         except av.FFmpegError:
             raise InputError(f"{path.name}: not a video or image vst can read") from None
@@ -51,7 +50,8 @@ class Media:
             image = read_image(self.path)
             return resize(image, *preview_size(image.shape[1], image.shape[0]))
         with open_container(str(self.path)) as container:
-            video = picture_stream(container)
+            video = picture_stream(container, self.path.name)
+            matrix = Colour.of(video).swscale_matrix  # as vst-run decodes it, so the preview matches the render
             target = int(max(0.0, seconds) / video.time_base) + (video.start_time or 0)
             container.seek(target, stream=video)  # to the keyframe before it
             last = None
@@ -62,7 +62,7 @@ class Media:
         if last is None:
             raise InputError(f"{self.path.name}: no frame could be decoded")
         width, height = preview_size(last.width, last.height)
-        return last.to_ndarray(format="rgb24", width=width, height=height)
+        return last.to_ndarray(format="rgb24", width=width, height=height, src_colorspace=matrix)
 
 
 def preview_size(width: int, height: int) -> tuple[int, int]:

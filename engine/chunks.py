@@ -48,7 +48,7 @@ class FrameTimes:
     @classmethod
     def scan(cls, source: str) -> "FrameTimes":
         with open_source(source) as container:
-            stream = picture_stream(container)
+            stream = picture_stream(container, source)
             pts, keys = [], []
             for packet in container.demux(stream):
                 if packet.pts is None:
@@ -86,9 +86,9 @@ def plan_chunks(source: str, seconds: float, max_frames: int | None = None) -> l
 
 
 def chunk_settings(settings: VideoSettings) -> VideoSettings:
-    """How a chunk is written: as the whole video, without its audio and subtitles (the join adds them) and
-    with no frame limit (the chunk's span has it)."""
-    return replace(settings, audio=False, subtitles=False, max_frames=None)
+    """How a chunk is written: as the whole video, with no frame limit (the chunk's span has
+    it); its reader leaves the audio, subtitles and labels to the join."""
+    return replace(settings, max_frames=None)
 
 
 def part_name(chunk: Chunk, out: Path) -> str:

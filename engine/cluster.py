@@ -164,7 +164,7 @@ def chunk_length(tasks: list[Task], workers: int) -> float:
         if not task.is_image and Path(task.source).is_file():
             try:
                 with open_source(task.source) as container:
-                    total += video_duration(container, picture_stream(container)) or 0
+                    total += video_duration(container, picture_stream(container, task.source)) or 0
             except CommandError:
                 pass  # its worker will say why
     return max(total / (2 * workers), MIN_CHUNK_SECONDS)

@@ -2,15 +2,15 @@
 output, so that a stylized video's colours sit where the input's do in every player.
 
 The reader turns the input's YUV into RGB with the input's own matrix; the writer turns the
-stylized RGB back with the same matrix and tags the output with it, its primaries and
-transfer, and limited range. An input that names no matrix is taken as players take it: BT.709
+stylized RGB back with the same matrix and tags the output with it and limited range, and
+with the input's primaries and transfer where the input names them. An input that names no matrix is taken as players take it: BT.709
 from 720 lines or 1280 columns up (HD), else BT.601. Without this, FFmpeg's default BT.601
 untagged output plays with visibly shifted colours at HD sizes, where players assume BT.709.
 """
 from dataclasses import dataclass
 
 # AVColorSpace, AVColorPrimaries and AVColorTransferCharacteristic values (FFmpeg's pixfmt.h)
-BT709, UNSPECIFIED, SMPTE170M = 1, 2, 6
+BT709, SMPTE170M = 1, 6
 # the matrices swscale converts with (av.video.reformatter.Colorspace), by the AVColorSpace
 # that names them: SMPTE 170M is BT.601's matrix, and constant-luminance BT.2020 is
 # converted as the non-constant one, the nearest swscale has
@@ -25,8 +25,8 @@ def is_hd(width: int, height: int) -> bool:
 @dataclass(frozen=True)
 class Colour:
     matrix: int     # AVColorSpace the input was decoded with, one of SWSCALE_MATRIX
-    primaries: int  # AVColorPrimaries for the output: the input's, or the matrix's own
-    transfer: int   # AVColorTransferCharacteristic for the output, likewise
+    primaries: int  # AVColorPrimaries: the input's (2 where it names none)
+    transfer: int   # AVColorTransferCharacteristic: the input's, likewise
 
     @classmethod
     def of(cls, stream) -> "Colour":
@@ -34,9 +34,7 @@ class Colour:
         context = stream.codec_context
         assumed = BT709 if is_hd(context.width, context.height) else SMPTE170M
         matrix = context.colorspace if context.colorspace in SWSCALE_MATRIX else assumed
-        return cls(matrix,
-                   context.color_primaries if context.color_primaries != UNSPECIFIED else assumed,
-                   context.color_trc if context.color_trc != UNSPECIFIED else assumed)
+        return cls(matrix, context.color_primaries, context.color_trc)
 
     @property
     def swscale_matrix(self) -> int:

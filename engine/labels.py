@@ -38,7 +38,7 @@ class StreamLabels:
 
 @dataclass(frozen=True)
 class Labels:
-    """The container's labels and its first video stream's; plain values, so that a result
+    """The container's labels and its stylized video stream's; plain values, so that a result
     carrying them crosses processes (engine.cluster)."""
     tags: dict[str, str] = field(default_factory=dict)  # the container's, as content_tags keeps them
     chapters: tuple[dict, ...] = ()                     # PyAV chapter records, in the input's time
@@ -46,7 +46,9 @@ class Labels:
 
     @classmethod
     def of(cls, container, video) -> "Labels":
-        return cls(content_tags(container.metadata), tuple(container.chapters()), StreamLabels.of(video))
+        # a chapter without a time base (a zero numerator in the file) places nothing
+        chapters = tuple(chapter for chapter in container.chapters() if chapter["time_base"])
+        return cls(content_tags(container.metadata), chapters, StreamLabels.of(video))
 
     def write(self, container, video) -> None:
         """Label the output `container` and its video stream `video`; before the header."""

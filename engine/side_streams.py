@@ -25,7 +25,6 @@ TEXT_SUBTITLES = {"mp4": "mov_text", "mov": "mov_text", "webm": "webvtt", "matro
 UNPLAYED = {"mp4": {"vorbis"}}                 # codecs a container takes but its players do not play
 CARRIED = ("audio", "subtitle", "attachment")
 SUGGESTED = (("matroska", ".mkv"), ("mp4", ".mp4"))  # containers to suggest for a stream left out
-AVDISCARD_ALL = 48
 
 
 def side_streams(container, picture, audio: bool = True, subtitles: bool = True) -> tuple[list, list[str]]:
@@ -41,9 +40,13 @@ def side_streams(container, picture, audio: bool = True, subtitles: bool = True)
         if wanted.get(stream.type) or is_cover(stream):
             carried.append(stream)
         elif stream.type not in CARRIED and not holds_labels(stream, picture):
-            left_out.append(f"{_name(stream)} left out: vst-run carries the first video stream, audio, "
-                            "subtitles and attachments")
+            left_out.append(f"{_name(stream)} left out: vst-run carries one video stream, audio, subtitles, "
+                            "attachments and cover pictures")
     return carried, left_out
+
+
+def is_text_subtitle(stream) -> bool:
+    return stream.type == "subtitle" and stream.codec_context is not None and stream.codec_context.codec.text_sub
 
 
 def holds_labels(stream, picture) -> bool:
@@ -53,7 +56,7 @@ def holds_labels(stream, picture) -> bool:
     (from which MP4 and MOV write the track again; Matroska keeps the tag)."""
     if stream.type != "data":
         return False
-    chapters = stream.discard == AVDISCARD_ALL and bool(stream.container.chapters())
+    chapters = stream.discard == av.stream.Discard.all and bool(stream.container.chapters())
     timecode = stream.metadata.get("timecode")
     return chapters or (timecode is not None and timecode == picture.metadata.get("timecode"))
 
@@ -68,16 +71,19 @@ def refusal(container_format: str, source) -> str | None:
     as it writes its header (Opus in MOV)."""
     if source.type == "attachment":
         return None if container_format == "matroska" else f"{container_format} holds no attachments"
-    if is_cover(source):  # Matroska keeps it as an attachment; FFmpeg's MOV muxer drops it unsaid
-        return None if container_format in ("mp4", "matroska") else f"{container_format} holds no cover pictures"
-    if source.codec_context.name in UNPLAYED.get(container_format, ()):
-        return f"{container_format} players do not play {source.codec_context.name}"
+    codec = _codec(source)
+    if is_cover(source) and container_format == "matroska":
+        return None  # as the attachment Matroska keeps pictures in
+    if is_cover(source) and container_format != "mp4":  # FFmpeg's MOV muxer drops it unsaid
+        return f"{container_format} holds no cover pictures"
+    if codec in UNPLAYED.get(container_format, ()):
+        return f"{container_format} players do not play {codec}"
     try:
         with av.open(io.BytesIO(), "w", format=container_format) as probe:
             probe.add_stream_from_template(source)
             probe.start_encoding()
     except (av.FFmpegError, ValueError):
-        return f"{container_format} cannot hold {source.codec_context.name}"
+        return f"{container_format} cannot hold {codec}"
     return None
 
 
@@ -140,9 +146,14 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
         elif why is None:
             tracks.append(SideTrack(source, container.add_stream_from_template(source), None))
             StreamLabels.of(source).write(tracks[-1].stream)
-        elif source.type == "subtitle" and source.codec_context.codec.text_sub and container_format in TEXT_SUBTITLES:
-            source.codec_context.open()  # its style header, which the encoder takes, comes with the decoder
-            stream = container.add_stream(TEXT_SUBTITLES[container_format])
+        elif is_text_subtitle(source) and container_format in TEXT_SUBTITLES:
+            encoder = TEXT_SUBTITLES[container_format]
+            try:
+                source.codec_context.open()  # its style header, which the encoder takes, comes with the decoder
+                stream = container.add_stream(encoder)
+            except (ValueError, av.FFmpegError) as exc:
+                left_out.append(f"{_name(source)} left out: {why}, and {encoder} does not take it ({exc})")
+                continue
             stream.codec_context.subtitle_header = source.codec_context.subtitle_header
             stream.time_base = source.time_base
             StreamLabels.of(source).write(stream)
@@ -167,7 +178,7 @@ def cover_attachment(cover) -> tuple[str, str, bytes]:
     """A cover picture stream as a Matroska attachment: (file name, MIME type, the picture).
     The picture is its one packet, read from a handle of its own: the main reader reaches it
     only after the output's header, where attachments go, is written."""
-    kind = "jpeg" if cover.codec_context.name == "mjpeg" else cover.codec_context.name
+    kind = "jpeg" if _codec(cover) == "mjpeg" else _codec(cover)
     with open_container(cover.container.name) as container:
         picture = next(bytes(packet) for packet in container.demux(container.streams[cover.index]) if packet.size)
     return (cover.metadata.get("filename", f"cover.{kind.replace('jpeg', 'jpg')}"),
@@ -177,7 +188,7 @@ def cover_attachment(cover) -> tuple[str, str, bytes]:
 def describe(tracks: list[SideTrack]) -> str:
     """The side streams of an output, for its summary line: ', audio copied (aac, opus),
     subtitles copied (subrip)'; ', no audio' where it has none."""
-    copied = {kind: [t.source.name if kind == "attachment" else t.source.codec_context.name
+    copied = {kind: [t.source.name if kind == "attachment" else _codec(t.source)
                      for t in tracks if t.source.type == kind and t.encoded_from is None]
               for kind in ("audio", "subtitle", "attachment", "video")}  # video: cover pictures
 
@@ -201,11 +212,13 @@ def _where_it_fits(source, container_format: str) -> str:
     return ""
 
 
+def _codec(stream) -> str:
+    if stream.codec_context is None:  # a stream FFmpeg has no decoder for, e.g. an mp4 timecode track
+        return "timecode" if "timecode" in stream.metadata else "no codec"
+    return stream.codec_context.name
+
+
 def _name(stream) -> str:
     if stream.type == "attachment":
         return f"attachment {stream.index} ({stream.name})"
-    if is_cover(stream):
-        return f"cover picture {stream.index} ({stream.codec_context.name})"
-    if stream.codec_context is None:  # a data stream FFmpeg has no decoder for, e.g. an mp4 timecode track
-        return f"{stream.type} stream {stream.index} ({'timecode' if 'timecode' in stream.metadata else 'no codec'})"
-    return f"{stream.type} stream {stream.index} ({stream.codec_context.name})"
+    return f"{'cover picture' if is_cover(stream) else stream.type + ' stream'} {stream.index} ({_codec(stream)})"

@@ -94,10 +94,11 @@ def open_source(source: str):
         container = open_container(source, **options)
     except (av.FFmpegError, OSError) as exc:
         raise InputError(f"{source}: not a readable video ({exc.__class__.__name__})") from None
-    if picture_stream(container) is None:
-        covers_only = bool(container.streams.video)
+    try:
+        picture_stream(container, source)
+    except InputError:
         container.close()
-        raise InputError(f"{source}: has no video stream" + (" (only a cover picture)" if covers_only else ""))
+        raise
     return container
 
 
@@ -131,8 +132,8 @@ def display_rotation(path: str) -> int:
         return 0  # cameras and streams cannot be opened twice; they carry no rotation anyway
     try:
         with open_container(path) as container:
-            return next(container.decode(picture_stream(container))).rotation
-    except (av.FFmpegError, StopIteration):
+            return next(container.decode(picture_stream(container, path))).rotation
+    except (av.FFmpegError, StopIteration, InputError):
         return 0  # the main reader reports what is wrong with the file
 
 
@@ -178,15 +179,17 @@ class VideoReader:
         """Frames come out `height` high (default: the video's) and `width` wide (default:
         the video's aspect ratio, rounded to even). `span`: only the frames whose pts (in the
         video stream's time base) lie in [start, end), end None for the rest; start must be a
-        keyframe's pts (engine.chunks plans them). The packets of every audio stream (unless
-        `audio` is off) and subtitle stream (unless `subtitles` is off) come out too; `side`
-        lists those streams and the attachments."""
+        keyframe's pts (engine.chunks plans them), and nothing else comes out: the chunk's
+        join carries the rest. Without a span, the packets of every audio stream (unless
+        `audio` is off), subtitle stream (unless `subtitles` is off) and cover picture come
+        out too; `side` lists those streams and the attachments."""
         self.container = open_source(source)
         self.span = span
         self.rotation = display_rotation(source)
-        self.video = picture_stream(self.container)
+        self.video = picture_stream(self.container, source)
         self.video.thread_type = "AUTO"  # frame-threaded decoding
-        self.side, self.left_out = side_streams(self.container, self.video, audio, subtitles)
+        # a span is a chunk of the video alone: the join (engine.chunks) carries the rest and labels the whole
+        self.side, self.left_out = ([], []) if span else side_streams(self.container, self.video, audio, subtitles)
         natural, self.height = self.video.codec_context.width, self.video.codec_context.height
         if height:
             # even width, so 4:2:0 encoders take it
@@ -209,7 +212,6 @@ class VideoReader:
 
     @property
     def info(self) -> VideoInfo:
-        # a span is a chunk of the video, which the join (engine.chunks) labels as a whole
         labels = Labels() if self.span else Labels.of(self.container, self.video)
         return VideoInfo(self.width, self.height, self.fps, self.video.frames or None,
                          video_duration(self.container, self.video), self.rotation, self.time_base,
@@ -240,8 +242,7 @@ class VideoReader:
                         return  # decoders hand frames out in presentation order: the span is done
                     self.decoded += 1
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height,
-                                              src_colorspace=self.colour.swscale_matrix,
-                                              src_color_range=frame.color_range)
+                                              src_colorspace=self.colour.swscale_matrix)
                     yield Frame(pixels, pts, self.time_base)
         except av.FFmpegError as exc:
             self.error = _reason(exc)

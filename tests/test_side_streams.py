@@ -211,6 +211,9 @@ def test_an_mp4s_chapter_track_is_read_as_its_chapters(labelled, checkpoint, tmp
     code, _, err = run(capsys, mp4, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mkv")
     assert code == 0 and "left out" not in err, err
     assert labels(tmp_path / "out.mkv")[1] == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
+    # and its mov_text subtitles, which Matroska does not take, come back as ASS
+    assert [text for _, _, text in cues(tmp_path / "out.mkv")] == ["first line", "second line"]
+    assert streams(tmp_path / "out.mkv")[3] == ("subtitle", "ssa")  # FFmpeg reads ASS back as its ssa decoder
 
 
 @pytest.mark.parametrize("suffix", [".mkv", ".mov"])
@@ -297,11 +300,41 @@ def test_a_cover_picture_is_kept_in_mp4_and_mkv(suffix, checkpoint, tmp_path, ca
     assert covers(again) == [png(32, 32)]
 
 
+def gif() -> bytes:
+    with av.open(io.BytesIO(), "w", format="gif") as container:
+        stream = container.add_stream("gif")
+        stream.width, stream.height, stream.pix_fmt = 16, 16, "rgb8"
+        packets = stream.encode(av.VideoFrame.from_ndarray(make_texture(16, 16), format="rgb24"))
+        return b"".join(bytes(packet) for packet in packets + stream.encode())
+
+
 def test_a_cover_picture_gets_one_line_where_it_cannot_go(checkpoint, tmp_path, capsys):
     source = with_cover(tmp_path / "clip.mp4", FRAMES)
     code, _, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mov")
     assert code == 0 and f"{source}: cover picture 1 (png) left out: mov holds no cover pictures " \
                          "(write .mkv to keep it)" in err, err
+    gif_cover = tmp_path / "gif.mkv"  # Matroska shows any picture attachment as a cover; MP4 takes no GIF
+    with av.open(str(gif_cover), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        container.add_attachment("cover.gif", "image/gif", gif())
+        for frame in FRAMES[:2]:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(video.encode())
+    code, _, err = run(capsys, gif_cover, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "gif.mp4")
+    assert code == 0 and f"{gif_cover}: cover picture 1 (gif) left out: mp4 cannot hold gif " \
+                         "(write .mkv to keep it)" in err, err
+
+
+def test_a_chunk_holds_the_video_alone(checkpoint, tmp_path):
+    source = with_cover(tmp_path / "clip.mp4", FRAMES)
+    part = tmp_path / "chunk00000.mp4"
+    runner = open_runner(checkpoint, None, "torch")
+    try:
+        stylize_video(VideoJob(str(source), part, chunk_settings(VideoSettings()), (0, None)), runner, progress=False)
+    finally:
+        runner.close()
+    assert streams(part) == [("video", "h264")]  # the join adds the rest
 
 
 def test_a_song_with_a_cover_picture_is_no_video(checkpoint, tmp_path, capsys):

@@ -159,9 +159,7 @@ def _write_frames(file, video: Path, size: tuple[int, int]) -> None:
 def _decode(video: Path) -> Iterator[av.VideoFrame]:
     try:
         with open_container(str(video)) as container:
-            stream = picture_stream(container)
-            if stream is None:
-                raise InputError(f"{video}: has no video stream")
+            stream = picture_stream(container, str(video))
             stream.thread_type = "AUTO"
             yield from container.decode(stream)
     except av.FFmpegError as error:
