@@ -295,6 +295,8 @@ class VideoWriter:
         self.video_end = 0.0   # seconds: where the last frame written ends
         self.written = 0       # frames
         self.labels, self.colour = info.labels, info.colour
+        # one for the whole video: VideoFrame.reformat makes a new swscale context per frame
+        self.to_yuv = av.video.reformatter.VideoReformatter()
         try:
             self.container = av.open(str(path), "w", format=container_format)
         except av.FFmpegError as exc:  # the file itself: permissions, a folder of that name
@@ -353,8 +355,8 @@ class VideoWriter:
 
     def write_frame(self, pixels: np.ndarray, source: Frame) -> None:
         """Encode uint8 (H, W, 3) RGB `pixels` at the timestamp of the `source` frame."""
-        frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(
-            format=self.video.pix_fmt, dst_colorspace=self.colour.swscale_matrix, dst_color_range=LIMITED_RANGE)
+        frame = self.to_yuv.reformat(av.VideoFrame.from_ndarray(pixels, format="rgb24"), format=self.video.pix_fmt,
+                                     dst_colorspace=self.colour.swscale_matrix, dst_color_range=LIMITED_RANGE)
         if self.numbered:
             frame.pts, frame.time_base = self.written, self.video.time_base
         else:
