@@ -42,7 +42,7 @@ from .openvino_runner import PRECISIONS
 @click.option("--max-frames", type=click.IntRange(1), help="Stop after N frames (needed to end a camera).")
 @click.option("--side-by-side", is_flag=True, help="Write input | output, twice as wide.")
 @click.option("--no-audio", is_flag=True, help="Leave out the audio tracks.")
-@click.option("--no-subtitles", is_flag=True, help="Leave out the subtitle streams and the attachments (fonts, cover art).")
+@click.option("--no-subtitles", is_flag=True, help="Leave out the subtitle streams and the attachments (their fonts); a cover picture stays.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Ray workers, each with its own backend: one GPU each where there are GPUs, else a "
                    "share of the CPU cores. 1 runs in this process, without Ray. Needs vst[cluster].")
