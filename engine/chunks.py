@@ -3,8 +3,9 @@ chunks joined back by stream copy into the file one worker would write.
 
 The network works frame by frame, so a chunk border cannot change a frame: each chunk
 decodes from its keyframe, keeps the frames whose timestamps lie in its span, and encodes
-them at those timestamps. The join copies the chunks' packets in order, and the input's
-audio and subtitles as one worker carries them (held until the video reaches them, cut at --max-frames).
+them at those timestamps. The join copies the chunks' packets in order, and carries the
+input's other streams and labels as one worker does (held until the video reaches them, cut
+at --max-frames).
 
 Chunking needs timestamps: an AVI input or output (numbered frames, engine.video_io), a
 stream or a camera is never chunked.
@@ -98,14 +99,14 @@ def part_name(chunk: Chunk, out: Path) -> str:
 
 class Joined(NamedTuple):
     frames: int
-    side_streams: str            # what became of the audio and subtitles (side_streams.describe)
+    side_streams: str            # what became of the other streams (side_streams.describe)
     left_out: tuple[str, ...]    # one line per input stream not in the output, and why
 
 
 def join_chunks(source: str, parts: list[Path], out: Path, settings: VideoSettings,
                 cut_side: bool) -> "Joined":
-    """Copy the encoded chunks `parts`, in order, into `out` with the input's audio and
-    subtitles (as settings say), cut where the video ends if `cut_side`. Written to a
+    """Copy the encoded chunks `parts`, in order, into `out` with the input's other streams
+    (as settings say) and labels, cut where the video ends if `cut_side`. Written to a
     temporary renamed on success."""
     reader = VideoReader(source, settings.height, audio=settings.audio, subtitles=settings.subtitles)
     side = _side_packets(source, [stream.index for stream in reader.side if has_packets(stream)])

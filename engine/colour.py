@@ -3,9 +3,10 @@ output, so that a stylized video's colours sit where the input's do in every pla
 
 The reader turns the input's YUV into RGB with the input's own matrix; the writer turns the
 stylized RGB back with the same matrix and tags the output with it and limited range, and
-with the input's primaries and transfer where the input names them. An input that names no matrix is taken as players take it: BT.709
-from 720 lines or 1280 columns up (HD), else BT.601. Without this, FFmpeg's default BT.601
-untagged output plays with visibly shifted colours at HD sizes, where players assume BT.709.
+with the input's primaries and transfer where the input names them. An input that names no
+matrix is taken as players take it: BT.709 from 720 lines or 1280 columns up (HD), else
+BT.601. Without this, FFmpeg's default BT.601 untagged output plays with visibly shifted
+colours at HD sizes, where players assume BT.709.
 """
 from dataclasses import dataclass
 

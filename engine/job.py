@@ -53,7 +53,7 @@ class JobResult:
     width: int                       # of the written frames
     times: StageTimes
     decode_error: str | None         # why decoding stopped early, if it did
-    side_streams: str = ""           # what became of the audio and subtitles (side_streams.describe)
+    side_streams: str = ""           # what became of the other streams (side_streams.describe)
     left_out: tuple[str, ...] = ()   # one line per input stream not in the output, and why
     deinterlaced: bool = False       # interlaced input, deinterlaced (bwdif) before stylizing
     encoder: str = ""                # the video encoder and its preset, e.g. "libx264 ultrafast"

@@ -1,8 +1,9 @@
-"""The input's audio, subtitle and attachment streams, carried into the output beside the
-stylized video ("side streams"): copied where the output's container holds them, audio
-re-encoded where it does not (AAC; Opus in WebM) at the input's timing, and a stream that
-cannot go in left out with a note that says why. Attachments (the fonts of styled subtitles)
-have no packets: Matroska takes them whole.
+"""The input's audio, subtitle and attachment streams and its cover picture, carried into
+the output beside the stylized video ("side streams"): copied where the output's container
+holds them; where it does not, audio re-encoded (AAC; Opus in WebM) at the input's timing and
+text subtitles converted to the container's own kind, and a stream that cannot go in left
+out with a note that says why. Attachments (the fonts of styled subtitles) have no packets:
+Matroska takes them whole, and a cover picture the same way.
 
 Re-encoded audio keeps its place in time: every decoded frame gets its presentation time in
 samples, so the encoder can mark its priming samples (AAC's 1024, Opus's 312) as delay, which
@@ -45,6 +46,12 @@ def side_streams(container, picture, audio: bool = True, subtitles: bool = True)
     return carried, left_out
 
 
+def as_attachment(stream, container_format: str) -> bool:
+    """Whether `stream` goes into a container of this format as an attachment: a cover
+    picture into Matroska, which keeps pictures so (and FFmpeg reads them back as covers)."""
+    return is_cover(stream) and container_format == "matroska"
+
+
 def is_text_subtitle(stream) -> bool:
     return stream.type == "subtitle" and stream.codec_context is not None and stream.codec_context.codec.text_sub
 
@@ -72,8 +79,8 @@ def refusal(container_format: str, source) -> str | None:
     if source.type == "attachment":
         return None if container_format == "matroska" else f"{container_format} holds no attachments"
     codec = _codec(source)
-    if is_cover(source) and container_format == "matroska":
-        return None  # as the attachment Matroska keeps pictures in
+    if as_attachment(source, container_format):
+        return None
     if is_cover(source) and container_format != "mp4":  # FFmpeg's MOV muxer drops it unsaid
         return f"{container_format} holds no cover pictures"
     if codec in UNPLAYED.get(container_format, ()):
@@ -121,7 +128,8 @@ class SideTrack:
         if subtitles is None:
             return []
         converted = self.stream.codec_context.encode_subtitle(subtitles)
-        converted.pts, converted.dts, converted.duration = packet.pts, packet.dts, packet.duration
+        shown = packet.duration or round(subtitles.end_display_time / 1000 / packet.time_base)  # ms
+        converted.pts, converted.dts, converted.duration = packet.pts, packet.dts, shown
         converted.time_base, converted.stream = packet.time_base, self.stream
         return [converted]
 
@@ -140,7 +148,7 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
         if why is None and source.type == "attachment":
             container.add_attachment(source.name, source.mimetype, source.data)
             tracks.append(SideTrack(source, None, None))
-        elif why is None and is_cover(source) and container_format == "matroska":
+        elif why is None and as_attachment(source, container_format):
             container.add_attachment(*cover_attachment(source))
             tracks.append(SideTrack(source, None, None))
         elif why is None:
@@ -151,14 +159,15 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
             try:
                 source.codec_context.open()  # its style header, which the encoder takes, comes with the decoder
                 stream = container.add_stream(encoder)
+                stream.codec_context.subtitle_header = source.codec_context.subtitle_header
+                stream.time_base = source.time_base
+                stream.codec_context.open()  # here, so that a header it refuses is this stream's line
             except (ValueError, av.FFmpegError) as exc:
-                left_out.append(f"{_name(source)} left out: {why}, and {encoder} does not take it ({exc})")
+                left_out.append(f"{_name(source)} left out: {why}, and it does not convert to {encoder} ({exc})")
                 continue
-            stream.codec_context.subtitle_header = source.codec_context.subtitle_header
-            stream.time_base = source.time_base
             StreamLabels.of(source).write(stream)
             tracks.append(SideTrack(source, stream, source.codec_context.name, why))
-        elif source.type == "audio":
+        elif source.type == "audio" and source.codec_context is not None:  # None: no decoder here
             encoder, rate = REENCODE_AUDIO.get(container_format, ("aac", source.rate))
             if rate not in (av.Codec(encoder, "w").audio_rates or [rate]):
                 rate = 48000  # 192 kHz is beyond AAC: the encoder's resampler takes it down

@@ -1,6 +1,7 @@
 """Video in and out through PyAV: frames as uint8 (H, W, 3) RGB arrays with their
-timestamps, and the packets of the audio and subtitle streams carried beside them
-(engine.side_streams; OpenCV's writer would drop them).
+timestamps, and the packets of the streams carried beside them (audio, subtitles, a cover
+picture: engine.side_streams; OpenCV's writer would drop them), with the file's labels
+(engine.labels) and colour (engine.colour).
 
 The reader yields video frames and side-stream packets in container order; the writer holds
 those packets back until the video has reached them, so that a run cut short (--max-frames)
@@ -278,7 +279,7 @@ def video_pictures(source: str, height: int | None = None, width: int | None = N
 
 class VideoWriter:
     """Encodes frames with the given codec at the reader's timestamps, and carries the
-    reader's side streams (`side`: audio and subtitles, engine.side_streams). Every setting
+    reader's side streams (`side`: engine.side_streams) and labels. Every setting
     is checked as it opens, before any frame is made. With a `video_template` (a stream of
     encoded chunks, engine.chunks) it copies that stream's packets (write_packet) instead of
     encoding frames."""

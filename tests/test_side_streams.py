@@ -326,15 +326,17 @@ def test_a_cover_picture_gets_one_line_where_it_cannot_go(checkpoint, tmp_path, 
                          "(write .mkv to keep it)" in err, err
 
 
-def test_a_chunk_holds_the_video_alone(checkpoint, tmp_path):
+def test_a_chunk_holds_the_video_alone_and_the_join_adds_the_cover(checkpoint, tmp_path):
     source = with_cover(tmp_path / "clip.mp4", FRAMES)
-    part = tmp_path / "chunk00000.mp4"
+    part = tmp_path / "chunk00000.mkv"
     runner = open_runner(checkpoint, None, "torch")
     try:
         stylize_video(VideoJob(str(source), part, chunk_settings(VideoSettings()), (0, None)), runner, progress=False)
     finally:
         runner.close()
-    assert streams(part) == [("video", "h264")]  # the join adds the rest
+    assert streams(part) == [("video", "h264")]
+    joined = join_chunks(str(source), [part], tmp_path / "out.mkv", VideoSettings(), cut_side=False)
+    assert joined.frames == 10 and covers(tmp_path / "out.mkv") == [png(32, 32)]
 
 
 def test_a_song_with_a_cover_picture_is_no_video(checkpoint, tmp_path, capsys):
