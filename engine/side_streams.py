@@ -128,7 +128,8 @@ class SideTrack:
         if subtitles is None:
             return []
         converted = self.stream.codec_context.encode_subtitle(subtitles)
-        shown = packet.duration or round(subtitles.end_display_time / 1000 / packet.time_base)  # ms
+        # a packet without a duration: the cue's own display time, in ms
+        shown = packet.duration or round(subtitles.end_display_time / 1000 / packet.time_base)
         converted.pts, converted.dts, converted.duration = packet.pts, packet.dts, shown
         converted.time_base, converted.stream = packet.time_base, self.stream
         return [converted]
