@@ -74,3 +74,24 @@ def test_a_pass_through_run_plays_with_the_inputs_colours(height, width, matrix,
     for index in range(len(PATCHES)):  # the middle of each patch, away from chroma's blur at the edges
         middle = (height // 2, index * width // 4 + width // 8)
         assert np.abs(after[middle].astype(int) - before[middle]).max() <= 3, (before[middle], after[middle])
+
+
+def test_ten_bit_hdr_is_written_in_eight_bits_with_its_colour_tags(checkpoint, tmp_path, capsys):
+    source = tmp_path / "hdr.mkv"  # BT.2020, PQ transfer (16), 10 bits, as HDR phones write it
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p10le"
+        context = stream.codec_context
+        context.colorspace, context.color_primaries, context.color_trc, context.color_range = 9, 9, 16, 1
+        for index in range(2):
+            frame = av.VideoFrame.from_ndarray(patches(48, 64), format="rgb24").reformat(
+                format="yuv420p10le", dst_colorspace=9, dst_color_range=1)
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    out = tmp_path / "out.mkv"
+    code, _, err = invoke(cli.main, capsys, [source, "--engine", checkpoint, "--backend", "torch", "-o", out])
+    assert code == 0, err
+    assert tags(out) == (9, 9, 16)
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
