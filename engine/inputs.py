@@ -34,8 +34,8 @@ def kind_of(source: str) -> str:
 
 def output_suffix(source: Path) -> str:
     """An image keeps its suffix. A video is written as .mp4, which every player reads, but
-    an .mkv stays .mkv: its SRT subtitles and fonts, which MP4 cannot hold, and audio MP4
-    would re-encode (Vorbis) are then kept as they are."""
+    an .mkv stays .mkv: its fonts, which MP4 cannot hold, and its SRT subtitles and audio
+    MP4 would convert (Vorbis) are then kept as they are."""
     suffix = source.suffix.lower()
     return source.suffix if suffix in IMAGE_EXTENSIONS else ".mkv" if suffix == ".mkv" else ".mp4"
 

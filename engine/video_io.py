@@ -295,9 +295,7 @@ class VideoWriter:
         self.arrivals = itertools.count()
         self.video_end = 0.0   # seconds: where the last frame written ends
         self.written = 0       # frames
-        self.labels, self.colour = info.labels, info.colour
-        # one for the whole video: VideoFrame.reformat makes a new swscale context per frame
-        self.to_yuv = av.video.reformatter.VideoReformatter()
+        self.labels = info.labels
         try:
             self.container = av.open(str(path), "w", format=container_format)
         except av.FFmpegError as exc:  # the file itself: permissions, a folder of that name
@@ -352,12 +350,15 @@ class VideoWriter:
         video.pix_fmt = "yuv420p" if even else "yuv444p"
         video.options = encoder_options(codec, crf, preset)
         info.colour.tag(video.codec_context)
+        # one for the whole video: VideoFrame.reformat makes a new swscale context per frame
+        self.to_yuv = av.video.reformatter.VideoReformatter()
+        self.yuv = {"format": video.pix_fmt, "dst_colorspace": info.colour.swscale_matrix,
+                    "dst_color_range": LIMITED_RANGE}
         return video
 
     def write_frame(self, pixels: np.ndarray, source: Frame) -> None:
         """Encode uint8 (H, W, 3) RGB `pixels` at the timestamp of the `source` frame."""
-        frame = self.to_yuv.reformat(av.VideoFrame.from_ndarray(pixels, format="rgb24"), format=self.video.pix_fmt,
-                                     dst_colorspace=self.colour.swscale_matrix, dst_color_range=LIMITED_RANGE)
+        frame = self.to_yuv.reformat(av.VideoFrame.from_ndarray(pixels, format="rgb24"), **self.yuv)
         if self.numbered:
             frame.pts, frame.time_base = self.written, self.video.time_base
         else:

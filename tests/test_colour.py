@@ -22,18 +22,19 @@ def patches(height: int, width: int) -> np.ndarray:
     return rgb
 
 
-def write_clip(path: Path, height: int, width: int, matrix: int, tagged: bool) -> Path:
-    """Two lossless frames of the patches, converted to YUV with `matrix`, named in the
-    stream's tags only where `tagged`."""
+def write_clip(path: Path, height: int, width: int, matrix: int, tags: tuple[int, int, int] | None,
+               pix_fmt: str = "yuv420p") -> Path:
+    """Two lossless frames of the patches, converted to YUV with `matrix`, and the stream's
+    (matrix, primaries, transfer) tags set to `tags` where given."""
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=10, options={"qp": "0"})
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        if tagged:
-            stream.codec_context.colorspace = stream.codec_context.color_primaries = matrix
-            stream.codec_context.color_trc = matrix
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        if tags:
+            context = stream.codec_context
+            context.colorspace, context.color_primaries, context.color_trc = tags
         for index in range(2):
             frame = av.VideoFrame.from_ndarray(patches(height, width), format="rgb24").reformat(
-                format="yuv420p", dst_colorspace=swscale(matrix), dst_color_range=1)
+                format=pix_fmt, dst_colorspace=swscale(matrix), dst_color_range=1)
             frame.pts = index
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
@@ -63,7 +64,7 @@ def played(path: Path, matrix: int) -> np.ndarray:
     (720, 1280, BT470BG, True),    # HD that names BT.601 (PAL): its own
 ])
 def test_a_pass_through_run_plays_with_the_inputs_colours(height, width, matrix, tagged, checkpoint, tmp_path, capsys):
-    source = write_clip(tmp_path / "in.mp4", height, width, matrix, tagged)
+    source = write_clip(tmp_path / "in.mp4", height, width, matrix, (matrix,) * 3 if tagged else None)
     out = tmp_path / "out.mp4"
     code, _, err = invoke(cli.main, capsys, [source, "--engine", checkpoint, "--backend", "torch",
                                              "--strength", "0", "--crf", "0", "-o", out])
@@ -77,18 +78,8 @@ def test_a_pass_through_run_plays_with_the_inputs_colours(height, width, matrix,
 
 
 def test_ten_bit_hdr_is_written_in_eight_bits_with_its_colour_tags(checkpoint, tmp_path, capsys):
-    source = tmp_path / "hdr.mkv"  # BT.2020, PQ transfer (16), 10 bits, as HDR phones write it
-    with av.open(str(source), "w") as container:
-        stream = container.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p10le"
-        context = stream.codec_context
-        context.colorspace, context.color_primaries, context.color_trc, context.color_range = 9, 9, 16, 1
-        for index in range(2):
-            frame = av.VideoFrame.from_ndarray(patches(48, 64), format="rgb24").reformat(
-                format="yuv420p10le", dst_colorspace=9, dst_color_range=1)
-            frame.pts = index
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode())
+    # BT.2020, PQ transfer (16), 10 bits, as HDR phones write it
+    source = write_clip(tmp_path / "hdr.mkv", 48, 64, 9, (9, 9, 16), pix_fmt="yuv420p10le")
     out = tmp_path / "out.mkv"
     code, _, err = invoke(cli.main, capsys, [source, "--engine", checkpoint, "--backend", "torch", "-o", out])
     assert code == 0, err

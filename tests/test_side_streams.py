@@ -245,12 +245,18 @@ def test_the_join_of_chunks_carries_the_tracks_and_labels_as_one_worker_does(suf
     assert tags["title"] == "A walk" and chapters == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
 
 
-def png(height: int, width: int) -> bytes:
-    with av.open(io.BytesIO(), "w", format="image2pipe") as container:
-        stream = container.add_stream("png")
-        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
-        packets = stream.encode(av.VideoFrame.from_ndarray(make_texture(height, width), format="rgb24"))
-        return b"".join(bytes(packet) for packet in packets + stream.encode())
+def picture(codec: str, muxer: str, pix_fmt: str, side: int) -> bytes:
+    """A picture file: one texture encoded by `codec`, written by the `muxer` format."""
+    file = io.BytesIO()
+    with av.open(file, "w", format=muxer) as container:
+        stream = container.add_stream(codec)
+        stream.width, stream.height, stream.pix_fmt = side, side, pix_fmt
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(make_texture(side, side), format="rgb24")))
+        container.mux(stream.encode())
+    return file.getvalue()
+
+
+COVER = picture("png", "image2pipe", "rgb24", 32)
 
 
 def with_cover(path: Path, frames: list[np.ndarray]) -> Path:
@@ -266,13 +272,13 @@ def with_cover(path: Path, frames: list[np.ndarray]) -> Path:
         else:
             audio = container.add_stream("aac", rate=RATE)
         container.start_encoding()
-        picture = av.Packet(png(32, 32))
-        picture.stream = cover
-        container.mux(picture)
+        packet = av.Packet(COVER)
+        packet.stream = cover
+        container.mux(packet)
         for index, frame in enumerate(frames):
-            picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
-            picture.pts = index
-            container.mux(video.encode(picture))
+            image = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            image.pts = index
+            container.mux(video.encode(image))
         if frames:
             container.mux(video.encode())
         else:
@@ -294,18 +300,10 @@ def test_a_cover_picture_is_kept_in_mp4_and_mkv(suffix, checkpoint, tmp_path, ca
     code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out)
     assert code == 0, err
     assert "10 frames 64x48" in said and "cover picture copied (png)" in said, said
-    assert covers(out) == [png(32, 32)]
+    assert covers(out) == [COVER]
     again = tmp_path / "again.mp4"  # Matroska's attachment comes back as a cover picture
     assert run(capsys, out, "--engine", checkpoint, "--backend", "torch", "-o", again)[0] == 0
-    assert covers(again) == [png(32, 32)]
-
-
-def gif() -> bytes:
-    with av.open(io.BytesIO(), "w", format="gif") as container:
-        stream = container.add_stream("gif")
-        stream.width, stream.height, stream.pix_fmt = 16, 16, "rgb8"
-        packets = stream.encode(av.VideoFrame.from_ndarray(make_texture(16, 16), format="rgb24"))
-        return b"".join(bytes(packet) for packet in packets + stream.encode())
+    assert covers(again) == [COVER]
 
 
 def test_a_cover_picture_gets_one_line_where_it_cannot_go(checkpoint, tmp_path, capsys):
@@ -317,7 +315,7 @@ def test_a_cover_picture_gets_one_line_where_it_cannot_go(checkpoint, tmp_path, 
     with av.open(str(gif_cover), "w") as container:
         video = container.add_stream("libx264", rate=10)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        container.add_attachment("cover.gif", "image/gif", gif())
+        container.add_attachment("cover.gif", "image/gif", picture("gif", "gif", "rgb8", 16))
         for frame in FRAMES[:2]:
             container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(video.encode())
@@ -336,7 +334,7 @@ def test_a_chunk_holds_the_video_alone_and_the_join_adds_the_cover(checkpoint, t
         runner.close()
     assert streams(part) == [("video", "h264")]
     joined = join_chunks(str(source), [part], tmp_path / "out.mkv", VideoSettings(), cut_side=False)
-    assert joined.frames == 10 and covers(tmp_path / "out.mkv") == [png(32, 32)]
+    assert joined.frames == 10 and covers(tmp_path / "out.mkv") == [COVER]
 
 
 def test_a_song_with_a_cover_picture_is_no_video(checkpoint, tmp_path, capsys):
