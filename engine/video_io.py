@@ -1,7 +1,7 @@
 """Video in and out through PyAV: frames as uint8 (H, W, 3) RGB arrays with their
 timestamps, and the packets of the streams carried beside them (audio, subtitles, a cover
 picture: engine.side_streams; OpenCV's writer would drop them), with the file's labels
-(engine.labels) and colour (engine.colour).
+(engine.labels) and colour (core.colour).
 
 The reader yields video frames and side-stream packets in container order; the writer holds
 those packets back until the video has reached them, so that a run cut short (--max-frames)
@@ -19,11 +19,11 @@ from typing import Iterator
 import av
 import numpy as np
 
+from vst.core.colour import LIMITED_RANGE, Colour
+from vst.core.errors import InputError
 from vst.core.frame_io import check_scaled_size
 from vst.core.media import is_cover, open_container, picture_stream
-from vst.core.errors import InputError
 
-from .colour import LIMITED_RANGE, Colour
 from .labels import Labels
 from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
 

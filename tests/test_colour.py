@@ -1,4 +1,4 @@
-"""Colours through vst-run (engine.colour): a video is decoded with its own YUV matrix, or the
+"""Colours through vst-run and vst-train (core.colour): a video is decoded with its own YUV matrix, or the
 one players assume where it names none, and written back with that matrix and tagged with
 it, so that a pass-through run (--strength 0) plays with the input's colours."""
 from pathlib import Path
@@ -86,3 +86,16 @@ def test_ten_bit_hdr_is_written_in_eight_bits_with_its_colour_tags(checkpoint, t
     assert tags(out) == (9, 9, 16)
     with av.open(str(out)) as container:
         assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
+
+
+def test_training_frames_have_the_colours_vst_run_stylizes(tmp_path):
+    """An untagged HD clip trains on the colours players show and vst-run stylizes (BT.709),
+    not on FFmpeg's default BT.601, which shifts a red of (200, 30, 30) by 14 levels."""
+    from vst.train.pairs import FramePairs
+
+    source = write_clip(tmp_path / "hd.mp4", 720, 1280, BT709, None)
+    pair = FramePairs([source], (128, 72), cache_dir=tmp_path / "cache")[0]
+    trained = (pair.cur.permute(1, 2, 0).numpy() * 255).round().astype(int)
+    shown = played(source, BT709)
+    for index in range(len(PATCHES)):
+        assert np.abs(trained[36, index * 32 + 16] - shown[360, index * 320 + 160]).max() <= 2

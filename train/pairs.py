@@ -22,6 +22,7 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset
 from tqdm import tqdm
 
+from vst.core.colour import Colour
 from vst.core.convention import frames_to_tensor
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
@@ -31,7 +32,7 @@ from .flow import check_flow_method, compute_flow, confidence_mask
 from .frame_pair import FramePair
 from .synthetic import Motion, PhotoPairs
 
-CACHE_VERSION = 1  # bump when decoding or flow storage changes, so old caches are not reused
+CACHE_VERSION = 2  # bump when decoding or flow storage changes, so old caches are not reused
 
 
 @dataclass(frozen=True)
@@ -148,29 +149,35 @@ def _write_frames(file, video: Path, size: tuple[int, int]) -> None:
     np.lib.format.write_array_header_1_0(
         file, {"descr": "|u1", "fortran_order": False, "shape": (count, height, width, 3)})
     written = 0
-    for frame in _decode(video):
+    for frame, matrix in _decode(video):
         if written < count:
-            file.write(np.ascontiguousarray(_cover_crop(frame, width, height)).tobytes())
+            file.write(np.ascontiguousarray(_cover_crop(frame, matrix, width, height)).tobytes())
         written += 1
     if written != count:
         raise InputError(f"{video}: decoded {written} frames after counting {count}")
 
 
-def _decode(video: Path) -> Iterator[av.VideoFrame]:
+def _decode(video: Path) -> Iterator[tuple[av.VideoFrame, int]]:
+    """The video's frames, each with the swscale matrix that turns it into RGB (core.colour:
+    as vst-run decodes it, so that a model trains on the colours it will stylize)."""
     try:
         with open_container(str(video)) as container:
             stream = picture_stream(container, str(video))
             stream.thread_type = "AUTO"
-            yield from container.decode(stream)
+            matrix = Colour.of(stream).swscale_matrix
+            for frame in container.decode(stream):
+                yield frame, matrix
     except av.FFmpegError as error:
         raise InputError(f"{video}: cannot decode as a video ({error})") from None
 
 
-def _cover_crop(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
-    """uint8 (height, width, 3) RGB: the frame scaled to cover that size, centre cropped."""
+def _cover_crop(frame: av.VideoFrame, matrix: int, width: int, height: int) -> np.ndarray:
+    """uint8 (height, width, 3) RGB: the frame, turned into RGB with the swscale `matrix`,
+    scaled to cover that size, centre cropped."""
     scale = max(width / frame.width, height / frame.height)
     scaled_w = max(width, round(frame.width * scale))
     scaled_h = max(height, round(frame.height * scale))
-    rgb = frame.to_ndarray(width=scaled_w, height=scaled_h, format="rgb24", interpolation="AREA")
+    rgb = frame.to_ndarray(width=scaled_w, height=scaled_h, format="rgb24", interpolation="AREA",
+                           src_colorspace=matrix)
     top, left = (scaled_h - height) // 2, (scaled_w - width) // 2
     return rgb[top:top + height, left:left + width]
