@@ -54,7 +54,7 @@ def test_a_plain_command_trains_with_the_shipped_first_stage(tmp_path):
 
 
 def test_options_override_the_recipe():
-    config = parsed(["--recipe", "finetune", "--style-image", "s.jpg", "--data", "d", "--out", "o.pt",
+    config = parsed(["--recipe", "finetune", "--init", "first.pt", "--style-image", "s.jpg", "--data", "d", "--out", "o.pt",
                      "--iters", "10", "--size", "64x48", "--style-weight", "3", "--no-temporal"])
     assert config.iters == 10 and config.size == (64, 48)
     assert config.weights == replace(RECIPES["finetune"].weights, style=3.0, temporal=0.0)

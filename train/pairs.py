@@ -101,7 +101,8 @@ def training_pairs(data_dirs: list[Path], size: tuple[int, int], flow: str, long
     videos, photos = [], []
     for data_dir in map(Path, data_dirs):
         if not data_dir.is_dir():
-            raise InputError(f"{data_dir}: no such folder")
+            what = "not a folder (--data takes folders of videos and photos)" if data_dir.exists() else "no such folder"
+            raise InputError(f"{data_dir}: {what}")
         files = sorted(path for path in data_dir.rglob("*") if path.is_file()
                        and not any(fnmatch(str(path), pattern) for pattern in exclude))
         found_videos = [path for path in files if path.suffix.lower() in VIDEO_EXTENSIONS]

@@ -68,6 +68,8 @@ RECIPES = {
                     weights=LossWeights(temporal=100.0), max_pairs_per_video=None, photo_motion=1.0),
 }
 
+FINE_TUNING = ("finetune",)  # recipes that only fine-tune: they need --init, the model to start from
+
 SHARED = "../shared/data"
 DATA = (f"{SHARED}/videos", f"{SHARED}/photos")
 HELD_OUT = ("*paragliding-launch*", "*flipping_a_pancake*", "*03_blocks*", "*/bikes.mp4")  # scored, never trained on

@@ -134,7 +134,7 @@ def _train(cfg: TrainConfig, ranks: Ranks) -> Checkpoint | None:
         if not ranks.is_main:
             return None
         origin = {"init": training["init"]} if "init" in training else {}
-        ckpt = Checkpoint(stylizer, cfg.style.stem, cfg.as_record(), {
+        ckpt = Checkpoint(stylizer, cfg.out.stem, cfg.as_record(), {
             "iteration": iteration, "optimizer": optimizer.state_dict(), "vgg": vgg.source, **origin})
         ckpt.save(cfg.out)
         write_preview(cfg.out.with_suffix(".preview.jpg"), stylizer, preview_frame)
