@@ -8,7 +8,7 @@ matrix is taken as players take it: BT.709 from 720 lines or 1280 columns up (HD
 BT.601. Without this, FFmpeg's default BT.601 untagged output plays with visibly shifted
 colours at HD sizes, where players assume BT.709.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # AVColorSpace, AVColorPrimaries and AVColorTransferCharacteristic values (FFmpeg's pixfmt.h)
 BT709, SMPTE170M = 1, 6
@@ -16,7 +16,8 @@ BT709, SMPTE170M = 1, 6
 # that names them: SMPTE 170M is BT.601's matrix, and constant-luminance BT.2020 is
 # converted as the non-constant one, the nearest swscale has
 SWSCALE_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
-LIMITED_RANGE = 1  # AVCOL_RANGE_MPEG
+LIMITED_RANGE, FULL_RANGE = 1, 2  # AVColorRange: MPEG (16-235), JPEG (0-255)
+RGB = 0  # AVColorSpace of a picture stored as RGB (PNG, FFV1's bgr0, VP9's gbrp)
 
 
 def is_hd(width: int, height: int) -> bool:
@@ -37,11 +38,29 @@ class Colour:
         matrix = context.colorspace if context.colorspace in SWSCALE_MATRIX else assumed
         return cls(matrix, context.color_primaries, context.color_trc)
 
+    def written_as(self, pixel_format: str) -> "Colour":
+        """The colour an output in `pixel_format` is written with: this one, but BT.601 for
+        JPEG's YUV (MJPEG), which JFIF defines so and decoders read so whatever the tags say."""
+        return replace(self, matrix=SMPTE170M) if pixel_format.startswith("yuvj") else self
+
     @property
     def swscale_matrix(self) -> int:
         return SWSCALE_MATRIX[self.matrix]
 
     def tag(self, codec_context) -> None:
-        """Tag an encoder's output with this colour, in limited range."""
-        codec_context.colorspace, codec_context.color_range = self.matrix, LIMITED_RANGE
+        """Tag an encoder's output with this colour: YUV with this matrix in limited range (or
+        full, for the JPEG formats), RGB as RGB in full range."""
+        codec_context.colorspace = RGB if is_rgb(codec_context.pix_fmt) else self.matrix
+        codec_context.color_range = value_range(codec_context.pix_fmt)
         codec_context.color_primaries, codec_context.color_trc = self.primaries, self.transfer
+
+
+def is_rgb(pixel_format: str) -> bool:
+    import av
+
+    return av.VideoFormat(pixel_format).is_rgb
+
+
+def value_range(pixel_format: str) -> int:
+    """The range of the values a pixel format stores: full for RGB and FFmpeg's JPEG YUV."""
+    return FULL_RANGE if is_rgb(pixel_format) or pixel_format.startswith("yuvj") else LIMITED_RANGE

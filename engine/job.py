@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import av
 import numpy as np
 
 from vst.core.command import require_writable_folder
@@ -112,6 +113,8 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
             os.replace(temporary, out)
         except OSError as exc:  # a full disk, a file-size limit, a vanished folder
             raise CommandError(f"{out}: cannot write ({exc.strerror or exc}); nothing written") from None
+        except av.FFmpegError as exc:  # a packet the muxer refuses
+            raise CommandError(f"{out}: FFmpeg cannot write it ({exc.strerror}); nothing written") from None
         finally:
             if writer is not None:
                 writer.abandon()

@@ -19,7 +19,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from vst.core.colour import LIMITED_RANGE, Colour
+from vst.core.colour import Colour, value_range
 from vst.core.errors import InputError
 from vst.core.frame_io import check_scaled_size
 from vst.core.media import is_cover, open_container, picture_stream
@@ -28,6 +28,12 @@ from .labels import Labels
 from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
 
 X26X_CODECS = ("libx264", "libx265")  # the encoders --crf and --preset are written for
+# x265 leaves the DTS of an encode of fewer frames than its B-frame delay (3 at most) to
+# whatever its heap held (x265 issue #781, fixed after the x265 that PyAV's wheels carry), and
+# the MP4 muxer then refuses the packet; so few frames are never reordered, so a DTS equal to
+# the PTS is the right one
+X265_FEWEST_ORDERED = 3
+FULL_CHROMA = ("yuv444p", "yuvj444p", "gbrp", "rgb24", "bgr0")  # 8-bit formats for odd sizes
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")
 
@@ -305,16 +311,26 @@ class VideoWriter:
             self.labels.write(self.container, self.video)
             tracks, self.left_out = add_side_tracks(self.container, container_format, side)
             self.tracks: dict[int, SideTrack] = {track.source.index: track for track in tracks}
-            # opens the encoders and writes the header: settings an encoder refuses fail here
-            self.container.start_encoding()
-        except av.FFmpegError as exc:
-            self.abandon()
-            if _disk_error(exc):
-                raise  # the job reports it as the file it could not write
-            raise InputError(f"{codec} does not start with these settings ({_reason(exc)})") from None
+            self._start(codec, container_format)
         except BaseException:
             self.abandon()
             raise
+
+    def _start(self, codec: str, container_format: str) -> None:
+        """Open the video encoder, then the rest, and write the header: an encoder that
+        refuses its settings, and a container that refuses the encoder, each get their line."""
+        try:
+            if self.video_template is None:
+                self.video.codec_context.open()
+        except av.FFmpegError as exc:
+            raise InputError(f"{codec} does not start with these settings ({exc.strerror})") from None
+        try:
+            self.container.start_encoding()
+        except av.FFmpegError as exc:
+            if _disk_error(exc):
+                raise  # the job reports it as the file it could not write
+            raise InputError(f"{container_format} files do not take {codec} video ({exc.strerror}); "
+                             "choose another --codec or container") from None
 
     @property
     def side_streams(self) -> str:
@@ -344,16 +360,15 @@ class VideoWriter:
         # numbered at 1/fps instead
         self.numbered = self.container.format.name == "avi"
         video.codec_context.time_base = video.time_base = 1 / info.fps if self.numbered else info.time_base
-        # 4:2:0 needs even sizes; odd ones keep every pixel in 4:4:4 rather than lose a row
-        even = width % 2 == 0 and info.height % 2 == 0
         video.width, video.height = width, info.height
-        video.pix_fmt = "yuv420p" if even else "yuv444p"
+        video.pix_fmt = pixel_format(codec, width, info.height)
         video.options = encoder_options(codec, crf, preset)
-        info.colour.tag(video.codec_context)
+        colour = info.colour.written_as(video.pix_fmt)
+        colour.tag(video.codec_context)
         # one for the whole video: VideoFrame.reformat makes a new swscale context per frame
         self.to_yuv = av.video.reformatter.VideoReformatter()
-        self.yuv = {"format": video.pix_fmt, "dst_colorspace": info.colour.swscale_matrix,
-                    "dst_color_range": LIMITED_RANGE}
+        self.yuv = {"format": video.pix_fmt, "dst_colorspace": colour.swscale_matrix,
+                    "dst_color_range": value_range(video.pix_fmt)}
         return video
 
     def write_frame(self, pixels: np.ndarray, source: Frame) -> None:
@@ -401,7 +416,11 @@ class VideoWriter:
         try:
             self._write_side_until(self.video_end if cut_side else float("inf"))
             if self.video_template is None:
-                self.container.mux(self.video.encode())  # flush delayed frames
+                delayed = self.video.encode()  # flush
+                if self.video.codec_context.name == "libx265" and self.written < X265_FEWEST_ORDERED:
+                    for packet in delayed:
+                        packet.dts = packet.pts
+                self.container.mux(delayed)
             for track in self.tracks.values():
                 self.container.mux(track.flush())
             # set last, as the trailer writes them (every muxer here does): cut to where the video ended
@@ -418,6 +437,16 @@ class VideoWriter:
             self.container.close()
         except (av.FFmpegError, OSError):
             pass
+
+
+def pixel_format(codec: str, width: int, height: int) -> str:
+    """The encoder's own format, the first it lists (yuv420p for x264, yuvj420p for MJPEG,
+    rgb24 for PNG, 10-bit 4:2:2 for ProRes); for odd sizes, which 4:2:0 cannot hold without
+    losing a row, a format with every pixel's colour where it takes one."""
+    listed = [f.name for f in av.Codec(codec, "w").video_formats or ()] or ["yuv420p", "yuv444p"]
+    if width % 2 or height % 2:
+        return next((name for name in FULL_CHROMA if name in listed), listed[0])
+    return listed[0]
 
 
 def encoder_options(codec: str, crf: int, preset: str) -> dict[str, str]:

@@ -77,6 +77,27 @@ def test_a_pass_through_run_plays_with_the_inputs_colours(height, width, matrix,
         assert np.abs(after[middle].astype(int) - before[middle]).max() <= 3, (before[middle], after[middle])
 
 
+@pytest.mark.parametrize("codec, suffix, pixel_format, matrix", [
+    ("prores_ks", ".mov", "yuv422p10le", BT709),  # 10-bit 4:2:2, the only formats ProRes takes
+    ("mjpeg", ".avi", "yuvj420p", BT470BG),       # full-range YUV, BT.601 as JFIF defines it
+    ("png", ".mov", "rgb24", 0),                  # RGB, tagged as RGB
+])
+def test_other_encoders_get_a_format_they_take_and_keep_the_colours(codec, suffix, pixel_format, matrix,
+                                                                    checkpoint, tmp_path, capsys):
+    source = write_clip(tmp_path / "in.mp4", 720, 1280, BT709, None)
+    out = tmp_path / f"out{suffix}"
+    code, _, err = invoke(cli.main, capsys, [source, "--engine", checkpoint, "--backend", "torch",
+                                             "--strength", "0", "--codec", codec, "-o", out])
+    assert code == 0, err
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == pixel_format
+    assert tags(out)[0] == matrix
+    before, after = played(source, BT709), played(out, matrix)
+    for index in range(len(PATCHES)):
+        middle = (360, index * 320 + 160)
+        assert np.abs(after[middle].astype(int) - before[middle]).max() <= 4, (before[middle], after[middle])
+
+
 def test_ten_bit_hdr_is_written_in_eight_bits_with_its_colour_tags(checkpoint, tmp_path, capsys):
     # BT.2020, PQ transfer (16), 10 bits, as HDR phones write it
     source = write_clip(tmp_path / "hdr.mkv", 48, 64, 9, (9, 9, 16), pix_fmt="yuv420p10le")
