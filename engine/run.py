@@ -54,7 +54,8 @@ def run_image(task: Task, runner: Runner, settings: VideoSettings) -> Outcome:
     def resize(pixels: np.ndarray) -> np.ndarray:
         check_scaled_size(task.source, "the image", width_at(pixels, settings.height), settings.height)
         return scale_to_height(pixels, settings.height)
-    width, height = stylize_image(Path(task.source), task.out, runner, None if settings.height is None else resize)
+    width, height = stylize_image(Path(task.source), task.out, runner, None if settings.height is None else resize,
+                                  settings.side_by_side)
     return Outcome(task, f"{task.out}: {width}x{height} ({runner.name})")
 
 

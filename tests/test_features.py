@@ -121,6 +121,19 @@ def test_a_photo_stays_a_photo(checkpoint, tmp_path, capsys):
         assert np.abs(np.asarray(image).astype(int) - reference(checkpoint, StyleMix())).mean() < 1.0
 
 
+def test_a_photo_side_by_side_is_the_input_beside_the_output(checkpoint, tmp_path, capsys):
+    rgba = Image.fromarray(FRAME).convert("RGBA")
+    rgba.putalpha(Image.fromarray(np.tile(np.arange(56, dtype=np.uint8) * 4, (40, 1))))
+    rgba.save(tmp_path / "logo.png")
+    code, out, err = run(capsys, tmp_path / "logo.png", "--engine", checkpoint, "--backend", "torch", "--side-by-side")
+    assert code == 0 and ": 112x40 (" in out, err
+    with Image.open(tmp_path / "logo.texture.png") as image:
+        both = np.asarray(image)
+    assert both.shape == (40, 112, 4)
+    assert np.array_equal(both[:, :56, :3], FRAME) and np.array_equal(both[..., 3], np.tile(np.asarray(rgba)[..., 3], 2))
+    assert np.abs(both[:, 56:, :3].astype(int) - reference(checkpoint, StyleMix())).mean() < 1.0
+
+
 def test_exif_orientation_is_applied_and_alpha_kept(checkpoint, tmp_path, capsys):
     sideways = Image.fromarray(np.ascontiguousarray(np.rot90(FRAME)))  # stored 40 wide, 56 high
     exif = Image.Exif()
