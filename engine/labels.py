@@ -28,7 +28,10 @@ class StreamLabels:
 
     @classmethod
     def of(cls, stream) -> "StreamLabels":
-        return cls(content_tags(stream.metadata), int(stream.disposition))
+        tags = content_tags(stream.metadata)
+        if "name" in tags and "title" not in tags:  # MP4 and MOV keep a track's title as "name"
+            tags["title"] = tags.pop("name")
+        return cls(tags, int(stream.disposition))
 
     def write(self, stream) -> None:
         """Label the output stream `stream`; before the header is written."""

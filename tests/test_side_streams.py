@@ -179,6 +179,13 @@ def test_titles_languages_dispositions_and_chapters_are_kept(labelled, checkpoin
     tags, chapters, streams_ = labels(tmp_path / "out.mp4")
     assert tags["title"] == "A walk" and chapters == [(0.0, 0.5, "Intro"), (0.5, 1.0, "Walk")]
     assert [kept["language"] for kept, _ in streams_[:3]] == ["eng", "fra", "ger"]  # then its chapter track
+    titles = [tags.get("title") for tags, _ in LABELS[:3]]
+    assert [kept.get("name") for kept, _ in streams_[:3]] == titles  # MP4 names a track's title "name"
+    # and back from MP4: into MP4 again, and into Matroska as the track's title
+    for suffix, key in ((".mp4", "name"), (".mkv", "title")):
+        again = tmp_path / f"again{suffix}"
+        assert run(capsys, tmp_path / "out.mp4", "--engine", checkpoint, "--backend", "torch", "-o", again)[0] == 0
+        assert [kept.get(key) for kept, _ in labels(again)[2][:3]] == titles
 
 
 def test_a_tag_that_is_not_utf8_is_kept_with_a_replacement_character(checkpoint, tmp_path, capsys):
