@@ -255,7 +255,9 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
         style, said = _first_ready(ray, [actor.style.remote() for actor in actors])
         if said:
             notice(said)
-        tasks = plan_tasks(inputs, out, style)
+        planned = plan_tasks(inputs, out, style)
+        refused = [Outcome(task, None, InputError(task.refused)) for task in planned if task.refused]
+        tasks = [task for task in planned if not task.refused]
         for task in tasks:  # as engine.run does, before any worker is busy
             if task.batch:
                 made += make_folder(task.out.parent)
@@ -266,7 +268,7 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
         pieces = plan_pieces(tasks, settings, seconds, parts)
         for video in parts.values():
             video.folder.mkdir()
-        return _schedule(ray, actors, pieces, parts, settings, reports, tell, progress)
+        return refused + _schedule(ray, actors, pieces, parts, settings, reports, tell, progress)
     finally:
         for actor in actors:
             ray.kill(actor)  # a worker killed mid-video leaves its temporary behind: removed next

@@ -9,7 +9,7 @@ folder of them, a stream URL or a camera) becomes one or more `Task`s.
                                 names (videos as .mp4, an .mkv as .mkv)
   several inputs                each as above, or all into -o FOLDER
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vst.core.errors import InputError
@@ -22,6 +22,7 @@ class Task:
     out: Path
     kind: str          # "video" or "image"
     batch: bool = False  # one of a folder's or several inputs': its output folder is made as needed
+    refused: str | None = None  # why it is not run (its output would overwrite an input or another's)
 
     @property
     def is_image(self) -> bool:
@@ -70,7 +71,9 @@ def check_inputs(inputs: list[str]) -> None:
 
 
 def plan_tasks(inputs: list[str], out: Path | None, style: str) -> list[Task]:
-    """Every (source, output) pair, refusing clashes and outputs that would overwrite an input."""
+    """Every (source, output) pair. Those whose output would overwrite an input, or be
+    written by two inputs, are marked refused, so that a batch runs the others; a lone input
+    is refused at once."""
     check_inputs(inputs)
     batch = len(inputs) > 1 or Path(inputs[0]).is_dir()
     if batch and out is not None and out.exists() and not out.is_dir():
@@ -88,7 +91,9 @@ def plan_tasks(inputs: list[str], out: Path | None, style: str) -> list[Task]:
             tasks.append(Task(source, _in_folder(out, name), kind_of(source), True))
         else:
             tasks.append(Task(source, out or default_output(source, style), kind_of(source)))
-    _refuse_clashes(tasks)
+    tasks = _refuse_clashes(tasks)
+    if len(tasks) == 1 and tasks[0].refused:
+        raise InputError(tasks[0].refused)
     return tasks
 
 
@@ -96,13 +101,18 @@ def _in_folder(folder: Path, relative: Path) -> Path:
     return folder / relative.with_suffix(output_suffix(relative))
 
 
-def _refuse_clashes(tasks: list[Task]) -> None:
+def _refuse_clashes(tasks: list[Task]) -> list[Task]:
     sources = {Path(task.source).resolve() for task in tasks}
-    seen: dict[Path, str] = {}
+    writers: dict[Path, list[Task]] = {}
+    for task in tasks:
+        writers.setdefault(task.out.resolve(), []).append(task)
+    checked = []
     for task in tasks:
         target = task.out.resolve()
-        if target in sources:
-            raise InputError(f"{task.out}: would overwrite the input")
-        if target in seen:
-            raise InputError(f"{task.out}: both {seen[target]} and {task.source} would be written there")
-        seen[target] = task.source
+        others = [other.source for other in writers[target] if other is not task]
+        why = (f"{task.out}: would overwrite the input" if target in sources else
+               f"{task.source}: given twice" if task.source in others else
+               f"{task.source}: {' and '.join(others)} would be written to {task.out} too; rename one" if others else
+               None)
+        checked.append(replace(task, refused=why) if why else task)
+    return checked

@@ -67,6 +67,8 @@ def run_tasks(tasks: list[Task], runner: Runner, settings: VideoSettings, tell: 
     for task in tasks:
         made = []
         try:
+            if task.refused:
+                raise InputError(task.refused)
             if task.batch:
                 made = make_folder(task.out.parent)
             outcome = (run_image(task, runner, settings) if task.is_image

@@ -179,7 +179,18 @@ def test_several_inputs_into_one_folder_and_one_failure(checkpoint, tmp_path, ca
     assert err.strip().splitlines()[-1] == (f"vst-run: error: {tmp_path / 'bad.jpg'}: cannot read this image "
                                             "(UnidentifiedImageError) (1 of 2 inputs failed)")
     code, _, err = run(capsys, tmp_path / "a.png", tmp_path / "a.png", "--engine", checkpoint, "-o", tmp_path / "out")
-    assert code == 2 and "both" in err
+    assert code == 2 and err.strip().endswith("a.png: given twice (2 of 2 inputs failed)"), err
+    # two inputs of one name: both refused, the rest written
+    (tmp_path / "clash").mkdir()
+    for name in ("clip.mov", "clip.mp4"):
+        write_video(tmp_path / "clash" / name, [FRAME[:, :48]] * 2)
+    Image.fromarray(FRAME).save(tmp_path / "clash" / "pic.png")
+    code, out, err = run(capsys, tmp_path / "clash", "--engine", checkpoint, "--backend", "torch")
+    made = tmp_path / "clash.texture"
+    assert code == 2 and sorted(p.name for p in made.iterdir()) == ["pic.png"], err
+    assert (f"error: {tmp_path / 'clash' / 'clip.mov'}: {tmp_path / 'clash' / 'clip.mp4'} would be written to "
+            f"{made / 'clip.mp4'} too; rename one") in err
+    assert err.strip().endswith("rename one (2 of 3 inputs failed)"), err
     (tmp_path / "mix" / "sub").mkdir(parents=True)
     (tmp_path / "mix" / "sub" / "bad.png").write_text("not an image")
     Image.fromarray(FRAME).save(tmp_path / "mix" / "good.png")
