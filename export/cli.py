@@ -126,6 +126,12 @@ def command(checkpoint, style, from_onnx, out, fp16, onnx_only, strength, preser
         raise InputError("give exactly one of CHECKPOINT, --style NAME or --from NAME.onnx")
     settings = PlanSettings(ShapeProfile(min_res, opt_res, max_res), int(workspace * (1 << 30)),
                             opt_level, timing_cache)
+    if out is not None:
+        if from_onnx is not None:
+            raise InputError("--from writes NAME.plan beside NAME.onnx; -o names a checkpoint's export")
+        require_writable_folder(out)
+        if out.suffix != ".onnx":
+            raise InputError(f"-o {out}: the ONNX file's name ends in .onnx (NAME.fp16.onnx and NAME.plan go beside it)")
     if from_onnx is not None:
         if not from_onnx.is_file():
             raise InputError(f"{from_onnx}: no such file")

@@ -174,6 +174,10 @@ def test_refusals(exported, capsys, tmp_path):
         ([str(tmp_path / "junk.pt")], "not a readable checkpoint"),
         ([str(tmp_path / "missing.pt")], "no such checkpoint"),
         ([str(root / "texture.pt"), "-o", str(tmp_path / "no" / "x.onnx")], "output folder does not exist"),
+        ([str(root / "texture.pt"), "-o", str(tmp_path)], "is a folder; give the output file's name"),
+        ([str(root / "texture.pt"), "-o", "."], ".: is a folder"),
+        ([str(root / "texture.pt"), "-o", str(tmp_path / "out.txt")], "the ONNX file's name ends in .onnx"),
+        (["--from", str(root / "texture.onnx"), "--fp16", "-o", str(tmp_path / "x.onnx")], "-o names a checkpoint's export"),
         (["--style", "no-such-style"], "no shipped style 'no-such-style'"),
         ([], "give exactly one of CHECKPOINT, --style NAME or --from NAME.onnx"),
         (["--from", str(tmp_path / "gone.onnx"), "--fp16"], "no such file"),
@@ -186,6 +190,7 @@ def test_refusals(exported, capsys, tmp_path):
     for argv, message in cases:
         code, err = run_export(capsys, argv)
         assert code == 2 and err.count("\n") == 1 and message in err, (argv, err)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["foreign.onnx", "junk.pt"]  # nothing written
 
 
 def test_shape_outside_the_profile_is_refused():
