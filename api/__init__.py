@@ -33,8 +33,10 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
     from vst.engine.job import VideoSettings
     from vst.engine.runner import ModelSpec
 
-    if (engine is None) == (style is None):
+    if engine is None and style is None:
         raise InputError("give one of engine=FILE or style=NAME")
+    if engine is not None and style is not None:
+        raise InputError("give engine=FILE or style=NAME, not both")
     if isinstance(inputs, (str, Path)):
         sources = [str(inputs)]
     elif isinstance(inputs, (list, tuple)) and all(isinstance(source, (str, Path)) for source in inputs):

@@ -7,6 +7,7 @@ import click
 
 from vst.core.command import HELP, require_writable_folder, run_command
 from vst.core.errors import InputError
+from vst.core.images import format_of
 from vst.core.paths import portable
 from vst.engine.choice import BACKENDS
 from vst.engine.openvino_runner import PRECISIONS
@@ -64,6 +65,8 @@ def command(clips, engines, styles, backend, precision, gt_flow, flow, height, m
         raise InputError("--map-pair goes with --error-map")
     for path in filter(None, (json_path, error_map)):
         require_writable_folder(path)
+    if error_map:
+        format_of(error_map)  # its name, before the scoring
     named = named_clips(list(clips))
     sources = [SintelFlow(clip.path) if gt_flow else EstimatedFlow(flow) for clip in named]
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,4 +1,5 @@
-from numbers import Integral
+import math
+from numbers import Integral, Real
 
 
 class CommandError(Exception):
@@ -19,3 +20,12 @@ def check_whole(name: str, value, low: int, high: int | None = None) -> None:
             and low <= value and (high is None or value <= high)):
         bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
         raise ValueError(f"{name} must be a whole number {bounds}, got {value!r}")
+
+
+def check_number(name: str, value, low: float, high: float | None = None) -> None:
+    """ValueError unless `value` is a finite real number in [low, high] (a bool is not one),
+    likewise for an option that takes a number."""
+    if not (isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+            and low <= value and (high is None or value <= high)):
+        bounds = f"in [{low:g}, {high:g}]" if high is not None else f">= {low:g}"
+        raise ValueError(f"{name} must be a number {bounds}, got {value!r}")

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from vst.core.errors import check_number
+
 BT601_LUMA = (0.299, 0.587, 0.114)  # R, G, B weights of Y
 
 
@@ -29,10 +31,7 @@ class StyleMix:
     preserve_color: bool = False
 
     def __post_init__(self):
-        real = (int, float, np.integer, np.floating)
-        number = isinstance(self.strength, real) and not isinstance(self.strength, bool)
-        if not (number and 0.0 <= self.strength <= 1.0):  # NaN fails the comparison too
-            raise ValueError(f"strength must be a number in [0, 1], got {self.strength!r}")
+        check_number("strength", self.strength, 0, 1)
         if not isinstance(self.preserve_color, (bool, np.bool_)):
             raise ValueError(f"preserve_color must be True or False, got {self.preserve_color!r}")
 

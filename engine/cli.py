@@ -67,8 +67,10 @@ def command(inputs, engine, style, backend, precision, strength, preserve_color,
         click.echo("\n".join(describe_style(name) for name in shipped_styles()))
         return
     check_inputs(list(inputs))
-    if (engine is None) == (style is None):
+    if engine is None and style is None:
         raise InputError("give one of --engine FILE or --style NAME (--list-styles shows them)")
+    if engine is not None and style is not None:
+        raise InputError("give --engine FILE or --style NAME, not both")
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=not no_audio, subtitles=not no_subtitles)
     tell = lambda notice: click.echo(f"vst-run: {notice}", err=True)  # noqa: E731

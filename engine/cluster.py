@@ -25,7 +25,7 @@ from typing import Callable
 
 from vst.core.command import require_writable_folder
 from vst.core.cpu import usable_cores
-from vst.core.errors import CommandError, InputError, check_whole
+from vst.core.errors import CommandError, InputError, check_number, check_whole
 from vst.core.files import remove_temporaries
 
 from .choice import installed
@@ -49,6 +49,8 @@ class Scaling:
 
     def __post_init__(self):  # vst-run's option types check this; vst.stylize passes it on as given
         check_whole("workers", self.workers, 1)
+        if self.chunk_seconds is not None:
+            check_number("chunk_seconds", self.chunk_seconds, 0)
 
     @property
     def uses_ray(self) -> bool:

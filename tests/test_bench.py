@@ -249,7 +249,7 @@ def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_pa
     (["--backend", "openvino"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
     (["--precision", "int8"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
     (["--preset", "ultrafast"], "--crf and --preset go with --video"),
-    (["--style", "nope"], "--style nope: no shipped style of that name"),
+    (["--style", "nope"], "no shipped style 'nope'; shipped: candy"),
     (["--style", "candy", "--models", "128"], "--style times that style's own network and weights: drop --models"),
     (["--video", "x.mp4"], "--video needs one of --engine FILE or --style NAME"),
     (["--video", "x.mp4", "--style", "candy", "--plot", "x.png"], "--plot charts the stylize-only timing"),

@@ -198,6 +198,7 @@ def test_bad_input(checkpoint, monkeypatch, tmp_path, capsys):
     refused(capsys, [source, *run_args, "-o", source], "would overwrite the input", tmp_path)
     refused(capsys, [source, "--style", "nope"], "no shipped style 'nope'", tmp_path)
     refused(capsys, [source], "give one of --engine FILE or --style NAME", tmp_path)
+    refused(capsys, [source, "--style", "candy", "--engine", checkpoint], "give --engine FILE or --style NAME, not both", tmp_path)
     refused(capsys, [source, "--engine", tmp_path / "notes.mp4"], "unknown engine type", tmp_path)
     refused(capsys, [source, *run_args, "--codec", "no-such-codec"], "codec 'no-such-codec' is not available", tmp_path)
     refused(capsys, [source, *run_args[:2], "--backend", "cuda"], "Invalid value for '--backend'", tmp_path)

@@ -243,3 +243,5 @@ def test_bad_input(checkpoint, tmp_path, capsys):
         code, out, err = invoke(main, capsys, argv)
         assert code == 2 and message in err and len(err.strip().split("\n")) == 1, (argv, err)  # tqdm erases its bar with \r
     assert not (tmp_path / "m.png").exists()
+    code, out, err = invoke(main, capsys, [clip, "--error-map", tmp_path / "m.xyz", *model])
+    assert code == 2 and out == "" and err.strip().endswith("m.xyz: not an image file name (.jpg, .png, .webp, ...)")

@@ -217,6 +217,8 @@ def test_python_api(checkpoint, tmp_path):
                 stylizer(np.zeros(empty, np.uint8))
     with pytest.raises(InputError, match="give one of engine=FILE or style=NAME"):
         vst.stylize(tmp_path / "p.png")
+    with pytest.raises(InputError, match="give engine=FILE or style=NAME, not both"):
+        vst.stylize(tmp_path / "p.png", "candy", engine=checkpoint)
 
 
 def test_the_python_api_refuses_what_the_cli_would(checkpoint, tmp_path):
@@ -231,7 +233,9 @@ def test_the_python_api_refuses_what_the_cli_would(checkpoint, tmp_path):
             ({"preserve_color": "no"}, ValueError, "preserve_color must be True or False"),
             ({"height": 0}, ValueError, "height must be a whole number >= 8, got 0"),
             ({"crf": 99}, ValueError, "crf must be a whole number in \\[0, 51\\], got 99"),
-            ({"workers": 0}, ValueError, "workers must be a whole number >= 1, got 0")):
+            ({"workers": 0}, ValueError, "workers must be a whole number >= 1, got 0"),
+            ({"chunk_seconds": -1}, ValueError, "chunk_seconds must be a number >= 0, got -1"),
+            ({"chunk_seconds": float("nan")}, ValueError, "chunk_seconds must be a number >= 0, got nan")):
         with pytest.raises(error, match=message):
             vst.stylize(image, engine=checkpoint, backend=keywords.pop("backend", "torch"), output=out, **keywords)
     assert not out.exists()
