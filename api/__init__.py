@@ -17,7 +17,8 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
             output: str | Path | None = None, backend: str = "auto", precision: str = "auto",
             strength: float = 1.0, preserve_color: bool = False, codec: str = "auto", crf: int = 18,
             preset: str = "auto", height: int | None = None, max_frames: int | None = None,
-            side_by_side: bool = False, audio: bool = True, subtitles: bool = True, progress: bool = True,
+            start: float | str = 0.0, end: float | str | None = None, side_by_side: bool = False,
+            audio: bool = True, subtitles: bool = True, progress: bool = True,
             workers: int = 1, ray_address: str | None = None, chunk_seconds: float | None = None) -> list[Path]:
     """Stylize a video, an image, a folder of them (or a list of any of these) as vst-run
     does with the same options; returns the files written. Raises vst.core.errors.InputError
@@ -26,6 +27,7 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
     warning (warnings.warn)."""
     import warnings
 
+    from vst.core.command import parse_time
     from vst.core.errors import CommandError, InputError
     from vst.core.style_mix import StyleMix
     from vst.engine.batch import stylize_inputs
@@ -44,7 +46,8 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
     else:
         raise TypeError(f"inputs must be a path or a list of paths, got {inputs!r}")
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
-                             side_by_side=side_by_side, audio=audio, subtitles=subtitles)
+                             side_by_side=side_by_side, audio=audio, subtitles=subtitles, start=parse_time(start),
+                             end=None if end is None else parse_time(end))
     model = ModelSpec(None if engine is None else Path(engine), style, backend, StyleMix(strength, preserve_color),
                       precision)
     outcomes = stylize_inputs(sources, None if output is None else Path(output), model, settings,

@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
+from numbers import Real
 from pathlib import Path
 
 import click
@@ -41,6 +42,36 @@ class FiniteRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
+
+
+def parse_time(value) -> float:
+    """Seconds from a number or text: SECONDS (90, 90.5) or [HH:]MM:SS[.s] (1:30, 0:01:30.5),
+    as players show a time; ValueError for anything else, or a negative or endless time."""
+    seconds = None
+    if isinstance(value, str):
+        *larger, last = value.strip().split(":")  # [hours,] minutes, then seconds
+        try:
+            if (len(larger) <= 2 and all(part.isdigit() for part in larger)
+                    and all(int(part) < 60 for part in larger[1:]) and 0 <= float(last) < (60 if larger else math.inf)):
+                seconds = float(last) + sum(int(part) * 60 ** (len(larger) - index) for index, part in enumerate(larger))
+        except ValueError:
+            pass
+    elif isinstance(value, Real) and not isinstance(value, bool):
+        seconds = float(value)
+    if seconds is None or not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"{value!r} is not a time: SECONDS or [HH:]MM:SS[.s], e.g. 90 or 1:30")
+    return seconds
+
+
+class TimeParam(click.ParamType):
+    """A click option that takes a time (parse_time)."""
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_time(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def require_writable_folder(path: Path) -> None:

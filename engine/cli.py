@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from vst.core.command import HELP, FiniteRange, run_command
+from vst.core.command import HELP, FiniteRange, TimeParam, run_command
 from vst.core.errors import InputError
 from vst.styles import describe_style, shipped_styles
 
@@ -40,6 +40,10 @@ from .openvino_runner import PRECISIONS
                    "its cores; a quarter of medium's CPU time, more bytes at the same CRF), medium on a GPU.")
 @click.option("--height", type=click.IntRange(8), help="Scale frames (and images) to this height before stylizing.")
 @click.option("--max-frames", type=click.IntRange(1), help="Stop after N frames (needed to end a camera).")
+@click.option("--start", type=TimeParam(), default=0.0,
+              help="Begin this far into each video: SECONDS or [HH:]MM:SS[.s]; the output starts there, "
+                   "audio, subtitles and chapters with it [default: 0].")
+@click.option("--end", type=TimeParam(), help="End this far into each video (its time, not the output's).")
 @click.option("--side-by-side", is_flag=True, help="Write input | output, twice as wide.")
 @click.option("--no-audio", is_flag=True, help="Leave out the audio tracks.")
 @click.option("--no-subtitles", is_flag=True, help="Leave out the subtitle streams and the attachments (their fonts); a cover picture stays.")
@@ -52,7 +56,7 @@ from .openvino_runner import PRECISIONS
               "S seconds or more after each cut, so one long video spreads over them; 0: never "
               "[default: about two chunks per worker over the batch, at least 2 s].")
 def command(inputs, engine, style, backend, precision, strength, preserve_color, list_styles, out, codec, crf, preset,
-            height, max_frames, side_by_side, no_audio, no_subtitles, workers, ray_address, chunk_seconds):
+            height, max_frames, start, end, side_by_side, no_audio, no_subtitles, workers, ray_address, chunk_seconds):
     """Stylize INPUTS (videos, images, folders of them, a stream URL or a camera) frame by
     frame: decode -> stylize -> encode, pipelined."""
     from vst.core.style_mix import StyleMix
@@ -71,8 +75,11 @@ def command(inputs, engine, style, backend, precision, strength, preserve_color,
         raise InputError("give one of --engine FILE or --style NAME (--list-styles shows them)")
     if engine is not None and style is not None:
         raise InputError("give --engine FILE or --style NAME, not both")
+    if end is not None and end <= start:
+        raise InputError(f"--end {end:g} s comes before --start {start:g} s")
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
-                             side_by_side=side_by_side, audio=not no_audio, subtitles=not no_subtitles)
+                             side_by_side=side_by_side, audio=not no_audio, subtitles=not no_subtitles,
+                             start=start, end=end)
     tell = lambda notice: click.echo(f"vst-run: {notice}", err=True)  # noqa: E731
     model = ModelSpec(engine, style, backend, StyleMix(strength, preserve_color), precision)
     outcomes = stylize_inputs(list(inputs), out, model, settings, Scaling(workers, ray_address, chunk_seconds),

@@ -199,8 +199,10 @@ def plan_pieces(tasks: list[Task], settings: VideoSettings, seconds: float,
     pieces = []
     for task in tasks:
         try:
+            # a --start/--end part of a video runs whole: its cut and move back are the reader's
             chunks = (plan_chunks(task.source, seconds, settings.max_frames)
-                      if seconds and not task.is_image and can_chunk(task.source, task.out) else [])
+                      if seconds and not task.is_image and not settings.segment
+                      and can_chunk(task.source, task.out) else [])
         except CommandError:
             chunks = []  # a whole piece: its worker reports what is wrong, as one process would
         if len(chunks) < 2:
@@ -221,7 +223,7 @@ def expected_frames(piece: Piece, settings: VideoSettings) -> int:
     from .video_io import VideoReader
 
     try:
-        reader = VideoReader(piece.task.source, audio=False)
+        reader = VideoReader(piece.task.source, audio=False, segment=settings.segment)
     except CommandError:
         return 0  # its worker will say why
     try:

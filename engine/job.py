@@ -9,12 +9,12 @@ import av
 import numpy as np
 
 from vst.core.command import require_writable_folder
-from vst.core.errors import CommandError, InputError, check_whole
+from vst.core.errors import CommandError, InputError, check_number, check_whole
 from vst.core.files import temporary_sibling
 
 from .runner import Runner
 from .pipeline import StageTimes, run_pipeline
-from .video_io import X26X_CODECS, VideoInfo, VideoReader, VideoWriter
+from .video_io import X26X_CODECS, Segment, VideoInfo, VideoReader, VideoWriter, video_duration
 
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi"}
 AUTO_CODECS = {".webm": "libvpx-vp9"}   # --codec auto by output suffix; libx264 elsewhere
@@ -31,12 +31,24 @@ class VideoSettings:
     side_by_side: bool = False       # write input | output
     audio: bool = True               # carry the input's audio streams
     subtitles: bool = True           # carry the input's subtitle streams
+    start: float = 0.0               # seconds into a video where its output begins
+    end: float | None = None         # seconds into a video where its output ends; None: its end
 
     def __post_init__(self):  # vst-run's option types check these; vst.stylize passes them on as given
         check_whole("crf", self.crf, 0, 51)
         for name, low in (("height", 8), ("max_frames", 1)):
             if getattr(self, name) is not None:
                 check_whole(name, getattr(self, name), low)
+        check_number("start", self.start, 0)
+        if self.end is not None:
+            check_number("end", self.end, 0)
+            if self.end <= self.start:
+                raise ValueError(f"end ({self.end:g} s) must come after start ({self.start:g} s)")
+
+    @property
+    def segment(self) -> Segment | None:
+        """The part of each video to stylize; None: all of it."""
+        return Segment(self.start, self.end) if self.start or self.end is not None else None
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
 
     settings, out = job.settings, job.out
     reader = VideoReader(job.video, settings.height, audio=settings.audio, span=job.span,
-                         subtitles=settings.subtitles)
+                         subtitles=settings.subtitles, segment=None if job.span else settings.segment)
     try:
         require_writable_folder(out)
         if out.suffix.lower() not in CONTAINERS:
@@ -106,8 +118,13 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                     bar.total = bar.n
                     bar.refresh()
             side, left_out = writer.side_streams, tuple(reader.left_out + writer.left_out)
-            writer.close(cut_side=settings.max_frames is not None and times.frames >= settings.max_frames)
+            stopped = settings.max_frames is not None and times.frames >= settings.max_frames
+            writer.close(cut_side=stopped or (settings.end is not None and not job.span))
             writer = None
+            if times.frames == 0 and reader.segment and not reader.error:
+                length = video_duration(reader.container, reader.video)
+                raise InputError(f"{job.video}: no frame from {settings.start:g} s on"
+                                 + ("" if length is None else f" (the video is {length:.2f} s long)"))
             if times.frames == 0:
                 raise InputError(f"{job.video}: no frame could be decoded")
             os.replace(temporary, out)

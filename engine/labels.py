@@ -7,7 +7,7 @@ encoder's name, MP4's brands, and the statistics Matroska writers keep per strea
 (mkvmerge suffixes them with a language: "BPS-eng"), which are wrong once a stream is
 re-encoded and which the muxer writes again where it keeps them.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import av
@@ -57,6 +57,20 @@ class Labels:
         """Label the output `container` and its video stream `video`; before the header."""
         container.metadata.update(self.tags)
         self.video.write(video)
+
+    def from_time(self, start: float) -> "Labels":
+        """The labels of an output made of the input from `start` seconds on, moved back to
+        start at 0: the chapters that end before it left out, the first one cut there."""
+        if not start:
+            return self
+        kept = []
+        for chapter in self.chapters:
+            base, begin = chapter["time_base"], Fraction(start)
+            if chapter["end"] * base <= begin:
+                continue
+            offset = round(begin / base)
+            kept.append({**chapter, "start": max(0, chapter["start"] - offset), "end": chapter["end"] - offset})
+        return replace(self, chapters=tuple(kept))
 
     def chapters_until(self, end: float | None) -> list[dict]:
         """The chapters of an output that ends at `end` seconds (None: where the input ends):

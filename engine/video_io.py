@@ -63,6 +63,19 @@ class VideoInfo:
         return expected is not None and decoded + max(2, 0.02 * expected) < expected
 
 
+@dataclass(frozen=True)
+class Segment:
+    """The part of a video to stylize, in seconds from its first frame: [start, end), end
+    None for the rest. Its output starts at 0: every stream is moved back by `start`."""
+    start: float = 0.0
+    end: float | None = None
+
+    def length(self, duration: float | None) -> float | None:
+        """Its seconds in a video of `duration` seconds (None: unknown)."""
+        last = min(filter(lambda x: x is not None, (self.end, duration)), default=None)
+        return None if last is None else max(0.0, last - self.start)
+
+
 @dataclass
 class Frame:
     pixels: np.ndarray       # uint8 (H, W, 3) RGB
@@ -182,16 +195,17 @@ class Deinterlacer:
 class VideoReader:
     def __init__(self, source: str, height: int | None = None, audio: bool = True,
                  width: int | None = None, span: tuple[int, int | None] | None = None,
-                 subtitles: bool = True):
+                 subtitles: bool = True, segment: Segment | None = None):
         """Frames come out `height` high (default: the video's) and `width` wide (default:
         the video's aspect ratio, rounded to even). `span`: only the frames whose pts (in the
         video stream's time base) lie in [start, end), end None for the rest; start must be a
         keyframe's pts (engine.chunks plans them), and nothing else comes out: the chunk's
         join carries the rest. Without a span, the packets of every audio stream (unless
         `audio` is off), subtitle stream (unless `subtitles` is off) and cover picture come
-        out too; `side` lists those streams and the attachments."""
+        out too; `side` lists those streams and the attachments. `segment`: only that part
+        of every stream (and of the chapters), moved back to start at 0."""
         self.container = open_source(source)
-        self.span = span
+        self.span, self.segment = span, segment
         self.rotation = display_rotation(source)
         self.video = picture_stream(self.container, source)
         self.video.thread_type = "AUTO"  # frame-threaded decoding
@@ -219,30 +233,45 @@ class VideoReader:
 
     @property
     def info(self) -> VideoInfo:
+        duration = video_duration(self.container, self.video)
         labels = Labels() if self.span else Labels.of(self.container, self.video)
-        return VideoInfo(self.width, self.height, self.fps, self.video.frames or None,
-                         video_duration(self.container, self.video), self.rotation, self.time_base,
-                         self.colour, labels)
+        if self.segment:
+            labels = labels.from_time(self.segment.start)
+            return VideoInfo(self.width, self.height, self.fps, None, self.segment.length(duration), self.rotation,
+                             self.time_base, self.colour, labels)
+        return VideoInfo(self.width, self.height, self.fps, self.video.frames or None, duration, self.rotation,
+                         self.time_base, self.colour, labels)
 
     def _first_pts(self) -> int:
-        """Where a constant-rate video's numbered frames start, in frames."""
-        start = self.video.start_time
-        return round(start * self.video.time_base * self.fps) if start else 0
+        """Where the video's frames start, in its time base (a constant-rate video's: in frames)."""
+        start = self.video.start_time or 0
+        return round(start * self.video.time_base * self.fps) if self.constant_rate else start
+
+    def _bounds(self) -> tuple[int | None, int | None]:
+        """The pts range [start, end) of the frames to read (None: open), by span or segment."""
+        if self.span or not self.segment:
+            return self.span or (None, None)
+        first, start, end = self._first_pts(), self.segment.start, self.segment.end
+        return (first + round(start / self.time_base) if start else None,
+                None if end is None else first + round(end / self.time_base))
 
     def __iter__(self) -> Iterator[Frame | av.Packet]:
         streams = [self.video] + [stream for stream in self.side if has_packets(stream)]
-        timestamps, first = Timestamps(), self._first_pts()
-        start, end = self.span or (None, None)
+        timestamps, first, read = Timestamps(), self._first_pts(), 0
+        start, end = self._bounds()
+        moved = start if self.segment and start is not None else 0  # a segment's output starts at 0
         try:
-            if start is not None:
+            # a constant-rate video numbers its frames from the first: it is read from there
+            if start is not None and not (self.constant_rate and self.segment):
                 self.container.seek(start, stream=self.video)
             for packet in self.container.demux(*streams):
                 if packet.stream is not self.video:
-                    if is_payload(packet):
+                    if is_payload(packet) and (not moved or move_back(packet, moved * self.time_base)):
                         yield packet
                     continue
                 for frame, pts, dts in self._progressive(packet):
-                    pts = first + self.decoded if self.constant_rate else timestamps(pts, dts)
+                    pts = first + read if self.constant_rate else timestamps(pts, dts)
+                    read += 1
                     if start is not None and pts < start:
                         continue  # before the span (the seek may land on an earlier keyframe)
                     if end is not None and pts >= end:
@@ -250,7 +279,7 @@ class VideoReader:
                     self.decoded += 1
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height,
                                               src_colorspace=self.colour.swscale_matrix)
-                    yield Frame(pixels, pts, self.time_base)
+                    yield Frame(pixels, pts - moved, self.time_base)
         except av.FFmpegError as exc:
             self.error = _reason(exc)
 
@@ -476,6 +505,20 @@ def is_payload(packet: av.Packet) -> bool:
     """Whether a side stream's packet is one to write: not the empty one a demuxer ends each
     stream with, nor an untimed one, except a cover picture's (one packet, no time)."""
     return packet.size > 0 and (packet.pts is not None or packet.dts is not None or is_cover(packet.stream))
+
+
+def move_back(packet: av.Packet, by: Fraction) -> bool:
+    """Move a side packet `by` seconds earlier, or False where it plays before then (a
+    cover picture, untimed, stays)."""
+    when = packet.pts if packet.pts is not None else packet.dts
+    if when is None:
+        return True
+    offset = round(by / packet.time_base)
+    if when < offset:
+        return False
+    packet.pts = None if packet.pts is None else packet.pts - offset
+    packet.dts = None if packet.dts is None else packet.dts - offset
+    return True
 
 
 def seconds(packet: av.Packet) -> float:

@@ -235,7 +235,9 @@ def test_the_python_api_refuses_what_the_cli_would(checkpoint, tmp_path):
             ({"crf": 99}, ValueError, "crf must be a whole number in \\[0, 51\\], got 99"),
             ({"workers": 0}, ValueError, "workers must be a whole number >= 1, got 0"),
             ({"chunk_seconds": -1}, ValueError, "chunk_seconds must be a number >= 0, got -1"),
-            ({"chunk_seconds": float("nan")}, ValueError, "chunk_seconds must be a number >= 0, got nan")):
+            ({"chunk_seconds": float("nan")}, ValueError, "chunk_seconds must be a number >= 0, got nan"),
+            ({"start": "1:75"}, ValueError, "'1:75' is not a time: SECONDS or \\[HH:\\]MM:SS"),
+            ({"start": "0:02", "end": 1}, ValueError, "end \\(1 s\\) must come after start \\(2 s\\)")):
         with pytest.raises(error, match=message):
             vst.stylize(image, engine=checkpoint, backend=keywords.pop("backend", "torch"), output=out, **keywords)
     assert not out.exists()

@@ -188,6 +188,39 @@ def test_titles_languages_dispositions_and_chapters_are_kept(labelled, checkpoin
         assert [kept.get(key) for kept, _ in labels(again)[2][:3]] == titles
 
 
+def test_a_part_of_a_video_moves_every_stream_and_chapter_back_to_0(labelled, checkpoint, tmp_path, capsys):
+    out = tmp_path / "part.mkv"
+    code, said, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out,
+                          "--start", "0.45", "--end", "0:00:00.85")
+    assert code == 0, err
+    with av.open(str(out)) as container:
+        frames = [round(float(frame.time), 3) for frame in container.decode(video=0)]
+    with av.open(str(out)) as container:
+        audio = [float(p.pts * p.time_base) for p in container.demux(container.streams.audio[0]) if p.size]
+    assert frames == [0.05, 0.15, 0.25, 0.35]  # the input's 0.5 ... 0.8
+    assert 0 <= audio[0] < 0.022 and audio[-1] < 0.45  # AAC packets of 21 ms, none past the video
+    assert labels(out)[1] == [(0.0, 0.05, "Intro"), (0.05, 0.45, "Walk")]
+    assert [(round(start, 3), text) for start, _, text in cues(out)] == [(0.05, "second line")]  # the first ended before
+
+    code, said, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out, "--start", "5")
+    assert code == 2 and err.strip().splitlines()[-1].endswith("no frame from 5 s on (the video is 1.00 s long)"), err
+    code, said, err = run(capsys, labelled, "--engine", checkpoint, "-o", out, "--start", "1:00", "--end", "30")
+    assert code == 2 and err.strip() == "vst-run: error: --end 30 s comes before --start 60 s", err
+    code, said, err = run(capsys, labelled, "--engine", checkpoint, "-o", out, "--start", "1:75")
+    assert code == 2 and "'1:75' is not a time: SECONDS or [HH:]MM:SS[.s]" in err, err
+
+
+def test_a_part_of_an_avi_counts_its_frames_from_the_first(checkpoint, tmp_path, capsys):
+    """AVI frames are numbered, not timed: a part is read from the first frame, not sought."""
+    source = write_tracks(tmp_path / "in.avi", FRAMES, 10, [])
+    out = tmp_path / "part.mp4"
+    code, _, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out,
+                       "--start", "0.3", "--end", "0.6")
+    assert code == 0, err
+    with av.open(str(out)) as container:
+        assert [round(float(frame.time), 3) for frame in container.decode(video=0)] == [0.0, 0.1, 0.2]
+
+
 def test_a_tag_that_is_not_utf8_is_kept_with_a_replacement_character(checkpoint, tmp_path, capsys):
     source = tmp_path / "old.mkv"  # as older AVIs and cameras write them: a Latin-1 title
     with av.open(str(source), "w") as container:
