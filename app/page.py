@@ -84,17 +84,21 @@ def stylize_tab(runners: Runners, results: Path) -> None:
         with on_the_page():
             return previewer(media, seconds, style, StyleMix(strength, preserve))
 
-    def stylize(media: Media | None, style, strength, preserve, height, crf, progress=gr.Progress()):
+    def stylize(media: Media | None, style, strength, preserve, height, crf, start=0, end=0, progress=gr.Progress()):
         if media is None:
             raise user_error(NO_INPUT)
+        with on_the_page():
+            settings = VideoSettings(crf=int(crf), height=int(height) if height else None,
+                                     start=float(start or 0), end=float(end) if end else None)
         total, done = media.frames or 0, [0]
+        if settings.segment and media.frames and media.duration:  # the part's share of the frames
+            total = round(media.frames * settings.segment.length(media.duration) / media.duration)
 
         def on_frame():
             done[0] += 1
             progress((done[0], total or None), desc=f"stylizing with {style}", unit="frames")
 
         with on_the_page():
-            settings = VideoSettings(crf=int(crf), height=int(height) if height else None)
             out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results, on_frame)
         summary = without_paths(line)
         if media.is_image:
@@ -123,6 +127,9 @@ def stylize_tab(runners: Runners, results: Path) -> None:
     with gr.Row():
         height = gr.Number(0, label="Height in pixels (0: the input's)", precision=0, minimum=0, elem_id="height")
         crf = gr.Slider(0, 51, 18, step=1, label="Quality (x264 CRF; lower is better)", elem_id="crf")
+    with gr.Row():
+        start = gr.Number(0, label="A video from (seconds)", minimum=0, elem_id="start")
+        end = gr.Number(0, label="to (seconds; 0: its end)", minimum=0, elem_id="end")
     go = gr.Button("Stylize", variant="primary", elem_id="stylize")
     with gr.Row():
         before = gr.Video(label="Input", interactive=False, elem_id="input-video")
@@ -147,7 +154,8 @@ def stylize_tab(runners: Runners, results: Path) -> None:
         control.change(preview, shown, [original, stylized], show_progress="hidden", trigger_mode="always_last",
                        api_name="frame" if control is strength else None,
                        **({} if control is strength else hidden))
-    go.click(stylize, [source, style, strength, preserve, height, crf], [before, after, after_image, download, summary],
+    go.click(stylize, [source, style, strength, preserve, height, crf, start, end],
+             [before, after, after_image, download, summary],
              concurrency_limit=1, concurrency_id="render", api_name="stylize")
 
 

@@ -263,7 +263,7 @@ class VideoReader:
         try:
             # a constant-rate video numbers its frames from the first: it is read from there
             if start is not None and not (self.constant_rate and self.segment):
-                self.container.seek(start, stream=self.video)
+                self._seek(start)
             for packet in self.container.demux(*streams):
                 if packet.stream is not self.video:
                     if is_payload(packet) and (not moved or move_back(packet, moved * self.time_base)):
@@ -282,6 +282,15 @@ class VideoReader:
                     yield Frame(pixels, pts - moved, self.time_base)
         except av.FFmpegError as exc:
             self.error = _reason(exc)
+
+    def _seek(self, pts: int) -> None:
+        """To the keyframe at or before `pts`. A chunk's must succeed; a segment of a source
+        that cannot seek (a stream, a camera) is read from where it is, frames before it skipped."""
+        try:
+            self.container.seek(pts, stream=self.video)
+        except av.FFmpegError:
+            if self.span:
+                raise
 
     def _progressive(self, packet: av.Packet) -> Iterator[tuple[av.VideoFrame, int | None, int | None]]:
         """The packet's frames with their pts and dts, deinterlaced from the first frame

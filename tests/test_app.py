@@ -96,6 +96,10 @@ def test_the_api_previews_stylizes_and_survives_a_bad_upload(app, tmp_path):
     count, seconds = frames_and_seconds(Path(download))
     assert count == 132 and seconds == pytest.approx(frames_and_seconds(SAMPLE_CLIP)[1], abs=0.05)
     assert image is None
+    *_, download, summary = client.predict(1.0, False, 0, 18, 1.0, 2.0, api_name="/stylize")  # a part of it
+    assert frames_and_seconds(Path(download))[0] == 25 and ": 25 frames 480x270" in summary
+    with pytest.raises(Exception, match=r"end \(1 s\) must come after start \(2 s\)"):
+        client.predict(1.0, False, 0, 18, 2.0, 1.0, api_name="/stylize")
     client.predict(handle_file(str(SAMPLE_CLIP.with_name("composition.jpg"))), api_name="/load")
     before, after, image, download, summary = client.predict(0.5, True, 0, 18, api_name="/stylize")
     assert before is None and after is None and Path(image).suffix == ".jpg"
