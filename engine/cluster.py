@@ -180,11 +180,11 @@ def worker_options(ray, workers: int, local: bool) -> tuple[dict, list[list[int]
     retry = {"max_restarts": RETRIES, "max_task_retries": RETRIES}
     if gpus:
         if workers > gpus:
-            raise InputError(f"--workers {workers}: the cluster has {gpus} GPU{'s' * (gpus > 1)}")
+            raise InputError(f"workers {workers}: the cluster has {gpus} GPU{'s' * (gpus > 1)}")
         return {"num_gpus": 1, "num_cpus": 1, **retry}, [None] * workers
     if not local:
         if workers > cpus:
-            raise InputError(f"--workers {workers}: the cluster has {cpus:g} CPUs")
+            raise InputError(f"workers {workers}: the cluster has {cpus:g} CPUs")
         return {"num_cpus": max(1, int(cpus // workers)), **retry}, [None] * workers
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     share = max(1, len(cores) // workers) if cores else None

@@ -227,5 +227,5 @@ def open_runner(engine: Path | None, style: str | None, backend: str = "auto",
     if backend == "openvino":
         return opener(path, mix, precision)
     if precision != "auto":
-        raise InputError(f"--precision {precision} is for the openvino backend; {path.name} runs on {backend}")
+        raise InputError(f"precision {precision} is for the openvino backend; {path.name} runs on {backend}")
     return opener(path, mix)

@@ -504,10 +504,10 @@ def check_video_encoder(codec: str, preset: str) -> None:
     except (av.FFmpegError, ValueError):
         raise InputError(f"codec {codec!r} is not available here") from None
     if kind != "video":
-        raise InputError(f"codec {codec!r} is an {kind} encoder; --codec takes a video encoder "
+        raise InputError(f"codec {codec!r} is an {kind} encoder; the codec must be a video encoder "
                          "(libx264, libx265, libvpx-vp9, h264_nvenc...)")
     if codec in X26X_CODECS and preset not in X26X_PRESETS:
-        raise InputError(f"--preset {preset!r}: {codec} presets are {', '.join(X26X_PRESETS)}")
+        raise InputError(f"preset {preset!r}: {codec} presets are {', '.join(X26X_PRESETS)}")
 
 
 def is_payload(packet: av.Packet) -> bool:

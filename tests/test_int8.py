@@ -111,4 +111,4 @@ def test_precision_refusals(checkpoint, tmp_path, capsys):
     pytest.importorskip("onnxruntime", reason="pip install 'vst[export]'")
     code, _, err = invoke(vst_run, capsys, [SAMPLE_CLIP, "--style", "candy", "--backend", "onnxruntime",
                                             "--precision", "bf16", "-o", out])
-    assert code == 2 and "--precision bf16 is for the openvino backend" in err and not out.exists()
+    assert code == 2 and "precision bf16 is for the openvino backend" in err and not out.exists()

@@ -279,7 +279,7 @@ def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypa
     base = [source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4"]
     (tmp_path / "folder.mp4").mkdir()
     cases = {
-        ("--preset", "bogus"): "--preset 'bogus': libx264 presets are ultrafast,",
+        ("--preset", "bogus"): "preset 'bogus': libx264 presets are ultrafast,",
         ("--codec", "aac"): "codec 'aac' is an audio encoder",
         ("--codec", "no-such-codec"): "codec 'no-such-codec' is not available here",
         ("--height", "100000"): "frames would be 133334x100000; at most 8192 pixels a side",
