@@ -226,6 +226,9 @@ class VideoReader:
         # AVI stores no presentation times (packed B-frames scramble what decoders report) and
         # is constant-rate by design: its frames are numbered at its rate instead
         self.constant_rate = self.container.format.name == "avi"
+        # MPEG transport and program streams have no index: a seek lands near a byte offset,
+        # often past the keyframe the part needs, and the times read after it are off
+        self.seeks_exactly = self.container.format.name not in ("mpegts", "mpeg")
         self.time_base = 1 / self.fps if self.constant_rate else self.video.time_base
         self.decoded = 0
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
@@ -261,8 +264,9 @@ class VideoReader:
         start, end = self._bounds()
         moved = start if self.segment and start is not None else 0  # a segment's output starts at 0
         try:
-            # a constant-rate video numbers its frames from the first: it is read from there
-            if start is not None and not (self.constant_rate and self.segment):
+            # a part of a constant-rate video (numbered frames) or of one that does not seek
+            # exactly is read from the first frame, those before the part skipped
+            if start is not None and not (self.segment and (self.constant_rate or not self.seeks_exactly)):
                 self._seek(start)
             for packet in self.container.demux(*streams):
                 if packet.stream is not self.video:

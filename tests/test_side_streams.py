@@ -221,6 +221,21 @@ def test_a_part_of_an_avi_counts_its_frames_from_the_first(checkpoint, tmp_path,
         assert [round(float(frame.time), 3) for frame in container.decode(video=0)] == [0.0, 0.1, 0.2]
 
 
+def test_a_part_of_a_transport_stream_starts_at_its_first_frame(checkpoint, tmp_path, capsys):
+    """MPEG-TS has no index: a seek lands past the keyframe a part needs (here the only one, at
+    the start: no frame at all), so such a file is read from its start."""
+    frames = [make_texture(48, 64, seed=seed) for seed in range(60)]
+    source = write_tracks(tmp_path / "camera.ts", frames, 10, ["aac"])
+    out = tmp_path / "part.mkv"
+    code, _, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "--strength", "0",
+                       "--crf", "0", "-o", out, "--start", "2.5", "--end", "4")
+    assert code == 0, err
+    with av.open(str(out)) as container:
+        got = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    assert len(got) == 15  # the input's frames 25 ... 39
+    assert [int(np.argmin([np.abs(g.astype(int) - f).mean() for f in frames])) for g in got] == list(range(25, 40))
+
+
 def test_a_tag_that_is_not_utf8_is_kept_with_a_replacement_character(checkpoint, tmp_path, capsys):
     source = tmp_path / "old.mkv"  # as older AVIs and cameras write them: a Latin-1 title
     with av.open(str(source), "w") as container:
