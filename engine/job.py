@@ -14,7 +14,7 @@ from vst.core.files import temporary_sibling
 
 from .runner import Runner
 from .pipeline import StageTimes, run_pipeline
-from .video_io import X26X_CODECS, Segment, VideoInfo, VideoReader, VideoWriter, video_duration
+from .video_io import X26X_CODECS, Segment, VideoInfo, VideoReader, VideoWriter, encoder_name, video_duration
 
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi"}
 AUTO_CODECS = {".webm": "libvpx-vp9"}   # --codec auto by output suffix; libx264 elsewhere
@@ -104,7 +104,7 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
         temporary, writer = temporary_sibling(out), None
         try:
             suffix = out.suffix.lower()
-            codec = AUTO_CODECS.get(suffix, "libx264") if settings.codec == "auto" else settings.codec
+            codec = encoder_name(AUTO_CODECS.get(suffix, "libx264") if settings.codec == "auto" else settings.codec)
             preset = encoder_preset(settings.preset, runner)
             writer = VideoWriter(temporary, CONTAINERS[suffix], info, width, codec, settings.crf, preset, reader.side)
             total = min(filter(None, (info.expected_frames, settings.max_frames)), default=None)

@@ -27,13 +27,12 @@ from vst.core.media import is_cover, open_container, picture_stream
 from .labels import Labels
 from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
 
-X26X_CODECS = ("libx264", "libx265")  # the encoders --crf and --preset are written for
+X26X_CODECS = ("libx264", "libx264rgb", "libx265")  # the encoders --crf and --preset are written for
 # x265 leaves the DTS of an encode of fewer frames than its B-frame delay (3 at most) to
 # whatever its heap held (x265 issue #781, fixed after the x265 that PyAV's wheels carry), and
 # the MP4 muxer then refuses the packet; so few frames are never reordered, so a DTS equal to
 # the PTS is the right one
 X265_FEWEST_ORDERED = 3
-FULL_CHROMA = ("yuv444p", "yuvj444p", "gbrp", "rgb24", "bgr0")  # 8-bit formats for odd sizes
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")
 
@@ -483,11 +482,12 @@ class VideoWriter:
 
 def pixel_format(codec: str, width: int, height: int) -> str:
     """The encoder's own format, the first it lists (yuv420p for x264, yuvj420p for MJPEG,
-    rgb24 for PNG, 10-bit 4:2:2 for ProRes); for odd sizes, which 4:2:0 cannot hold without
-    losing a row, a format with every pixel's colour where it takes one."""
+    rgb24 for PNG, 10-bit 4:2:2 for ProRes); for odd sizes, which subsampled chroma cannot
+    hold without losing a row or column, the first it lists with every pixel's colour (4:4:4
+    or RGB: yuv444p for x264, yuvj444p for MJPEG, 10-bit 4:4:4 for ProRes)."""
     listed = [f.name for f in av.Codec(codec, "w").video_formats or ()] or ["yuv420p", "yuv444p"]
     if width % 2 or height % 2:
-        return next((name for name in FULL_CHROMA if name in listed), listed[0])
+        return next((name for name in listed if "444" in name or av.VideoFormat(name).is_rgb), listed[0])
     return listed[0]
 
 
@@ -498,7 +498,18 @@ def encoder_options(codec: str, crf: int, preset: str) -> dict[str, str]:
         return {"crf": str(crf), "preset": preset}
     if codec == "libvpx-vp9":
         return {"crf": str(crf), "b": "0", "row-mt": "1", "cpu-used": "4"}
+    if codec == "dnxhd":  # DNxHD proper takes a few sizes and bit rates only; DNxHR any size
+        return {"profile": "dnxhr_hq"}
     return {}
+
+
+def encoder_name(codec: str) -> str:
+    """The encoder FFmpeg runs for `codec`, as it names it: libx264 for h264, libx265 for
+    hevc, libvpx-vp9 for vp9; an unknown name as given (check_video_encoder refuses it)."""
+    try:
+        return av.Codec(codec, "w").name
+    except (av.FFmpegError, ValueError):
+        return codec
 
 
 def check_video_encoder(codec: str, preset: str) -> None:

@@ -98,6 +98,31 @@ def test_other_encoders_get_a_format_they_take_and_keep_the_colours(codec, suffi
         assert np.abs(after[middle].astype(int) - before[middle]).max() <= 4, (before[middle], after[middle])
 
 
+@pytest.mark.parametrize("codec, suffix", [("libx264", ".mp4"), ("mjpeg", ".avi"), ("prores_ks", ".mov")])
+def test_odd_sizes_keep_every_pixels_colour(codec, suffix, checkpoint, tmp_path, capsys):
+    """4:2:0 and 4:2:2 cannot hold an odd last column: the encoder's first 4:4:4 format is taken."""
+    source = write_clip(tmp_path / "odd.mkv", 97, 161, SMPTE170M, None, pix_fmt="yuv444p")
+    out = tmp_path / f"out{suffix}"
+    code, _, err = invoke(cli.main, capsys, [source, "--engine", checkpoint, "--backend", "torch",
+                                             "--strength", "0", "--codec", codec, "-o", out])
+    assert code == 0, err
+    with av.open(str(out)) as container:
+        assert "444" in container.streams.video[0].codec_context.pix_fmt  # as decoded: ProRes 4444 as 12-bit
+    before, after = played(source, SMPTE170M), played(out, tags(out)[0])
+    assert np.abs(after[:, -1].astype(int) - before[:, -1]).max() <= 6  # the last column, where 4:2:2 lost it
+
+
+def test_an_alias_of_x264_takes_crf_and_preset(checkpoint, tmp_path, capsys):
+    """--codec h264 runs libx264, and its --crf and --preset are x264's, not FFmpeg's defaults."""
+    source = write_clip(tmp_path / "in.mp4", 48, 64, SMPTE170M, None)
+    code, out, err = invoke(cli.main, capsys, [source, "--engine", checkpoint, "--backend", "torch",
+                                               "--codec", "h264", "--preset", "veryfast", "-o", tmp_path / "o.mp4"])
+    assert code == 0 and out.strip().endswith("(libx264 veryfast)"), (out, err)
+    code, _, err = invoke(cli.main, capsys, [source, "--engine", checkpoint, "--codec", "hevc", "--preset", "bogus",
+                                             "-o", tmp_path / "o.mp4"])
+    assert code == 2 and "preset 'bogus': libx265 presets are" in err, err
+
+
 def test_ten_bit_hdr_is_written_in_eight_bits_with_its_colour_tags(checkpoint, tmp_path, capsys):
     # BT.2020, PQ transfer (16), 10 bits, as HDR phones write it
     source = write_clip(tmp_path / "hdr.mkv", 48, 64, 9, (9, 9, 16), pix_fmt="yuv420p10le")
