@@ -18,4 +18,4 @@ def stylize_inputs(inputs: list[str], out: Path | None, model: ModelSpec, settin
     if scaling.uses_ray:
         return run_on_ray(inputs, out, model, settings, scaling, tell, notice, progress)
     with opened_runner(model.engine, model.style, notice, model.backend, model.mix, model.precision) as runner:
-        return run_tasks(plan_tasks(inputs, out, runner.style), runner, settings, tell, progress)
+        return run_tasks(plan_tasks(inputs, out, model.name), runner, settings, tell, progress)

@@ -102,11 +102,11 @@ class StylizeWorker:
         except CommandError as exc:  # bad input: restarting the worker would not help
             self.error = exc
 
-    def style(self) -> tuple[str, str | None]:
-        """The style's name and the runner's notice; the error that kept it from opening."""
+    def ready(self) -> str | None:
+        """The runner's notice, once it is open; the error that kept it from opening."""
         if self.error is not None:
             raise self.error
-        return self.runner.style, self.runner.notice
+        return self.runner.notice
 
     def run(self, piece: Piece, settings: VideoSettings, reports) -> Outcome | JobResult:
         """A whole task's Outcome, or a chunk's JobResult; bad input comes back as an Outcome
@@ -256,10 +256,10 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
         options, cores = worker_options(ray, scaling.workers, scaling.ray_address is None)
         worker = ray.remote(StylizeWorker)
         actors = [worker.options(**options).remote(model, share) for share in cores]
-        style, said = _first_ready(ray, [actor.style.remote() for actor in actors])
+        said = _first_ready(ray, [actor.ready.remote() for actor in actors])
         if said:
             notice(said)
-        planned = plan_tasks(inputs, out, style)
+        planned = plan_tasks(inputs, out, model.name)
         refused = [Outcome(task, None, InputError(task.refused)) for task in planned if task.refused]
         tasks = [task for task in planned if not task.refused]
         for task in tasks:  # as engine.run does, before any worker is busy
@@ -286,7 +286,7 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
 
 
 def _first_ready(ray, refs):
-    """The first worker's style(), once every worker has opened its runner."""
+    """The first worker's ready(), once every worker has opened its runner."""
     try:
         return ray.get(refs)[0]
     except (ray.exceptions.RayTaskError, ray.exceptions.RayActorError) as exc:

@@ -190,6 +190,12 @@ class ModelSpec:
     def open(self) -> Runner:
         return open_runner(self.engine, self.style, self.backend, self.mix, self.precision)
 
+    @property
+    def name(self) -> str:
+        """What names the outputs (STEM.NAME.mp4): the style, or the model file's stem as the
+        user sees it (a renamed copy of a model names its own outputs; "candy.plan" is candy)."""
+        return self.style or self.engine.stem
+
 
 @contextmanager
 def opened_runner(engine: Path | None, style: str | None, tell: Callable[[str], None],

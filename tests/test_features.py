@@ -121,6 +121,16 @@ def test_a_photo_stays_a_photo(checkpoint, tmp_path, capsys):
         assert np.abs(np.asarray(image).astype(int) - reference(checkpoint, StyleMix())).mean() < 1.0
 
 
+def test_a_model_file_names_its_outputs_by_its_own_name(checkpoint, tmp_path, capsys):
+    """A renamed copy of a model (version 2 of a style, say) must not write over the outputs
+    of the original, whatever name its training recorded."""
+    Image.fromarray(FRAME).save(tmp_path / "p.png")
+    (tmp_path / "texture_v2.pt").write_bytes(checkpoint.read_bytes())
+    for model in (checkpoint, tmp_path / "texture_v2.pt"):
+        assert run(capsys, tmp_path / "p.png", "--engine", model, "--backend", "torch")[0] == 0
+    assert sorted(path.name for path in tmp_path.glob("p.*.png")) == ["p.texture.png", "p.texture_v2.png"]
+
+
 def test_a_photo_side_by_side_is_the_input_beside_the_output(checkpoint, tmp_path, capsys):
     rgba = Image.fromarray(FRAME).convert("RGBA")
     rgba.putalpha(Image.fromarray(np.tile(np.arange(56, dtype=np.uint8) * 4, (40, 1))))
