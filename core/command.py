@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .errors import CommandError, InputError
+from .files import temporary_sibling
 from .frame_io import MAX_SIDE
 from .paths import portable
 
@@ -77,13 +78,19 @@ class TimeParam(click.ParamType):
 def require_writable_folder(path: Path) -> None:
     """Refuse an output path that is a folder, or whose folder is missing or read-only, before
     any work starts."""
-    if Path(path).is_dir():
-        raise InputError(f"{path}: is a folder; give the output file's name")
-    folder = Path(path).parent
-    if not folder.is_dir():
-        raise InputError(f"{folder}: output folder does not exist")
-    if not os.access(folder, os.W_OK):
-        raise InputError(f"{folder}: output folder is not writable")
+    try:
+        if Path(path).is_dir():
+            raise InputError(f"{path}: is a folder; give the output file's name")
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise InputError(f"{folder}: output folder does not exist")
+        if not os.access(folder, os.W_OK):
+            raise InputError(f"{folder}: output folder is not writable")
+        # the temporary it is written under (core.files) is longer still
+        if len(temporary_sibling(Path(path)).name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
+            raise InputError(f"{path}: file name too long")
+    except OSError as exc:  # a name longer than the file system takes, and the like
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
 
 
 class Stopped(KeyboardInterrupt):

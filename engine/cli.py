@@ -76,7 +76,7 @@ def command(inputs, engine, style, backend, precision, strength, preserve_color,
     if engine is not None and style is not None:
         raise InputError("give --engine FILE or --style NAME, not both")
     if end is not None and end <= start:
-        raise InputError(f"--end {end:g} s comes before --start {start:g} s")
+        raise InputError(f"--end {end:g} s must come after --start {start:g} s")
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=not no_audio, subtitles=not no_subtitles,
                              start=start, end=end)

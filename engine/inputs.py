@@ -111,7 +111,8 @@ def _refuse_clashes(tasks: list[Task]) -> list[Task]:
         target = task.out.resolve()
         others = [other.source for other in writers[target] if other is not task]
         why = (f"{task.out}: would overwrite the input" if target in sources else
-               f"{task.source}: given twice" if task.source in others else
+               f"{task.source}: given twice" if any(Path(other).resolve() == Path(task.source).resolve()
+                                                      for other in others) else
                f"{task.source}: {' and '.join(others)} would be written to {task.out} too; rename one" if others else
                None)
         checked.append(replace(task, refused=why) if why else task)

@@ -123,7 +123,9 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
             writer = None
             if times.frames == 0 and reader.segment and not reader.error:
                 length = video_duration(reader.container, reader.video)
-                raise InputError(f"{job.video}: no frame from {settings.start:g} s on"
+                part = (f"from {settings.start:g} s on" if settings.end is None
+                        else f"from {settings.start:g} s to {settings.end:g} s")
+                raise InputError(f"{job.video}: no frame starts {part}"
                                  + ("" if length is None else f" (the video is {length:.2f} s long)"))
             if times.frames == 0:
                 raise InputError(f"{job.video}: no frame could be decoded")

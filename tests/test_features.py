@@ -190,6 +190,10 @@ def test_several_inputs_into_one_folder_and_one_failure(checkpoint, tmp_path, ca
                                             "(UnidentifiedImageError) (1 of 2 inputs failed)")
     code, _, err = run(capsys, tmp_path / "a.png", tmp_path / "a.png", "--engine", checkpoint, "-o", tmp_path / "out")
     assert code == 2 and err.strip().endswith("a.png: given twice (2 of 2 inputs failed)"), err
+    (tmp_path / "sub").mkdir()
+    code, _, err = run(capsys, tmp_path / "a.png", tmp_path / "sub" / ".." / "a.png", "--engine", checkpoint,
+                       "-o", tmp_path / "out")
+    assert code == 2 and err.strip().endswith("a.png: given twice (2 of 2 inputs failed)"), err
     # two inputs of one name: both refused, the rest written
     (tmp_path / "clash").mkdir()
     for name in ("clip.mov", "clip.mp4"):

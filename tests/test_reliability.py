@@ -287,6 +287,7 @@ def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypa
         ("--strength", "nan"): "'nan' is not a finite number",
         ("-o", tmp_path / "o.webm", "--codec", "libx264"): "'webm' format does not support 'libx264' codec",
         ("-o", tmp_path / "o.mov", "--codec", "libvpx-vp9"): "mov files do not take libvpx-vp9 video (Invalid argument)",
+        ("-o", tmp_path / f"{'a' * 250}.mp4"): f"{'a' * 250}.mp4: file name too long",
     }
     if "h264_nvenc" in av.codecs_available and not Path("/dev/nvidia0").exists():
         cases["--codec", "h264_nvenc"] = "h264_nvenc does not start with these settings"

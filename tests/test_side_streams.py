@@ -203,9 +203,11 @@ def test_a_part_of_a_video_moves_every_stream_and_chapter_back_to_0(labelled, ch
     assert [(round(start, 3), text) for start, _, text in cues(out)] == [(0.05, "second line")]  # the first ended before
 
     code, said, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out, "--start", "5")
-    assert code == 2 and err.strip().splitlines()[-1].endswith("no frame from 5 s on (the video is 1.00 s long)"), err
+    assert code == 2 and err.strip().splitlines()[-1].endswith("no frame starts from 5 s on (the video is 1.00 s long)"), err
     code, said, err = run(capsys, labelled, "--engine", checkpoint, "-o", out, "--start", "1:00", "--end", "30")
-    assert code == 2 and err.strip() == "vst-run: error: --end 30 s comes before --start 60 s", err
+    assert code == 2 and err.strip() == "vst-run: error: --end 30 s must come after --start 60 s", err
+    code, said, err = run(capsys, labelled, "--engine", checkpoint, "-o", out, "--start", "0.51", "--end", "0.59")
+    assert code == 2 and err.strip().endswith("no frame starts from 0.51 s to 0.59 s (the video is 1.00 s long)"), err
     code, said, err = run(capsys, labelled, "--engine", checkpoint, "-o", out, "--start", "1:75")
     assert code == 2 and "'1:75' is not a time: SECONDS or [HH:]MM:SS[.s]" in err, err
 
