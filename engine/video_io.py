@@ -443,7 +443,9 @@ class VideoWriter:
         """Queue a packet of one of the reader's side streams; it is written once the video
         reaches it. Packets of streams that are not carried are let go."""
         track = self.tracks.get(packet.stream.index)
-        if track is not None:
+        # AVI holds no time before 0: its muxer would move every stream later for an audio
+        # packet that starts there (an encoder's priming), leaving a hole after the first frame
+        if track is not None and not (self.numbered and seconds(packet) < 0):
             heapq.heappush(self.pending, (seconds(packet), next(self.arrivals), track, packet))
 
     def _write_side_until(self, end: float) -> None:

@@ -113,6 +113,19 @@ def test_avi_output_is_numbered_at_the_frame_rate(checkpoint, tmp_path, capsys):
         assert video.average_rate == 10 and len(list(container.decode(video))) == 12
 
 
+def test_avi_output_of_audio_that_starts_before_the_video_has_no_hole(checkpoint, tmp_path, capsys):
+    """AAC's and MP3's priming packet starts before 0, which AVI cannot hold: its muxer moved
+    every stream later, so the first frame stayed on screen twice (21 frames for 20)."""
+    source = write_video(tmp_path / "in.mp4", frames(20), fps=10, audio="aac")
+    times = {}
+    for name, extra in (("with", ()), ("without", ("--no-audio",))):
+        stylize(capsys, checkpoint, source, tmp_path / f"{name}.avi", *extra)
+        with av.open(str(tmp_path / f"{name}.avi")) as container:
+            assert container.streams.video[0].frames == 20
+            times[name] = video_times(tmp_path / f"{name}.avi")
+    assert times["with"] == times["without"] and np.allclose(np.diff(times["with"]), 0.1)
+
+
 # --- audio ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", [".mp4", ".avi", ".webm"])
