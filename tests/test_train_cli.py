@@ -140,7 +140,9 @@ def test_refusals(data, capsys, tmp_path):
     # a rerun (perhaps then stopped by Ctrl-C, which saves) must not replace a trained model
     refuse(capsys, train_args(data, "--iters", "1"), "model.pt: a model is already there; --resume continues it")
     assert (data / "model.pt").read_bytes() == trained
-    refuse(capsys, train_args(data, "--iters", "2", "--width", "128", "--resume"), "not the requested 128")
+    refuse(capsys, train_args(data, "--iters", "2", "--width", "128", "--resume"),
+           "--resume goes on with the run as it began: --width differs from")
+    refuse(capsys, train_args(data, "--iters", "2", "--style-weight", "9", "--resume"), ": --style-weight differs from")
 
 
 def test_init_fine_tunes_from_a_checkpoint_and_records_where_it_came_from(data, capsys):
@@ -157,7 +159,8 @@ def test_init_fine_tunes_from_a_checkpoint_and_records_where_it_came_from(data, 
         assert torch.allclose(tuned.stylizer.state_dict()[name], weight, atol=1e-6), name
     assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == [1, 2]
     # resuming the fine-tune keeps its origin; fine-tuning it again chains the origins
-    main(train_args(data, "--iters", "3", "--init", str(data / "first.pt"), "--resume"))
+    tuned_with = ("--lr", "1e-12", "--init", str(data / "first.pt"), "--temporal-weight", "500", "--style-size", "40")
+    main(train_args(data, "--iters", "3", *tuned_with, "--resume"))
     assert Checkpoint.load(data / "model.pt").training["init"]["iteration"] == 3
     main(train_args(data, "--iters", "1", "--init", str(data / "model.pt"), "--out", str(data / "third.pt")))
     origin = Checkpoint.load(data / "third.pt").training["init"]
@@ -176,8 +179,9 @@ def test_init_may_switch_between_the_resize_upsamplers_and_resume_may_not(data, 
     assert (nearest.stylizer.upsample, tuned.stylizer.upsample) == ("resize", "bilinear")
     for name, weight in nearest.stylizer.state_dict().items():
         assert torch.allclose(tuned.stylizer.state_dict()[name], weight, atol=1e-6), name
-    refuse(capsys, train_args(data, "--iters", "2", "--upsample", "resize", "--resume"),
-           "not the requested 48/resize")
+    refuse(capsys, train_args(data, "--iters", "2", "--upsample", "resize", "--lr", "1e-12",
+                              "--init", str(data / "nearest.pt"), "--resume"),
+           "--resume goes on with the run as it began: --upsample differs from")
 
 
 def test_console_script_gives_one_line_and_exit_2(tmp_path):

@@ -76,6 +76,8 @@ def command(**options):
     if not cfg.style.is_file():
         raise InputError(f"{cfg.style}: no such style image")
     require_writable_folder(cfg.log_path)
+    if cfg.resume:
+        check_resumed(cfg)
     ckpt = train(cfg)
     if ckpt is not None:  # rank 0 of a torchrun job, or the only process
         click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
@@ -90,6 +92,38 @@ def check_out(out: Path, resume: bool) -> None:
     if out.exists() and not resume:
         raise InputError(f"{out}: a model is already there; --resume continues it "
                          "(delete it, or give another --out, to start anew)")
+
+
+# what a resumed run may change: how long it goes and where it runs, not what it learns
+RESUMABLE = {"iters", "checkpoint_every", "resume", "device", "precision", "cache_dir", "log"}
+
+
+def check_resumed(cfg) -> None:
+    """Refuse a --resume whose settings differ from those its checkpoint recorded, but the
+    RESUMABLE ones: the run would go on with other settings than its model card records."""
+    from dataclasses import asdict, fields
+
+    from vst.core.checkpoint import Checkpoint
+
+    from .config import TrainConfig
+
+    if not cfg.out.is_file():
+        return  # the trainer says so
+    began = TrainConfig.from_record(Checkpoint.load(cfg.out).config)
+
+    def plain(value):
+        if isinstance(value, Path):
+            return value.resolve()
+        return tuple(map(plain, value)) if isinstance(value, tuple) else value
+    changed = [f.name for f in fields(TrainConfig) if f.name not in RESUMABLE | {"weights"}
+               and plain(getattr(cfg, f.name)) != plain(getattr(began, f.name))]
+    changed += [f"{term}_weight" for term in asdict(cfg.weights)
+                if getattr(cfg.weights, term) != getattr(began.weights, term)]
+    if changed:
+        names = ", ".join("--style-image" if name == "style" else f"--{name.replace('_', '-')}" for name in changed)
+        raise InputError(f"--resume goes on with the run as it began: {names} "
+                         f"{'differ' if len(changed) > 1 else 'differs'} from {cfg.out}'s "
+                         "(give the options it began with, or another --out to start a new run)")
 
 
 WEIGHT_OPTIONS = {"content_weight": "content", "style_weight": "style", "tv_weight": "tv",
