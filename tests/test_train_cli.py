@@ -66,6 +66,12 @@ def test_short_run_lowers_the_loss_writes_a_checkpoint_and_resumes(data):
     assert [int(r["iteration"]) for r in again] == list(range(1, 16))
     assert again[:14] == logged and float(again[14]["seconds"]) < 99
 
+    # --resume alone goes on with the options the run began with
+    began = Checkpoint.load(data / "model.pt").config
+    main(["--out", str(data / "model.pt"), "--resume", "--iters", "16", "--cache-dir", str(data / "cache")])
+    resumed = Checkpoint.load(data / "model.pt")
+    assert resumed.training["iteration"] == 16 and {**resumed.config, "iters": 15} == began
+
 
 def test_bf16_loss_curve_tracks_fp32(data, monkeypatch):
     """Same seed, same pairs: BF16 autocast changes the losses by rounding only."""

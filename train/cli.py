@@ -69,7 +69,7 @@ def command(**options):
     from .trainer import train
 
     check_out(options["out"], options["resume"])
-    cfg = config_from_options(**options)
+    cfg = resumed_config(options) or config_from_options(**options)
     if min(cfg.size) < MIN_SIDE:
         raise InputError(f"--size {'x'.join(map(str, cfg.size))}: training frames must be at least "
                          f"{MIN_SIDE}x{MIN_SIDE} (the loss network sees relu4_2 at 1/8 of the frame)")
@@ -96,6 +96,22 @@ def check_out(out: Path, resume: bool) -> None:
 
 # what a resumed run may change: how long it goes and where it runs, not what it learns
 RESUMABLE = {"iters", "checkpoint_every", "resume", "device", "precision", "cache_dir", "log"}
+
+
+def resumed_config(options: dict):
+    """For `--out RUN.pt --resume` with no other options than RESUMABLE ones: the config RUN
+    recorded, with those; None otherwise (the options then say it all, check_resumed checks)."""
+    from vst.core.checkpoint import Checkpoint
+
+    from .config import TrainConfig
+
+    context = click.get_current_context()
+    given = {name for name in options if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
+    out = options["out"]
+    if not (options["resume"] and out.is_file() and given <= RESUMABLE | {"out"}):
+        return None
+    began = TrainConfig.from_record(Checkpoint.load(out).config)
+    return replace(began, out=out, resume=True, **{name: options[name] for name in given & RESUMABLE - {"resume"}})
 
 
 def check_resumed(cfg) -> None:
