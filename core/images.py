@@ -85,8 +85,9 @@ def format_of(path: Path) -> str:
 
 
 def encode_photo(photo: Photo, pixels: np.ndarray, file_format: str, jpeg_quality: int = JPEG_QUALITY) -> bytes:
-    """`pixels` (uint8 (H, W, 3) RGB, the photo's size) as `file_format`, with the photo's
-    alpha plane (where the format holds one), metadata and colour profile."""
+    """`pixels` (uint8 (H, W, 3) RGB, the size of the photo's alpha plane where it has one) as
+    `file_format`, with that alpha plane (where the format holds one), the photo's metadata
+    and colour profile."""
     from PIL import Image
 
     image = Image.fromarray(np.ascontiguousarray(pixels))

@@ -33,7 +33,7 @@ from .runner import ModelSpec
 from .chunks import Chunk, can_chunk, chunk_settings, join_chunks, part_name, plan_chunks, remove_parts
 from .inputs import Task, plan_tasks
 from .job import JobResult, VideoJob, VideoSettings, stylize_video
-from .run import Outcome, make_folder, remove_empty, run_image, run_video
+from .run import Outcome, failed, make_folder, remove_empty, run_image, run_video
 
 RETRIES = 2                # per piece, after its first try
 REPORT_SECONDS = 0.5       # how often a worker tells the driver its frames
@@ -260,7 +260,7 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
         if said:
             notice(said)
         planned = plan_tasks(inputs, out, model.name)
-        refused = [Outcome(task, None, InputError(task.refused)) for task in planned if task.refused]
+        refused = [failed(task, InputError(task.refused)) for task in planned if task.refused]
         tasks = [task for task in planned if not task.refused]
         for task in tasks:  # as engine.run does, before any worker is busy
             if task.batch:
@@ -272,7 +272,8 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
         pieces = plan_pieces(tasks, settings, seconds, parts)
         for video in parts.values():
             video.folder.mkdir()
-        return refused + _schedule(ray, actors, pieces, parts, settings, reports, tell, progress)
+        outcomes = refused + _schedule(ray, actors, pieces, parts, settings, reports, tell, progress)
+        return sorted(outcomes, key=lambda outcome: planned.index(outcome.task))  # the inputs' order
     finally:
         for actor in actors:
             ray.kill(actor)  # a worker killed mid-video leaves its temporary behind: removed next

@@ -77,13 +77,18 @@ def run_tasks(tasks: list[Task], runner: Runner, settings: VideoSettings, tell: 
             remove_empty(made)
             if len(tasks) == 1:
                 raise
-            said = str(exc)  # most messages name the input already
-            named = said if said.startswith(task.source) else f"{task.source}: {said}"
-            outcome = Outcome(task, None, type(exc)(named))  # the same kind: the same exit status
+            outcome = failed(task, exc)
         if outcome.line:
             tell(outcome.line)
         outcomes.append(outcome)
     return outcomes
+
+
+def failed(task: Task, error: CommandError) -> Outcome:
+    """The outcome of a task of a batch that failed: its error, naming its input."""
+    said = str(error)  # most messages name the input already
+    named = said if said.startswith(task.source) else f"{task.source}: {said}"
+    return Outcome(task, None, type(error)(named))  # the same kind: the same exit status
 
 
 def make_folder(folder: Path) -> list[Path]:

@@ -173,6 +173,7 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
             if rate not in (av.Codec(encoder, "w").audio_rates or [rate]):
                 rate = 48000  # 192 kHz is beyond AAC: the encoder's resampler takes it down
             try:
+                _open_audio_encoder(encoder, rate, source.layout.name)  # a layout it refuses: this stream's line
                 stream = container.add_stream(encoder, rate=rate, layout=source.layout.name)
             except (ValueError, av.FFmpegError) as exc:
                 left_out.append(f"{_name(source)} left out: {why}, and {encoder} does not take it ({exc})")
@@ -182,6 +183,15 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
         else:
             left_out.append(f"{_name(source)} left out: {why}{_where_it_fits(source, container_format)}")
     return tracks, left_out
+
+
+def _open_audio_encoder(encoder: str, rate: int, layout: str) -> None:
+    """Open `encoder` as the output would, on a context of its own: a stream added to the
+    output cannot be taken back, and one the encoder refuses would fail the whole header."""
+    context = av.CodecContext.create(encoder, "w")
+    context.sample_rate, context.layout = rate, layout
+    context.format = av.Codec(encoder, "w").audio_formats[0].name
+    context.open()
 
 
 def cover_attachment(cover) -> tuple[str, str, bytes]:

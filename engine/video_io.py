@@ -10,6 +10,7 @@ ends its audio and subtitles where its video ends.
 import errno
 import heapq
 import itertools
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -65,7 +66,7 @@ class VideoInfo:
 @dataclass(frozen=True)
 class Segment:
     """The part of a video to stylize, in seconds from its first frame: [start, end), end
-    None for the rest. Its output starts at 0: every stream is moved back by `start`."""
+    None for the rest. Its output starts at 0: every stream is moved back to start there."""
     start: float = 0.0
     end: float | None = None
 
@@ -238,7 +239,7 @@ class VideoReader:
         duration = video_duration(self.container, self.video)
         labels = Labels() if self.span else Labels.of(self.container, self.video)
         if self.segment:
-            labels = labels.from_time(self.segment.start)
+            labels = labels.from_time(float(self._moved() * self.time_base))
             return VideoInfo(self.width, self.height, self.fps, None, self.segment.length(duration), self.rotation,
                              self.time_base, self.colour, labels)
         return VideoInfo(self.width, self.height, self.fps, self.video.frames or None, duration, self.rotation,
@@ -253,19 +254,28 @@ class VideoReader:
         """The pts range [start, end) of the frames to read (None: open), by span or segment."""
         if self.span or not self.segment:
             return self.span or (None, None)
-        first, start, end = self._first_pts(), self.segment.start, self.segment.end
-        return (first + round(start / self.time_base) if start else None,
-                None if end is None else first + round(end / self.time_base))
+        first, end = self._first_pts(), self.segment.end
+        return first + self._ticks(self.segment.start), None if end is None else first + self._ticks(end)
+
+    def _ticks(self, seconds: float) -> int:
+        """The first pts at or after `seconds`; a float's last bit (0.15 s is 1.4999... tenths)
+        does not move it past a frame."""
+        return math.ceil(Fraction(seconds) / self.time_base - Fraction(1, 10 ** 6))
+
+    def _moved(self) -> int:
+        """How far back (pts) a segment's streams are moved, so that its output starts at 0."""
+        return self._bounds()[0] if self.segment and not self.span else 0
 
     def __iter__(self) -> Iterator[Frame | av.Packet]:
         streams = [self.video] + [stream for stream in self.side if has_packets(stream)]
         timestamps, first, read = Timestamps(), self._first_pts(), 0
-        start, end = self._bounds()
-        moved = start if self.segment and start is not None else 0  # a segment's output starts at 0
+        (start, end), moved = self._bounds(), self._moved()
+        # a part of a constant-rate video (numbered frames) or of one that does not seek
+        # exactly is read from the first frame, those before the part skipped
+        seek = self.span is not None or (self.segment is not None and self.segment.start > 0
+                                         and not self.constant_rate and self.seeks_exactly)
         try:
-            # a part of a constant-rate video (numbered frames) or of one that does not seek
-            # exactly is read from the first frame, those before the part skipped
-            if start is not None and not (self.segment and (self.constant_rate or not self.seeks_exactly)):
+            if seek:
                 self._seek(start)
             for packet in self.container.demux(*streams):
                 if packet.stream is not self.video:
@@ -275,14 +285,16 @@ class VideoReader:
                 for frame, pts, dts in self._progressive(packet):
                     pts = first + read if self.constant_rate else timestamps(pts, dts)
                     read += 1
-                    if start is not None and pts < start:
-                        continue  # before the span (the seek may land on an earlier keyframe)
-                    if end is not None and pts >= end:
-                        return  # decoders hand frames out in presentation order: the span is done
+                    if pts is not None:  # an untimed frame (a raw stream's) is neither placed nor moved
+                        if start is not None and pts < start:
+                            continue  # before the span (the seek may land on an earlier keyframe)
+                        if end is not None and pts >= end:
+                            return  # decoders hand frames out in presentation order: the span is done
+                        pts -= moved
                     self.decoded += 1
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height,
                                               src_colorspace=self.colour.swscale_matrix)
-                    yield Frame(pixels, pts - moved, self.time_base)
+                    yield Frame(pixels, pts, self.time_base)
         except av.FFmpegError as exc:
             self.error = _reason(exc)
 
@@ -358,8 +370,9 @@ class VideoWriter:
             raise
 
     def _start(self, codec: str, container_format: str) -> None:
-        """Open the video encoder, then the rest, and write the header: an encoder that
-        refuses its settings, and a container that refuses the encoder, each get their line."""
+        """Open the video encoder and write the header (the side streams' encoders are open
+        already: engine.side_streams): an encoder that refuses its settings, and a container
+        that refuses the encoder, each get their line."""
         try:
             if self.video_template is None:
                 self.video.codec_context.open()
@@ -371,7 +384,7 @@ class VideoWriter:
             if _disk_error(exc):
                 raise  # the job reports it as the file it could not write
             raise InputError(f"{container_format} files do not take {codec} video ({exc.strerror}); "
-                             "choose another --codec or container") from None
+                             "choose another codec or container") from None
 
     @property
     def side_streams(self) -> str:

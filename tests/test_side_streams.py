@@ -212,15 +212,45 @@ def test_a_part_of_a_video_moves_every_stream_and_chapter_back_to_0(labelled, ch
     assert code == 2 and "'1:75' is not a time: SECONDS or [HH:]MM:SS[.s]" in err, err
 
 
-def test_a_part_of_an_avi_counts_its_frames_from_the_first(checkpoint, tmp_path, capsys):
-    """AVI frames are numbered, not timed: a part is read from the first frame, not sought."""
-    source = write_tracks(tmp_path / "in.avi", FRAMES, 10, [])
-    out = tmp_path / "part.mp4"
-    code, _, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out,
-                       "--start", "0.3", "--end", "0.6")
-    assert code == 0, err
-    with av.open(str(out)) as container:
-        assert [round(float(frame.time), 3) for frame in container.decode(video=0)] == [0.0, 0.1, 0.2]
+def test_a_raw_stream_whose_frames_have_no_time_runs_whole(checkpoint, tmp_path, capsys):
+    source = tmp_path / "raw.h264"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        for frame in FRAMES[:5]:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(video.encode())
+    for extra in ((), ("--end", "0.3")):  # a part of it cannot be placed: it is run whole
+        # (its length is guessed from its bit rate: the run may be called truncated, exit 2)
+        code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4", *extra)
+        assert code in (0, 2) and "Traceback" not in err and ": 5 frames 64x48" in said, err
+
+
+@pytest.mark.parametrize("suffix", [".avi", ".y4m"])
+def test_a_part_of_a_video_timed_in_frames_holds_the_frames_of_that_part(suffix, checkpoint, tmp_path, capsys):
+    """AVI frames are numbered, not timed, and read from the first rather than sought; in a
+    time base of 1/fps, 0.45 s is 4.5 frames and 0.15 s 1.4999... of them: the part starts
+    at the first frame at or after its start and ends before its end."""
+    source = tmp_path / f"in{suffix}"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264" if suffix == ".avi" else "rawvideo", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv444p" if suffix == ".avi" else "yuv420p"
+        if suffix == ".avi":
+            video.options = {"qp": "0"}
+        for index, frame in enumerate(FRAMES):
+            picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            picture.pts = index
+            container.mux(video.encode(picture))
+        container.mux(video.encode())
+    inputs = [picture.to_ndarray(format="rgb24").astype(int) for picture in av.open(str(source)).decode(video=0)]
+    for start, end, wanted in (("0.45", "0.85", [5, 6, 7, 8]), ("0.15", "0.35", [2, 3]), ("0.3", "0.6", [3, 4, 5])):
+        out = tmp_path / f"part{start}.mkv"
+        code, _, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "--strength", "0",
+                           "--crf", "0", "-o", out, "--start", start, "--end", end)
+        assert code == 0, err
+        with av.open(str(out)) as container:
+            got = [frame.to_ndarray(format="rgb24").astype(int) for frame in container.decode(video=0)]
+        assert [int(np.argmin([np.abs(g - f).mean() for f in inputs])) for g in got] == wanted, (start, end)
 
 
 def test_a_part_of_a_transport_stream_starts_at_its_first_frame(checkpoint, tmp_path, capsys):

@@ -177,6 +177,18 @@ def test_init_fine_tunes_from_a_checkpoint_and_records_where_it_came_from(data, 
            "not the requested 48/deconv")
 
 
+def test_a_run_resumes_from_another_folder(data, monkeypatch):
+    """Paths are recorded as given: from another folder, the same files are the same options."""
+    def args(root: str, out: str):
+        return ["--style-image", f"{root}style.png", "--data", f"{root}data", "--out", out, "--size", "64x48",
+                "--cache-dir", "cache" if not root else f"{root}cache", "--batch-size", "2"]
+    monkeypatch.chdir(data)
+    main([*args("", "model.pt"), "--iters", "1"])
+    monkeypatch.chdir(data / "data")
+    main([*args("../", "../model.pt"), "--iters", "2", "--resume"])
+    assert Checkpoint.load(data / "model.pt").training["iteration"] == 2
+
+
 def test_init_may_switch_between_the_resize_upsamplers_and_resume_may_not(data, capsys):
     main(train_args(data, "--iters", "1", "--upsample", "resize", "--out", str(data / "nearest.pt")))
     main(train_args(data, "--iters", "1", "--upsample", "bilinear", "--lr", "1e-12",

@@ -69,7 +69,14 @@ def command(**options):
     from .trainer import train
 
     check_out(options["out"], options["resume"])
-    cfg = resumed_config(options) or config_from_options(**options)
+    cfg = resumed_config(options)
+    if cfg is None:
+        try:
+            cfg = config_from_options(**options)
+        except InputError as exc:
+            if options["resume"] and options["out"].is_file():
+                raise InputError(f"{exc}; or give --out and --resume alone, which go on with the run's own") from None
+            raise
     if min(cfg.size) < MIN_SIDE:
         raise InputError(f"--size {'x'.join(map(str, cfg.size))}: training frames must be at least "
                          f"{MIN_SIDE}x{MIN_SIDE} (the loss network sees relu4_2 at 1/8 of the frame)")
@@ -127,12 +134,16 @@ def check_resumed(cfg) -> None:
         return  # the trainer says so
     began = TrainConfig.from_record(Checkpoint.load(cfg.out).config)
 
-    def plain(value):
-        if isinstance(value, Path):
-            return value.resolve()
-        return tuple(map(plain, value)) if isinstance(value, tuple) else value
-    changed = [f.name for f in fields(TrainConfig) if f.name not in RESUMABLE | {"weights"}
-               and plain(getattr(cfg, f.name)) != plain(getattr(began, f.name))]
+    def same(given, recorded) -> bool:
+        """Paths are recorded as given, from the folder the run began in: one that does not
+        lead to a file from here cannot be told apart, and counts as the same."""
+        if isinstance(given, tuple) and isinstance(recorded, tuple):
+            return len(given) == len(recorded) and all(map(same, given, recorded))
+        if isinstance(given, Path) and isinstance(recorded, Path):
+            return not (recorded.exists() and given.exists()) or given.resolve() == recorded.resolve()
+        return given == recorded
+    changed = [f.name for f in fields(TrainConfig) if f.name not in RESUMABLE | {"weights", "out"}
+               and not same(getattr(cfg, f.name), getattr(began, f.name))]
     changed += [f"{term}_weight" for term in asdict(cfg.weights)
                 if getattr(cfg.weights, term) != getattr(began.weights, term)]
     if changed:
