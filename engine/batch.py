@@ -1,5 +1,5 @@
-"""What `vst-run` and `vst.stylize` do with their inputs: open the model, plan every input's
-output (engine.inputs), run them all, in this process (engine.run) or on Ray workers
+"""What `vst-run` and `vst.stylize` do with their inputs: plan every input's output
+(engine.inputs), open the model, run them all, in this process (engine.run) or on Ray workers
 (engine.cluster, --workers / --ray-address)."""
 from pathlib import Path
 from typing import Callable
@@ -17,5 +17,6 @@ def stylize_inputs(inputs: list[str], out: Path | None, model: ModelSpec, settin
     """notice() gets the backends' notice, tell() each line of what was written."""
     if scaling.uses_ray:
         return run_on_ray(inputs, out, model, settings, scaling, tell, notice, progress)
+    tasks = plan_tasks(inputs, out, model.name)  # a lone refused input before the model loads
     with opened_runner(model.engine, model.style, notice, model.backend, model.mix, model.precision) as runner:
-        return run_tasks(plan_tasks(inputs, out, model.name), runner, settings, tell, progress)
+        return run_tasks(tasks, runner, settings, tell, progress)

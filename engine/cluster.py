@@ -244,6 +244,7 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
                scaling: Scaling, tell: Callable[[str], None], notice: Callable[[str], None],
                progress: bool = True) -> list[Outcome]:
     """What stylize_inputs does, on scaling.workers Ray workers: one Outcome per task."""
+    planned = plan_tasks(inputs, out, model.name)  # a lone refused input before Ray starts
     ray = import_ray()
     own = not ray.is_initialized()
     if own:
@@ -259,7 +260,6 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
         said = _first_ready(ray, [actor.ready.remote() for actor in actors])
         if said:
             notice(said)
-        planned = plan_tasks(inputs, out, model.name)
         refused = [failed(task, InputError(task.refused)) for task in planned if task.refused]
         tasks = [task for task in planned if not task.refused]
         for task in tasks:  # as engine.run does, before any worker is busy

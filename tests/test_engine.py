@@ -196,6 +196,8 @@ def test_bad_input(checkpoint, monkeypatch, tmp_path, capsys):
     refused(capsys, [source, *run_args, "-o", tmp_path / "no" / "o.mp4"], "output folder does not exist", tmp_path)
     refused(capsys, [source, *run_args, "-o", tmp_path / "o.gif"], "unknown container", tmp_path)
     refused(capsys, [source, *run_args, "-o", source], "would overwrite the input", tmp_path)
+    # planned before the model is opened: no checkpoint is read for an input refused anyway
+    refused(capsys, [source, "--engine", tmp_path / "missing.pt", "-o", source], "would overwrite the input", tmp_path)
     refused(capsys, [source, "--style", "nope"], "no shipped style 'nope'", tmp_path)
     refused(capsys, [source], "give one of --engine FILE or --style NAME", tmp_path)
     refused(capsys, [source, "--style", "candy", "--engine", checkpoint], "give --engine FILE or --style NAME, not both", tmp_path)
