@@ -9,11 +9,11 @@ from pathlib import Path
 import av
 import numpy as np
 
+from vst.core.colour import Colour
 from vst.core.errors import InputError
 from vst.core.images import read_image, resize
 from vst.core.media import open_container, picture_stream
 from vst.core.style_mix import StyleMix, mix_frames
-from vst.core.colour import Colour
 from vst.engine.inputs import kind_of
 from vst.engine.runner import Runner, open_runner
 from vst.engine.video_io import video_duration

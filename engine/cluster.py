@@ -273,7 +273,8 @@ def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: 
         for video in parts.values():
             video.folder.mkdir()
         outcomes = refused + _schedule(ray, actors, pieces, parts, settings, reports, tell, progress)
-        return sorted(outcomes, key=lambda outcome: planned.index(outcome.task))  # the inputs' order
+        order = {task: index for index, task in enumerate(planned)}
+        return sorted(outcomes, key=lambda outcome: order[outcome.task])  # the inputs' order
     finally:
         for actor in actors:
             ray.kill(actor)  # a worker killed mid-video leaves its temporary behind: removed next

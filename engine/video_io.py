@@ -20,7 +20,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from vst.core.colour import Colour, value_range
+from vst.core.colour import Colour, is_rgb, value_range
 from vst.core.errors import InputError
 from vst.core.frame_io import check_scaled_size
 from vst.core.media import is_cover, open_container, picture_stream
@@ -455,11 +455,11 @@ class VideoWriter:
     def write_side(self, packet: av.Packet) -> None:
         """Queue a packet of one of the reader's side streams; it is written once the video
         reaches it. Packets of streams that are not carried are let go."""
-        track = self.tracks.get(packet.stream.index)
+        track, when = self.tracks.get(packet.stream.index), seconds(packet)
         # AVI holds no time before 0: its muxer would move every stream later for an audio
         # packet that starts there (an encoder's priming), leaving a hole after the first frame
-        if track is not None and not (self.numbered and seconds(packet) < 0):
-            heapq.heappush(self.pending, (seconds(packet), next(self.arrivals), track, packet))
+        if track is not None and not (self.numbered and when < 0):
+            heapq.heappush(self.pending, (when, next(self.arrivals), track, packet))
 
     def _write_side_until(self, end: float) -> None:
         while self.pending and self.pending[0][0] < end:
@@ -502,7 +502,7 @@ def pixel_format(codec: str, width: int, height: int) -> str:
     or RGB: yuv444p for x264, yuvj444p for MJPEG, 10-bit 4:4:4 for ProRes)."""
     listed = [f.name for f in av.Codec(codec, "w").video_formats or ()] or ["yuv420p", "yuv444p"]
     if width % 2 or height % 2:
-        return next((name for name in listed if "444" in name or av.VideoFormat(name).is_rgb), listed[0])
+        return next((name for name in listed if "444" in name or is_rgb(name)), listed[0])
     return listed[0]
 
 

@@ -77,14 +77,14 @@ def command(**options):
             if options["resume"] and options["out"].is_file():
                 raise InputError(f"{exc}; or give --out and --resume alone, which go on with the run's own") from None
             raise
+        if cfg.resume:
+            check_resumed(cfg)
     if min(cfg.size) < MIN_SIDE:
         raise InputError(f"--size {'x'.join(map(str, cfg.size))}: training frames must be at least "
                          f"{MIN_SIDE}x{MIN_SIDE} (the loss network sees relu4_2 at 1/8 of the frame)")
     if not cfg.style.is_file():
         raise InputError(f"{cfg.style}: no such style image")
     require_writable_folder(cfg.log_path)
-    if cfg.resume:
-        check_resumed(cfg)
     ckpt = train(cfg)
     if ckpt is not None:  # rank 0 of a torchrun job, or the only process
         click.echo(f"wrote {cfg.out} ({ckpt.training['iteration']} iterations); log {cfg.log_path}")
@@ -105,20 +105,25 @@ def check_out(out: Path, resume: bool) -> None:
 RESUMABLE = {"iters", "checkpoint_every", "resume", "device", "precision", "cache_dir", "log"}
 
 
-def resumed_config(options: dict):
-    """For `--out RUN.pt --resume` with no other options than RESUMABLE ones: the config RUN
-    recorded, with those; None otherwise (the options then say it all, check_resumed checks)."""
+def recorded_config(out: Path):
+    """The TrainConfig the run at `out` recorded."""
     from vst.core.checkpoint import Checkpoint
 
     from .config import TrainConfig
 
+    return TrainConfig.from_record(Checkpoint.load(out).config)
+
+
+def resumed_config(options: dict):
+    """For `--out RUN.pt --resume` with no other options than RESUMABLE ones: the config RUN
+    recorded, with those; None otherwise (the options then say it all, check_resumed checks)."""
     context = click.get_current_context()
     given = {name for name in options if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
     out = options["out"]
     if not (options["resume"] and out.is_file() and given <= RESUMABLE | {"out"}):
         return None
-    began = TrainConfig.from_record(Checkpoint.load(out).config)
-    return replace(began, out=out, resume=True, **{name: options[name] for name in given & RESUMABLE - {"resume"}})
+    resumable = {name: options[name] for name in given & RESUMABLE - {"resume"}}
+    return replace(recorded_config(out), out=out, resume=True, **resumable)
 
 
 def check_resumed(cfg) -> None:
@@ -126,13 +131,11 @@ def check_resumed(cfg) -> None:
     RESUMABLE ones: the run would go on with other settings than its model card records."""
     from dataclasses import asdict, fields
 
-    from vst.core.checkpoint import Checkpoint
-
     from .config import TrainConfig
 
     if not cfg.out.is_file():
         return  # the trainer says so
-    began = TrainConfig.from_record(Checkpoint.load(cfg.out).config)
+    began = recorded_config(cfg.out)
 
     def same(given, recorded) -> bool:
         """Paths are recorded as given, from the folder the run began in: one that does not
