@@ -15,7 +15,7 @@ from pathlib import Path
 
 def stylize(inputs, style: str | None = None, *, engine: str | Path | None = None,
             output: str | Path | None = None, backend: str = "auto", precision: str = "auto",
-            strength: float = 1.0, preserve_color: bool = False, codec: str = "auto", crf: int = 18,
+            strength: float = 1.0, preserve_color: bool = False, codec: str = "auto", crf: int | None = None,
             preset: str = "auto", height: int | None = None, max_frames: int | None = None,
             start: float | str = 0.0, end: float | str | None = None, side_by_side: bool = False,
             audio: bool = True, subtitles: bool = True, progress: bool = True,

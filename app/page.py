@@ -7,10 +7,12 @@ then the model to download.
 Every error a user can cause (a file that is not media, a clip with no video) shows as a
 message on the page; the server goes on. Paths come only from Gradio's own upload folder or
 the app's: the browser never names a file."""
+import itertools
 import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 import gradio as gr
 
@@ -21,7 +23,7 @@ from vst.samples import SAMPLE_CLIP
 from vst.styles import STYLES, THUMBNAIL_SUFFIX, describe_style, shipped_styles
 
 from .preview import Media, Previewer, Runners
-from .render import render
+from .render import input_part, render
 from .training import Trainings, missing_extra
 
 DEFAULT_STYLE = "candy"
@@ -90,20 +92,24 @@ def stylize_tab(runners: Runners, results: Path) -> None:
         with on_the_page():
             settings = VideoSettings(crf=int(crf), height=int(height) if height else None,
                                      start=float(start or 0), end=float(end) if end else None)
-        total, done = media.frames or 0, [0]
+        total = media.frames or 0
         if settings.segment and media.frames and media.duration:  # the part's share of the frames
             total = round(media.frames * settings.segment.length(media.duration) / media.duration)
 
-        def on_frame():
-            done[0] += 1
-            progress((done[0], total or None), desc=f"stylizing with {style}", unit="frames")
+        def counter(desc: str) -> Callable[[], None]:
+            done = itertools.count(1)
+            return lambda: progress((next(done), total or None), desc=desc, unit="frames")
 
         with on_the_page():
-            out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results, on_frame)
+            out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results,
+                               counter(f"stylizing with {style}"))
+            # a part plays beside the input's same part, not beside the whole input
+            before = (None if media.is_image else str(media.path) if not settings.segment
+                      else str(input_part(media, settings, results, counter("the input's part, to play beside it"))))
         summary = without_paths(line)
         if media.is_image:
             return None, None, str(out), str(out), summary
-        return str(media.path), str(out), None, str(out), summary
+        return before, str(out), None, str(out), summary
 
     source = gr.State(None)
     style = gr.State(DEFAULT_STYLE)

@@ -16,7 +16,7 @@ from vst.core.media import open_container, picture_stream
 from vst.core.style_mix import StyleMix, mix_frames
 from vst.engine.inputs import kind_of
 from vst.engine.runner import Runner, open_runner
-from vst.engine.video_io import video_duration
+from vst.engine.video_io import has_timestamps, video_duration
 
 PREVIEW_HEIGHT = 270
 PREVIEW_WIDTH = 1080  # a panorama's preview is this wide at the most (and less high)
@@ -53,12 +53,13 @@ class Media:
             video = picture_stream(container, self.path.name)
             matrix = Colour.of(video).swscale_matrix  # as vst-run decodes it, so the preview matches the render
             target = int(max(0.0, seconds) / video.time_base) + (video.start_time or 0)
-            container.seek(target, stream=video)  # to the keyframe before it
+            if has_timestamps(container):  # a raw stream does not seek (and decodes nothing after trying)
+                container.seek(target, stream=video)  # to the keyframe before it
             last = None
             for frame in container.decode(video):
                 last = frame
-                if frame.pts is not None and frame.pts >= target:
-                    break
+                if frame.pts is None or frame.pts >= target:
+                    break  # an untimed frame (a raw stream's, whose length is unknown: 0 s) is the first
         if last is None:
             raise InputError(f"{self.path.name}: no frame could be decoded")
         width, height = preview_size(last.width, last.height)

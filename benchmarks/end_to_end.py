@@ -13,6 +13,7 @@ import numpy as np
 
 from vst.engine.runner import Runner
 from vst.engine.job import JobResult, VideoJob, VideoSettings, stylize_video
+from vst.engine.video_io import DEFAULT_CRF
 
 from .inputs import first_frames
 from .timing import Stats
@@ -25,7 +26,7 @@ class VideoBench:
     max_frames: int | None = None
     frames: int = 5                 # stylize-only timed frames (vst-bench: 5 on CPU, 50 with a GPU)
     warmup: int = 2
-    crf: int = VideoSettings.crf    # x264's, as vst-run --crf and --preset
+    crf: int = DEFAULT_CRF          # x264's, as vst-run --crf and --preset
     preset: str = VideoSettings.preset
 
 

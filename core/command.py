@@ -2,6 +2,7 @@
 for a failure the user can act on."""
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -45,18 +46,18 @@ class FiniteRange(click.FloatRange):
         return number
 
 
+TIME = re.compile(r"(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?|\.\d+)", re.ASCII)  # [[HH:]MM:]SS[.s], digits only
+
+
 def parse_time(value) -> float:
     """Seconds from a number or text: SECONDS (90, 90.5) or [HH:]MM:SS[.s] (1:30, 0:01:30.5),
     as players show a time; ValueError for anything else, or a negative or endless time."""
     seconds = None
-    if isinstance(value, str):
-        *larger, last = value.strip().split(":")  # [hours,] minutes, then seconds
-        try:
-            if (len(larger) <= 2 and all(part.isdigit() for part in larger)
-                    and all(int(part) < 60 for part in larger[1:]) and 0 <= float(last) < (60 if larger else math.inf)):
-                seconds = float(last) + sum(int(part) * 60 ** (len(larger) - index) for index, part in enumerate(larger))
-        except ValueError:
-            pass
+    if isinstance(value, str) and (match := TIME.fullmatch(value.strip())):
+        hours, minutes, rest = match.groups()
+        # the first field is open-ended (90:00 is 90 minutes); those after it stay below 60
+        if (hours is None or int(minutes) < 60) and (minutes is None or float(rest) < 60):
+            seconds = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(rest)
     elif isinstance(value, Real) and not isinstance(value, bool):
         seconds = float(value)
     if seconds is None or not (math.isfinite(seconds) and seconds >= 0):

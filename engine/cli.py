@@ -34,9 +34,10 @@ from .openvino_runner import PRECISIONS
                    "FOLDER.STYLE for a folder].")
 @click.option("--codec", default="auto", show_default=True,
               help="Video encoder: auto (libx264; libvpx-vp9 for .webm), libx265, h264_nvenc, ...")
-@click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True, help="x264/x265/VP9 constant quality (lower is better).")
+@click.option("--crf", type=click.IntRange(0, 51),
+              help="x264/x265/VP9 constant quality (lower is better) [default: 18]; other encoders take none.")
 @click.option("--preset", default="auto", show_default=True,
-              help="x264/x265 speed preset. auto: ultrafast where the model runs on the CPU (the encoder shares "
+              help="x264/x265 speed preset (other encoders take none). auto: ultrafast where the model runs on the CPU (the encoder shares "
                    "its cores; a quarter of medium's CPU time, more bytes at the same CRF), medium on a GPU.")
 @click.option("--height", type=click.IntRange(8), help="Scale frames (and images) to this height before stylizing.")
 @click.option("--max-frames", type=click.IntRange(1), help="Stop after N frames (needed to end a camera).")

@@ -26,7 +26,7 @@ from typing import Callable
 from vst.core.command import require_writable_folder
 from vst.core.cpu import usable_cores
 from vst.core.errors import CommandError, InputError, check_number, check_whole
-from vst.core.files import remove_temporaries
+from vst.core.files import remove_temporaries, temporary_sibling
 
 from .choice import installed
 from .runner import ModelSpec
@@ -208,7 +208,8 @@ def plan_pieces(tasks: list[Task], settings: VideoSettings, seconds: float,
         if len(chunks) < 2:
             pieces.append(Piece(task))
             continue
-        folder = task.out.parent / f".{task.out.name}.chunks-{os.getpid()}"
+        # the chunks' folder: named as long as the output's temporary, whose length was checked
+        folder = temporary_sibling(task.out).with_suffix(".cut")
         parts[task] = VideoParts(task, folder, chunks)
         pieces += [Piece(task, chunk, folder / part_name(chunk, task.out)) for chunk in chunks]
     return pieces

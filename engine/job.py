@@ -14,7 +14,8 @@ from vst.core.files import temporary_sibling
 
 from .runner import Runner
 from .pipeline import StageTimes, run_pipeline
-from .video_io import X26X_CODECS, Segment, VideoInfo, VideoReader, VideoWriter, encoder_name, video_duration
+from .video_io import (DEFAULT_CRF, X26X_CODECS, Segment, VideoInfo, VideoReader, VideoWriter,
+                       check_quality_settings, encoder_name, video_duration)
 
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi"}
 AUTO_CODECS = {".webm": "libvpx-vp9"}   # --codec auto by output suffix; libx264 elsewhere
@@ -24,7 +25,7 @@ AUTO_CODECS = {".webm": "libvpx-vp9"}   # --codec auto by output suffix; libx264
 class VideoSettings:
     """How vst-run writes a video (its options of the same names)."""
     codec: str = "auto"              # auto: AUTO_CODECS by the output's suffix
-    crf: int = 18
+    crf: int | None = None           # None: DEFAULT_CRF where the encoder takes a crf
     preset: str = "auto"             # auto: encoder_preset's choice
     height: int | None = None        # scale frames to this height before stylizing
     max_frames: int | None = None
@@ -35,7 +36,8 @@ class VideoSettings:
     end: float | None = None         # seconds into a video where its output ends; None: its end
 
     def __post_init__(self):  # vst-run's option types check these; vst.stylize passes them on as given
-        check_whole("crf", self.crf, 0, 51)
+        if self.crf is not None:
+            check_whole("crf", self.crf, 0, 51)
         for name, low in (("height", 8), ("max_frames", 1)):
             if getattr(self, name) is not None:
                 check_whole(name, getattr(self, name), low)
@@ -105,8 +107,10 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
         try:
             suffix = out.suffix.lower()
             codec = encoder_name(AUTO_CODECS.get(suffix, "libx264") if settings.codec == "auto" else settings.codec)
+            check_quality_settings(codec, settings.crf, settings.preset)
             preset = encoder_preset(settings.preset, runner)
-            writer = VideoWriter(temporary, CONTAINERS[suffix], info, width, codec, settings.crf, preset, reader.side)
+            crf = DEFAULT_CRF if settings.crf is None else settings.crf
+            writer = VideoWriter(temporary, CONTAINERS[suffix], info, width, codec, crf, preset, reader.side)
             total = min(filter(None, (info.expected_frames, settings.max_frames)), default=None)
             with tqdm(total=total, unit="frame", desc=runner.name, dynamic_ncols=True,
                       disable=not progress or on_frame is not None) as bar:

@@ -28,7 +28,9 @@ from vst.core.media import is_cover, open_container, picture_stream
 from .labels import Labels
 from .side_streams import SideTrack, add_side_tracks, describe, has_packets, side_streams
 
-X26X_CODECS = ("libx264", "libx264rgb", "libx265")  # the encoders --crf and --preset are written for
+X26X_CODECS = ("libx264", "libx264rgb", "libx265")  # the encoders --preset is written for
+CRF_CODECS = X26X_CODECS + ("libvpx-vp9",)           # those --crf is
+DEFAULT_CRF = 18
 # x265 leaves the DTS of an encode of fewer frames than its B-frame delay (3 at most) to
 # whatever its heap held (x265 issue #781, fixed after the x265 that PyAV's wheels carry), and
 # the MP4 muxer then refuses the packet; so few frames are never reordered, so a DTS equal to
@@ -93,9 +95,16 @@ def tagged_duration(tag: str | None) -> float | None:
         return None
 
 
+def has_timestamps(container) -> bool:
+    return not container.format.flags & av.format.Flags.no_timestamps.value
+
+
 def video_duration(container, stream) -> float | None:
     """Seconds of a PyAV video stream: its own duration, else its DURATION tag, else the
-    container's (which may span a longer audio track); None where nothing says."""
+    container's (which may span a longer audio track); None where nothing says, or where
+    FFmpeg could only guess it from the bit rate: a raw stream (.h264, .m2v) has no times."""
+    if not has_timestamps(container):
+        return None
     if stream.duration:
         return float(stream.duration * stream.time_base)
     return tagged_duration(stream.metadata.get("DURATION")) or (
@@ -221,11 +230,15 @@ class VideoReader:
         except InputError:
             self.container.close()
             raise
-        self.fps = self.video.average_rate or self.video.guessed_rate or Fraction(25)
-        self.colour = Colour.of(self.video)
         # AVI stores no presentation times (packed B-frames scramble what decoders report) and
-        # is constant-rate by design: its frames are numbered at its rate instead
-        self.constant_rate = self.container.format.name == "avi"
+        # is constant-rate by design, and a raw stream (.h264, .m2v) has none at all: their
+        # frames are numbered at the rate instead; a raw stream's rate is its codec's (the
+        # demuxer states 25 for any)
+        raw = not has_timestamps(self.container)
+        self.constant_rate = self.container.format.name == "avi" or raw
+        self.fps = ((self.video.codec_context.framerate if raw else None) or self.video.average_rate
+                    or self.video.guessed_rate or Fraction(25))
+        self.colour = Colour.of(self.video)
         # MPEG transport and program streams have no index: a seek lands near a byte offset,
         # often past the keyframe the part needs, and the times read after it are off
         self.seeks_exactly = self.container.format.name not in ("mpegts", "mpeg")
@@ -538,6 +551,15 @@ def check_video_encoder(codec: str, preset: str) -> None:
                          "(libx264, libx265, libvpx-vp9, h264_nvenc...)")
     if codec in X26X_CODECS and preset not in X26X_PRESETS:
         raise InputError(f"preset {preset!r}: {codec} presets are {', '.join(X26X_PRESETS)}")
+
+
+def check_quality_settings(codec: str, crf: int | None, preset: str) -> None:
+    """Refuse a crf or a preset (other than auto) given for an encoder that has no such
+    setting: it would be ignored without a word."""
+    if crf is not None and codec not in CRF_CODECS:
+        raise InputError(f"crf is a setting of {', '.join(CRF_CODECS)}, not of {codec}")
+    if preset != "auto" and codec not in X26X_CODECS:
+        raise InputError(f"preset is a setting of {', '.join(X26X_CODECS)}, not of {codec}")
 
 
 def is_payload(packet: av.Packet) -> bool:

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from vst.samples import SAMPLE_CLIP
@@ -96,8 +97,13 @@ def test_the_api_previews_stylizes_and_survives_a_bad_upload(app, tmp_path):
     count, seconds = frames_and_seconds(Path(download))
     assert count == 132 and seconds == pytest.approx(frames_and_seconds(SAMPLE_CLIP)[1], abs=0.05)
     assert image is None
-    *_, download, summary = client.predict(1.0, False, 0, 18, 1.0, 2.0, api_name="/stylize")  # a part of it
+    before, *_, download, summary = client.predict(1.0, False, 0, 18, 1.0, 2.0, api_name="/stylize")  # a part of it
     assert frames_and_seconds(Path(download))[0] == 25 and ": 25 frames 480x270" in summary
+    with av.open(before) as part, av.open(str(SAMPLE_CLIP)) as whole:  # beside it, the input's same second
+        shown = [frame.to_ndarray(format="rgb24").astype(int) for frame in part.decode(video=0)]
+        frames = [frame.to_ndarray(format="rgb24").astype(int) for frame in whole.decode(video=0)]
+        assert len(shown) == 25 and part.streams.audio
+    assert [int(np.argmin([np.abs(s - f).mean() for f in frames[20:55]])) + 20 for s in shown[::8]] == [25, 33, 41, 49]
     with pytest.raises(Exception, match=r"end \(1 s\) must come after start \(2 s\)"):
         client.predict(1.0, False, 0, 18, 2.0, 1.0, api_name="/stylize")
     client.predict(handle_file(str(SAMPLE_CLIP.with_name("composition.jpg"))), api_name="/load")
@@ -205,3 +211,20 @@ def test_the_page_in_a_real_browser(app, tmp_path):
         assert "132 frames" in browser.find_element(By.CSS_SELECTOR, "#summary").text
     finally:
         browser.quit()
+
+
+def test_the_preview_of_a_raw_stream_is_its_first_frame(tmp_path):
+    """A raw .h264 has neither times nor a length: the preview is its first frame, not its last."""
+    from vst.app.preview import Media
+
+    source, first = tmp_path / "raw.h264", None
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv444p"
+        video.options = {"crf": "0"}
+        for level in (40, 200, 120):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), level, np.uint8), format="rgb24")))
+        container.mux(video.encode())
+    media = Media.probe(source)
+    assert not media.is_image and media.duration == 0.0
+    assert abs(int(np.median(media.frame_at(0.0))) - 40) <= 2

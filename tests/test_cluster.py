@@ -125,18 +125,20 @@ def test_a_long_clip_chunked_on_two_workers_is_the_clip_one_worker_writes(ray_tw
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4", "one.mp4", "two.mp4"]
 
 
-def test_chunks_keep_max_frames_height_and_the_audio_cut(ray_two_cpus, checkpoint, tmp_path):
+def test_chunks_keep_max_frames_height_and_the_audio_cut_under_the_longest_name(ray_two_cpus, checkpoint, tmp_path):
     clip = panning_clip(tmp_path / "long.mp4", 100, gop=10)
     settings = dict(max_frames=45, height=32)
+    # the longest name whose temporary the file system takes: the chunks' folder fits too
+    two = tmp_path / f"{'t' * (255 - len(f'..{os.getpid()}.tmp.mkv'))}.mkv"
     run([clip], tmp_path / "one.mkv", checkpoint, Scaling(1), **settings)
-    outcomes, _ = run([clip], tmp_path / "two.mkv", checkpoint, Scaling(2, chunk_seconds=0.4), **settings)
+    outcomes, _ = run([clip], two, checkpoint, Scaling(2, chunk_seconds=0.4), **settings)
     assert outcomes[0].error is None
     frames_one, times_one, _ = decoded(tmp_path / "one.mkv")
-    frames_two, times_two, _ = decoded(tmp_path / "two.mkv")
+    frames_two, times_two, _ = decoded(two)
     assert frames_two.shape == frames_one.shape == (45, 32, 48, 3) and times_two == times_one
-    with av.open(str(tmp_path / "two.mkv")) as two, av.open(str(tmp_path / "one.mkv")) as one:
+    with av.open(str(two)) as chunked, av.open(str(tmp_path / "one.mkv")) as one:
         ends = [max(float(p.pts * p.time_base) for p in c.demux(c.streams.audio[0]) if p.pts is not None)
-                for c in (one, two)]
+                for c in (one, chunked)]
     assert ends[1] == pytest.approx(ends[0], abs=0.05) and ends[1] < 45 / 25 + 0.05
 
 

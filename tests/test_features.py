@@ -10,6 +10,7 @@ from PIL import Image, ImageOps
 
 import vst
 from vst.core.checkpoint import Checkpoint
+from vst.core.command import parse_time
 from vst.core.errors import InputError
 from vst.core.frame_model import luma
 from vst.core.style_mix import StyleMix, mix_frames
@@ -233,6 +234,20 @@ def test_python_api(checkpoint, tmp_path):
         vst.stylize(tmp_path / "p.png")
     with pytest.raises(InputError, match="give engine=FILE or style=NAME, not both"):
         vst.stylize(tmp_path / "p.png", "candy", engine=checkpoint)
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("90", 90), ("90.5", 90.5), (".5", 0.5), ("1:30", 90), ("90:00", 5400), (" 12:30 ", 750),
+    ("0:01:30.5", 90.5), ("1:59:59.9", 7199.9), (2.5, 2.5)])
+def test_times_are_seconds_or_clock_times(text, seconds):
+    assert parse_time(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["1:75", "1:60:00", "0:0:0:1", "1::2", "", "-1", "+5", "5_0", "1e3",
+                                  "inf", "nan", "\u0665", -1.0, float("nan"), True])
+def test_other_spellings_are_not_times(text):
+    with pytest.raises(ValueError, match="is not a time: SECONDS or"):
+        parse_time(text)
 
 
 def test_the_python_api_refuses_what_the_cli_would(checkpoint, tmp_path):

@@ -199,6 +199,43 @@ def test_progress_bar_total_of_an_mkv_whose_audio_outlasts_its_video(checkpoint,
     assert code == 0 and "50/50" in err and "/51" not in err, err
 
 
+def write_raw_mpeg2(path: Path, count: int, understated: int) -> Path:
+    """A raw MPEG-2 stream (.m2v, no container: no times, no frame count) of `count` flat
+    frames at constant bit rate, whose headers then state `understated` times less than that
+    rate: FFmpeg guesses its duration from the rate, `understated` times too long."""
+    rate = 400_000
+    with av.open(str(path), "w", format="mpeg2video") as container:
+        stream = container.add_stream("mpeg2video", rate=25)
+        stream.width, stream.height, stream.pix_fmt, stream.bit_rate = SIZE[1], SIZE[0], "yuv420p", rate
+        stream.codec_context.options = {"maxrate": str(rate), "minrate": str(rate), "bufsize": str(rate // 2)}
+        for index in range(count):
+            picture = av.VideoFrame.from_ndarray(np.full((*SIZE, 3), 10 * index, np.uint8), format="rgb24")
+            picture.pts = index
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())
+    data, stated = bytearray(path.read_bytes()), rate // 400 // understated  # in units of 400 bit/s
+    header = data.find(b"\x00\x00\x01\xb3")  # each sequence header: 18 bits of rate after 4 bytes
+    while header >= 0:
+        data[header + 8], data[header + 9] = stated >> 10 & 0xFF, stated >> 2 & 0xFF
+        data[header + 10] = data[header + 10] & 0x3F | (stated & 3) << 6
+        header = data.find(b"\x00\x00\x01\xb3", header + 4)
+    path.write_bytes(data)
+    return path
+
+
+def test_a_raw_stream_whose_length_ffmpeg_guesses_is_not_called_truncated(checkpoint, tmp_path, capsys):
+    source = write_raw_mpeg2(tmp_path / "in.m2v", 20, understated=4)
+    with av.open(str(source)) as container:
+        assert container.duration / av.time_base > 2 * 20 / 25  # the guess
+    reader = VideoReader(str(source))
+    assert reader.info.expected_frames is None
+    reader.close()
+    code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4")
+    assert code == 0 and "truncated" not in err, err
+    with av.open(str(tmp_path / "o.mp4")) as container:
+        assert container.streams.video[0].frames == 20
+
+
 def combing(pictures: list[np.ndarray]) -> float:
     """How much each line differs from the mean of its neighbours: the teeth of woven fields."""
     lines = np.stack(pictures).astype(np.float64)
@@ -301,6 +338,9 @@ def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypa
         ("-o", tmp_path / "o.webm", "--codec", "libx264"): "'webm' format does not support 'libx264' codec",
         ("-o", tmp_path / "o.mov", "--codec", "libvpx-vp9"): "mov files do not take libvpx-vp9 video (Invalid argument)",
         ("-o", tmp_path / f"{'a' * 250}.mp4"): f"{'a' * 250}.mp4: file name too long",
+        ("--codec", "mpeg4", "--crf", "20"): "crf is a setting of libx264, libx264rgb, libx265, libvpx-vp9, not of mpeg4",
+        ("-o", tmp_path / "o.webm", "--preset", "medium"): "preset is a setting of libx264, libx264rgb, libx265, "
+                                                           "not of libvpx-vp9",
     }
     if "h264_nvenc" in av.codecs_available and not Path("/dev/nvidia0").exists():
         cases["--codec", "h264_nvenc"] = "h264_nvenc does not start with these settings"
