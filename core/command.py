@@ -88,10 +88,22 @@ def require_writable_folder(path: Path) -> None:
         if not os.access(folder, os.W_OK):
             raise InputError(f"{folder}: output folder is not writable")
         # the temporary it is written under (core.files) is longer still
-        if len(temporary_sibling(Path(path)).name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
+        temporary = temporary_sibling(Path(path))
+        if len(temporary.name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
             raise InputError(f"{path}: file name too long")
+        _try_creating(temporary)
     except OSError as exc:  # a name longer than the file system takes, and the like
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _try_creating(temporary: Path) -> None:
+    """Create the temporary and remove it: a folder that takes no new file although it reads
+    as writable (/proc, a full inode table) is refused before the work, not after it."""
+    try:
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return  # this process's own, being written
+    os.unlink(temporary)
 
 
 class Stopped(KeyboardInterrupt):

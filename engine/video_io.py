@@ -595,6 +595,8 @@ def _reason(exc: av.FFmpegError) -> str:
 
 
 def _disk_error(exc: av.FFmpegError) -> bool:
-    """A write the file system refused (full, quota, file-size limit, permissions), not a setting.
-    EPERM is not among them: FFmpeg gives it for an encoder that cannot open (no GPU for nvenc)."""
-    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EROFS)
+    """A write the file system refused (full, quota, file-size limit, permissions; a file it
+    cannot create, as in /proc), not a setting. EPERM is not among them: FFmpeg gives it for
+    an encoder that cannot open (no GPU for nvenc)."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EROFS, errno.ENOENT,
+                         errno.EIO)

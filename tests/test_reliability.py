@@ -1,6 +1,7 @@
 """vst-run on the clips that break naive pipelines, each made here: irregular timestamps,
 B-frames in AVI, --max-frames with audio, a full disk, SIGTERM / SIGHUP, and settings that
 must be refused in one line before any frame is stylized."""
+import os
 import resource
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from vst.engine import cli
 from vst.engine.video_io import VideoReader
@@ -349,6 +351,23 @@ def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypa
         last = err.strip().splitlines()
         assert code == 2 and len(last) == 1 and message in last[0], (extra, err)
     assert stylized == [] and leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.access("/proc", os.W_OK), reason="needs a /proc that reads as writable (Linux, as root)")
+@pytest.mark.parametrize("command, out", [("vst.engine.cli", "o.mp4"), ("vst.engine.cli", "o.png"),
+                                          ("vst.export.cli", "o.onnx"), ("vst.train.cli", "o.pt")])
+def test_a_folder_that_reads_as_writable_but_takes_no_file_is_one_line(command, out, checkpoint, tmp_path, capsys):
+    import importlib
+
+    Image.fromarray(frames(1)[0]).save(tmp_path / "in.png")
+    source = write_video(tmp_path / "in.mp4", frames(4), fps=10)
+    argv = {"vst.engine.cli": [source if out.endswith(".mp4") else tmp_path / "in.png", "--engine", checkpoint,
+                               "--backend", "torch"],
+            "vst.export.cli": [checkpoint],
+            "vst.train.cli": ["--style-image", tmp_path / "in.png", "--data", tmp_path, "--iters", "1"]}[command]
+    option = "--out" if command == "vst.train.cli" else "-o"
+    code, _, err = invoke(importlib.import_module(command).main, capsys, [*argv, option, f"/proc/{out}"])
+    assert code == 2 and err.strip().endswith(f"error: /proc/{out}: cannot write there (No such file or directory)"), err
 
 
 def test_vst_train_refuses_frames_too_small_for_the_loss_network(tmp_path, capsys):
