@@ -1,9 +1,9 @@
-"""The input's audio, subtitle and attachment streams and its cover picture, carried into
-the output beside the stylized video ("side streams"): copied where the output's container
-holds them; where it does not, audio re-encoded (AAC; Opus in WebM) at the input's timing and
-text subtitles converted to the container's own kind, and a stream that cannot go in left
-out with a note that says why. Attachments (the fonts of styled subtitles) have no packets:
-Matroska takes them whole, and a cover picture the same way.
+"""The input's audio, subtitle and attachment streams, its cover picture and a GoPro's
+telemetry, carried into the output beside the stylized video ("side streams"): copied where
+the output's container holds them; where it does not, audio re-encoded (AAC; Opus in WebM) at
+the input's timing and text subtitles converted to the container's own kind, and a stream
+that cannot go in left out with a note that says why. Attachments (the fonts of styled
+subtitles) have no packets: Matroska takes them whole, and a cover picture the same way.
 
 Re-encoded audio keeps its place in time: every decoded frame gets its presentation time in
 samples, so the encoder can mark its priming samples (AAC's 1024, Opus's 312) as delay, which
@@ -25,24 +25,27 @@ REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate); e
 TEXT_SUBTITLES = {"mp4": "mov_text", "mov": "mov_text", "webm": "webvtt", "matroska": "ass"}
 UNPLAYED = {"mp4": {"vorbis"}}                 # codecs a container takes but its players do not play
 CARRIED = ("audio", "subtitle", "attachment")
+# FFmpeg's MP4/MOV muxer writes every data track as GoPro's 'gpmd' (GPS, accelerometer and
+# gyro samples): a copy of that track is true to it, of any other data track it would not be
+TELEMETRY_HANDLER, TELEMETRY_CONTAINERS = "GoPro MET", ("mp4", "mov")
 SUGGESTED = (("matroska", ".mkv"), ("mp4", ".mp4"))  # containers to suggest for a stream left out
 
 
 def side_streams(container, picture, audio: bool = True, subtitles: bool = True) -> tuple[list, list[str]]:
     """The input container's streams to carry beside its stylized video stream `picture`
     (audio unless `audio` is off, subtitles and attachments unless `subtitles` is off, cover
-    pictures), in the container's order, and a note for each other stream that will not be
-    in the output (data; a second video stream)."""
+    pictures, telemetry), in the container's order, and a note for each other stream that
+    will not be in the output (other data; a second video stream)."""
     wanted = {"audio": audio, "subtitle": subtitles, "attachment": subtitles}
     carried, left_out = [], []
     for stream in container.streams:
         if stream is picture:
             continue
-        if wanted.get(stream.type) or is_cover(stream):
+        if wanted.get(stream.type) or is_cover(stream) or is_telemetry(stream):
             carried.append(stream)
         elif stream.type not in CARRIED and not holds_labels(stream, picture):
             left_out.append(f"{_name(stream)} left out: vst-run carries one video stream, audio, subtitles, "
-                            "attachments and cover pictures")
+                            "attachments, cover pictures and GoPro telemetry")
     return carried, left_out
 
 
@@ -50,6 +53,11 @@ def as_attachment(stream, container_format: str) -> bool:
     """Whether `stream` goes into a container of this format as an attachment: a cover
     picture into Matroska, which keeps pictures so (and FFmpeg reads them back as covers)."""
     return is_cover(stream) and container_format == "matroska"
+
+
+def is_telemetry(stream) -> bool:
+    """A GoPro's GPMF track (its handler name, as cameras and FFmpeg write it, says so)."""
+    return stream.type == "data" and stream.metadata.get("handler_name", "").strip() == TELEMETRY_HANDLER
 
 
 def is_text_subtitle(stream) -> bool:
@@ -83,6 +91,8 @@ def refusal(container_format: str, source) -> str | None:
         return None
     if is_cover(source) and container_format != "mp4":  # FFmpeg's MOV muxer drops it unsaid
         return f"{container_format} holds no cover pictures"
+    if is_telemetry(source) and container_format not in TELEMETRY_CONTAINERS:  # an AVI would not read back
+        return f"{container_format} holds no GoPro telemetry"
     if codec in UNPLAYED.get(container_format, ()):
         return f"{container_format} players do not play {codec}"
     try:
@@ -210,7 +220,7 @@ def describe(tracks: list[SideTrack]) -> str:
     subtitles copied (subrip)'; ', no audio' where it has none."""
     copied = {kind: [t.source.name if kind == "attachment" else _codec(t.source)
                      for t in tracks if t.source.type == kind and t.encoded_from is None]
-              for kind in ("audio", "subtitle", "attachment", "video")}  # video: cover pictures
+              for kind in ("audio", "subtitle", "attachment", "video", "data")}  # video: cover pictures
 
     def converted(kind: str, label: str, verb: str) -> list[str]:
         return [f"{label} {t.encoded_from} {verb} to {t.stream.codec_context.name} ({t.why})"
@@ -221,7 +231,8 @@ def describe(tracks: list[SideTrack]) -> str:
     parts += [f"subtitles copied ({', '.join(copied['subtitle'])})"] if copied["subtitle"] else []
     parts += converted("subtitle", "subtitles", "converted")
     parts += [f"{label} copied ({', '.join(copied[kind])})"
-              for kind, label in (("attachment", "attachments"), ("video", "cover picture")) if copied[kind]]
+              for kind, label in (("attachment", "attachments"), ("video", "cover picture"), ("data", "telemetry"))
+              if copied[kind]]
     return "".join(f", {part}" for part in parts)
 
 
@@ -234,7 +245,7 @@ def _where_it_fits(source, container_format: str) -> str:
 
 def _codec(stream) -> str:
     if stream.codec_context is None:  # a stream FFmpeg has no decoder for, e.g. an mp4 timecode track
-        return "timecode" if "timecode" in stream.metadata else "no codec"
+        return "timecode" if "timecode" in stream.metadata else "gpmd" if is_telemetry(stream) else "no codec"
     return stream.codec_context.name
 
 

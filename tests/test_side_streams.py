@@ -113,6 +113,57 @@ def test_a_cameras_timecode_is_kept(checkpoint, tmp_path, capsys):
     assert [stream.type for stream in av.open(str(tmp_path / "out.mp4")).streams] == ["video", "data"]
 
 
+def write_gopro_clip(path: Path) -> Path:
+    """As a GoPro writes it: video, AAC and a GPMF telemetry track (a data track with the
+    handler "GoPro MET", as FFmpeg's MP4 muxer names every data track), a sample each second."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("aac", rate=RATE, layout="mono")
+        telemetry = container.add_data_stream("bin_data")
+        telemetry.time_base = Fraction(1, 1000)
+        container.start_encoding()
+        for index in range(30):
+            picture = av.VideoFrame.from_ndarray(FRAMES[index % 10], format="rgb24")
+            picture.pts = index
+            container.mux(video.encode(picture))
+            if index % 10 == 0:
+                sample = av.Packet(b"GPMF %d" % (index // 10))
+                sample.stream, sample.time_base = telemetry, Fraction(1, 1000)
+                sample.pts = sample.dts = index * 100
+                sample.duration = 1000
+                container.mux(sample)
+        container.mux(video.encode())
+        add_tone(container, sound, 3.0)
+    return path
+
+
+def telemetry(path: Path) -> list[tuple[float, bytes]]:
+    with av.open(str(path)) as container:
+        data = [stream for stream in container.streams if stream.type == "data"]
+        return [(float(p.pts * p.time_base), bytes(p)) for p in container.demux(*data) if p.size] if data else []
+
+
+def test_a_gopros_telemetry_is_kept_where_the_container_holds_it(checkpoint, tmp_path, capsys):
+    source = write_gopro_clip(tmp_path / "GX010001.MP4")
+    assert telemetry(source) == [(0.0, b"GPMF 0"), (1.0, b"GPMF 1"), (2.0, b"GPMF 2")]
+    for suffix in (".mp4", ".mov"):
+        out = tmp_path / f"out{suffix}"
+        code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out)
+        assert code == 0 and "audio copied (aac), telemetry copied (gpmd)" in said and "left out" not in err, err
+        assert telemetry(out) == telemetry(source)
+        assert av.open(str(out)).streams[2].metadata["handler_name"] == "GoPro MET"
+    code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "part.mp4",
+                          "--start", "0.95")  # moved back with the part; the sample at 0 s is before it
+    assert code == 0 and telemetry(tmp_path / "part.mp4") == [(0.05, b"GPMF 1"), (1.05, b"GPMF 2")], err
+    for suffix in (".mkv", ".avi"):
+        code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / f"o{suffix}")
+        container = {".mkv": "matroska", ".avi": "avi"}[suffix]
+        assert code == 0 and err.strip().splitlines()[-1].endswith(
+            f"data stream 2 (gpmd) left out: {container} holds no GoPro telemetry (write .mp4 to keep it)"), err
+        assert telemetry(tmp_path / f"o{suffix}") == []
+
+
 def test_no_subtitles_and_no_audio(tracks, checkpoint, tmp_path, capsys):
     code, said, err = run(capsys, tracks, "--engine", checkpoint, "--backend", "torch", "--no-subtitles",
                           "-o", tmp_path / "a.mkv")
