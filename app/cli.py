@@ -42,17 +42,25 @@ def command(host, port, max_upload, keep_minutes, share):
     """Serve a local page to try the shipped styles on a video or an image and stylize it, and to
     train a style of your own."""
     work = Path(tempfile.mkdtemp(prefix="vst-app-"))
-    os.environ["GRADIO_TEMP_DIR"] = str(work / "uploads")  # where Gradio keeps uploads and served files
+    try:  # whatever stops it, a missing extra at start-up included, takes the work folder with it
+        os.environ["GRADIO_TEMP_DIR"] = str(work / "uploads")  # where Gradio keeps uploads and served files
+        serve(work, host, port, max_upload, keep_minutes * 60, share)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def serve(work: Path, host: str, port: int, max_upload: str, keep_seconds: int, share: bool) -> None:
+    """Serve the page until stopped; then stop what runs for it (the last training included)."""
     from .page import build_page
     from .preview import Runners
     from .training import Trainings
 
     runners, trainings, results = Runners(), Trainings(), work / "results"
-    page = build_page(runners, trainings, results, keep_minutes * 60)
+    page = build_page(runners, trainings, results, keep_seconds)
     stopping = threading.Event()
     preload = threading.Thread(target=open_styles, args=(runners, stopping), daemon=True)
     preload.start()
-    threading.Thread(target=remove_old, args=(results, keep_minutes * 60, trainings.busy_folders),
+    threading.Thread(target=remove_old, args=(results, keep_seconds, trainings.busy_folders),
                      daemon=True).start()
     try:
         try:
@@ -69,7 +77,6 @@ def command(host, port, max_upload, keep_minutes, share):
         page.close()
         trainings.close()
         runners.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def open_styles(runners, stopping: threading.Event) -> None:

@@ -132,7 +132,8 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                 raise InputError(f"{job.video}: no frame starts {part}"
                                  + ("" if length is None else f" (the video is {length:.2f} s long)"))
             if times.frames == 0:
-                raise InputError(f"{job.video}: no frame could be decoded")
+                raise InputError(f"{job.video}: no frame could be decoded"
+                                 + (f" ({reader.error})" if reader.error else ""))
             os.replace(temporary, out)
         except OSError as exc:  # a full disk, a file-size limit, a vanished folder
             raise CommandError(f"{out}: cannot write ({exc.strerror or exc}); nothing written") from None

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -228,3 +229,24 @@ def test_the_preview_of_a_raw_stream_is_its_first_frame(tmp_path):
     media = Media.probe(source)
     assert not media.is_image and media.duration == 0.0
     assert abs(int(np.median(media.frame_at(0.0))) - 40) <= 2
+
+
+def test_without_gradio_it_says_so_in_one_line_and_leaves_no_work_folder(tmp_path):
+    blocked = textwrap.dedent("""
+        import importlib.abc, sys
+
+        class NoGradio(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "gradio":
+                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+                return None
+
+        sys.meta_path.insert(0, NoGradio())
+        from vst.commands import vst_app
+        vst_app()
+        """)
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "gradio is not installed" in done.stderr and "vst[app]" in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -155,15 +155,18 @@ def test_audio_the_container_cannot_hold_is_re_encoded(checkpoint, tmp_path, cap
         assert [s.codec_context.name for s in container.streams.audio] == ["opus"]
 
 
-def test_a_libx265_video_of_one_or_two_frames(checkpoint, tmp_path, capsys):
+def test_a_libx265_video_of_one_or_two_frames(checkpoint, tmp_path, capfd):
     """x265 gives such short encodes a DTS from uninitialized memory, which the MP4 muxer
     refuses (a traceback, about one run in four): one frame or two are never reordered, so
-    their DTS is their PTS. Several runs in one process, where x265's heap is reused."""
+    their DTS is their PTS. Several runs in one process, where x265's heap is reused. x265's
+    own statistics, which it writes on the process's stderr, are not shown."""
     source = write_video(tmp_path / "in.mp4", frames(4), fps=10)
     for attempt in range(6):
         count = 1 + attempt % 2
         out = tmp_path / f"o{attempt}.mp4"
-        stylize(capsys, checkpoint, source, out, "--codec", "libx265", "--max-frames", str(count))
+        code, err = run(capfd, source, "--engine", checkpoint, "--backend", "torch", "-o", out,
+                        "--codec", "libx265", "--max-frames", str(count))
+        assert code == 0 and "encoded" not in err and "x265" not in err.replace("(libx265", ""), err
         with av.open(str(out)) as container:
             packets = [p for p in container.demux(video=0) if p.size]
         assert len(packets) == count and all(p.dts == p.pts for p in packets)
@@ -368,6 +371,28 @@ def test_a_folder_that_reads_as_writable_but_takes_no_file_is_one_line(command, 
     option = "--out" if command == "vst.train.cli" else "-o"
     code, _, err = invoke(importlib.import_module(command).main, capsys, [*argv, option, f"/proc/{out}"])
     assert code == 2 and err.strip().endswith(f"error: /proc/{out}: cannot write there (No such file or directory)"), err
+
+
+def test_a_stream_that_stops_before_its_first_frame_says_why(checkpoint, tmp_path, capsys):
+    """An mp4 served over HTTP by a server that cannot seek in it (no Range requests): FFmpeg
+    reads its header, then fails to reach its frames."""
+    import functools
+    import http.server
+    import threading
+
+    noise = np.random.default_rng(0).integers(0, 256, (40, 96, 128, 3), np.uint8)
+    write_video(tmp_path / "in.mp4", list(noise), fps=10)  # its index after 0.5 MB of frames, out of reach
+    quiet = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(quiet, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/in.mp4"
+    try:
+        code, err = run(capsys, url, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4")
+    finally:
+        server.shutdown()
+    assert code == 2 and err.strip().splitlines()[-1] == (
+        f"vst-run: error: {url}: no frame could be decoded (Input/output error)"), err
+    assert not (tmp_path / "o.mp4").exists()
 
 
 def test_vst_train_refuses_frames_too_small_for_the_loss_network(tmp_path, capsys):
