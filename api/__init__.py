@@ -28,7 +28,7 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
     import warnings
 
     from vst.core.command import parse_time
-    from vst.core.errors import CommandError, InputError
+    from vst.core.errors import CommandError, InputError, check_flag
     from vst.core.style_mix import StyleMix
     from vst.engine.batch import stylize_inputs
     from vst.engine.cluster import Scaling
@@ -45,6 +45,7 @@ def stylize(inputs, style: str | None = None, *, engine: str | Path | None = Non
         sources = [str(source) for source in inputs]
     else:
         raise TypeError(f"inputs must be a path or a list of paths, got {inputs!r}")
+    check_flag("progress", progress)
     settings = VideoSettings(codec=codec, crf=crf, preset=preset, height=height, max_frames=max_frames,
                              side_by_side=side_by_side, audio=audio, subtitles=subtitles, start=parse_time(start),
                              end=None if end is None else parse_time(end))

@@ -1,6 +1,8 @@
 import math
 from numbers import Integral, Real
 
+import numpy as np
+
 
 class CommandError(Exception):
     """A failure that command-line entry points report as one line on stderr and a
@@ -20,6 +22,12 @@ def check_whole(name: str, value, low: int, high: int | None = None) -> None:
             and low <= value and (high is None or value <= high)):
         bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
         raise ValueError(f"{name} must be a whole number {bounds}, got {value!r}")
+
+
+def check_flag(name: str, value) -> None:
+    """ValueError unless `value` is True or False: a flag's value, where "False" is truthy."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def check_number(name: str, value, low: float, high: float | None = None) -> None:

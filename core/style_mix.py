@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from vst.core.errors import check_number
+from vst.core.errors import check_flag, check_number
 
 BT601_LUMA = (0.299, 0.587, 0.114)  # R, G, B weights of Y
 
@@ -32,8 +32,7 @@ class StyleMix:
 
     def __post_init__(self):
         check_number("strength", self.strength, 0, 1)
-        if not isinstance(self.preserve_color, (bool, np.bool_)):
-            raise ValueError(f"preserve_color must be True or False, got {self.preserve_color!r}")
+        check_flag("preserve_color", self.preserve_color)
 
     @property
     def is_plain(self) -> bool:

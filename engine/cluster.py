@@ -31,7 +31,7 @@ from vst.core.files import remove_temporaries, temporary_sibling
 from .choice import installed
 from .runner import ModelSpec
 from .chunks import Chunk, can_chunk, chunk_settings, join_chunks, part_name, plan_chunks, remove_parts
-from .inputs import Task, plan_tasks
+from .inputs import Task
 from .job import JobResult, VideoJob, VideoSettings, stylize_video
 from .run import Outcome, failed, make_folder, remove_empty, run_image, run_video
 
@@ -241,11 +241,10 @@ def describe_chunked(out: Path, frames: int, results: list[JobResult], workers: 
             f"{side_streams}; {len(results)} chunks on {workers} workers, {wall:.1f} s = {frames / wall:.1f} fps")
 
 
-def run_on_ray(inputs: list[str], out: Path | None, model: ModelSpec, settings: VideoSettings,
-               scaling: Scaling, tell: Callable[[str], None], notice: Callable[[str], None],
-               progress: bool = True) -> list[Outcome]:
-    """What stylize_inputs does, on scaling.workers Ray workers: one Outcome per task."""
-    planned = plan_tasks(inputs, out, model.name)  # a lone refused input before Ray starts
+def run_on_ray(planned: list[Task], model: ModelSpec, settings: VideoSettings, scaling: Scaling,
+               tell: Callable[[str], None], notice: Callable[[str], None], progress: bool = True) -> list[Outcome]:
+    """What stylize_inputs does with the `planned` tasks (engine.inputs), on scaling.workers
+    Ray workers: one Outcome per task."""
     ray = import_ray()
     own = not ray.is_initialized()
     if own:

@@ -11,6 +11,7 @@ folder of them, a stream URL or a camera) becomes one or more `Task`s.
 """
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from vst.core.errors import InputError
 from vst.core.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
@@ -42,50 +43,61 @@ def output_suffix(source: Path) -> str:
 
 
 def default_output(source: str, style: str) -> Path:
-    """STEM.STYLE.SUFFIX (output_suffix) beside a file; a camera or a stream's output lands
-    in the working folder as .mp4."""
+    """STEM.STYLE.SUFFIX (output_suffix) beside a file; a stream's output lands in the working
+    folder, named as the file its URL ends in (STEM.STYLE.SUFFIX), else stream.STYLE.mp4,
+    and a camera's as camera.STYLE.mp4."""
     path = Path(source)
-    suffix = output_suffix(path)
     if path.is_file():
-        return path.with_name(f"{path.stem}.{style}{suffix}")
+        return path.with_name(f"{path.stem}.{style}{output_suffix(path)}")
+    served = Path(urlsplit(source).path).name if "://" in source else ""
+    if Path(served).suffix.lower() in VIDEO_EXTENSIONS:
+        return Path(f"{Path(served).stem}.{style}{output_suffix(Path(served))}")
     return Path(f"{'camera' if source.startswith('/dev/') else 'stream'}.{style}.mp4")
 
 
 def folder_media(folder: Path) -> list[Path]:
     """The videos and images under `folder`, sorted; hidden files (vst's own temporaries) left out."""
     media = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
-    found = sorted(path for path in folder.rglob("*") if path.is_file() and path.suffix.lower() in media
-                   and not any(part.startswith(".") for part in path.relative_to(folder).parts))
-    if not found:
-        raise InputError(f"{folder}: no videos or images in this folder")
-    return found
+    return sorted(path for path in folder.rglob("*") if path.is_file() and path.suffix.lower() in media
+                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))
 
 
 def check_inputs(inputs: list[str]) -> None:
-    """Refuse a missing input before a model is loaded for it."""
+    """Refuse no input, or a lone missing one, before a model is loaded for it (a missing
+    input of several is refused alone: plan_tasks)."""
     if not inputs:
         raise InputError("give an INPUT: a video, an image, a folder of them, a stream URL or a camera")
-    for source in inputs:
-        if "://" not in source and not Path(source).exists():
-            raise InputError(f"{source}: no such file")
+    if len(inputs) == 1 and is_missing(inputs[0]):
+        raise InputError(f"{inputs[0]}: no such file")
+
+
+def is_missing(source: str) -> bool:
+    return "://" not in source and not Path(source).exists()
 
 
 def plan_tasks(inputs: list[str], out: Path | None, style: str) -> list[Task]:
-    """Every (source, output) pair. Those whose output would overwrite an input, or be
-    written by two inputs, are marked refused, so that a batch runs the others; a lone input
-    is refused at once."""
+    """Every (source, output) pair. Those whose input is missing (or a folder without media),
+    or whose output would overwrite an input or be written by two inputs, are marked
+    refused, so that a batch runs the others; a lone input is refused at once."""
     check_inputs(inputs)
     batch = len(inputs) > 1 or Path(inputs[0]).is_dir()
     if batch and out is not None and out.exists() and not out.is_dir():
         raise InputError(f"{out}: is a file; with several inputs or a folder, -o names a folder")
+    if batch and out is not None and not out.exists() and out.suffix.lower() in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
+        raise InputError(f"{out}: with several inputs or a folder, -o names a folder, not a {out.suffix} file")
     tasks = []
     for source in inputs:
         path = Path(source)
-        if path.is_dir():
+        found = folder_media(path) if path.is_dir() else None
+        if is_missing(source):
+            tasks.append(Task(source, default_output(source, style), kind_of(source), batch, f"{source}: no such file"))
+        elif found == []:
+            tasks.append(Task(source, path, "video", batch, f"{path}: no videos or images in this folder"))
+        elif found:
             whole = path.resolve()  # "." and ".." have no name of their own
             target = out or whole.with_name(f"{whole.name}.{style}")
             tasks += [Task(str(file), _in_folder(target, file.relative_to(path)), kind_of(str(file)), True)
-                      for file in folder_media(path)]
+                      for file in found]
         elif batch and out is not None:
             name = Path(path.name) if path.is_file() else Path(default_output(source, style).name)
             tasks.append(Task(source, _in_folder(out, name), kind_of(source), True))
@@ -102,12 +114,16 @@ def _in_folder(folder: Path, relative: Path) -> Path:
 
 
 def _refuse_clashes(tasks: list[Task]) -> list[Task]:
-    sources = {Path(task.source).resolve() for task in tasks}
+    sources = {Path(task.source).resolve() for task in tasks if not task.refused}
     writers: dict[Path, list[Task]] = {}
     for task in tasks:
-        writers.setdefault(task.out.resolve(), []).append(task)
+        if not task.refused:
+            writers.setdefault(task.out.resolve(), []).append(task)
     checked = []
     for task in tasks:
+        if task.refused:
+            checked.append(task)
+            continue
         target = task.out.resolve()
         others = [other.source for other in writers[target] if other is not task]
         why = (f"{task.out}: would overwrite the input" if target in sources else

@@ -9,7 +9,7 @@ import av
 import numpy as np
 
 from vst.core.command import require_writable_folder
-from vst.core.errors import CommandError, InputError, check_number, check_whole
+from vst.core.errors import CommandError, InputError, check_flag, check_number, check_whole
 from vst.core.files import temporary_sibling
 
 from .runner import Runner
@@ -36,6 +36,8 @@ class VideoSettings:
     end: float | None = None         # seconds into a video where its output ends; None: its end
 
     def __post_init__(self):  # vst-run's option types check these; vst.stylize passes them on as given
+        for name in ("side_by_side", "audio", "subtitles"):
+            check_flag(name, getattr(self, name))
         if self.crf is not None:
             check_whole("crf", self.crf, 0, 51)
         for name, low in (("height", 8), ("max_frames", 1)):

@@ -36,6 +36,7 @@ DEFAULT_CRF = 18
 # the MP4 muxer then refuses the packet; so few frames are never reordered, so a DTS equal to
 # the PTS is the right one
 X265_FEWEST_ORDERED = 3
+LAST_PTS = 2 ** 63 - 1  # FFmpeg's timestamps are 64-bit
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")
 
@@ -287,6 +288,8 @@ class VideoReader:
         # exactly is read from the first frame, those before the part skipped
         seek = self.span is not None or (self.segment is not None and self.segment.start > 0
                                          and not self.constant_rate and self.seeks_exactly)
+        if start is not None and start > LAST_PTS:
+            return  # later than any time a container holds: no frame is there
         try:
             if seek:
                 self._seek(start)

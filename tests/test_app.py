@@ -218,7 +218,7 @@ def test_the_preview_of_a_raw_stream_is_its_first_frame(tmp_path):
     """A raw .h264 has neither times nor a length: the preview is its first frame, not its last."""
     from vst.app.preview import Media
 
-    source, first = tmp_path / "raw.h264", None
+    source = tmp_path / "raw.h264"
     with av.open(str(source), "w") as container:
         video = container.add_stream("libx264", rate=10)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv444p"

@@ -185,7 +185,7 @@ def test_sigterm_stops_the_workers_and_leaves_nothing(checkpoint, tmp_path):
                                 "-o", str(out / "x.mp4"), "--workers", "2", "--chunk-seconds", "2", "--backend", "torch"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(1200):  # until a chunk folder exists: the workers are stylizing
-        if out.is_dir() and any(p.name.startswith(".x.mp4.chunks") for p in out.iterdir()):
+        if out.is_dir() and any(p.name.startswith(".x.mp4.") and p.suffix == ".cut" for p in out.iterdir()):
             break
         time.sleep(0.1)
     process.send_signal(signal.SIGTERM)

@@ -191,6 +191,22 @@ def test_several_inputs_into_one_folder_and_one_failure(checkpoint, tmp_path, ca
                                             "(UnidentifiedImageError) (1 of 2 inputs failed)")
     code, _, err = run(capsys, tmp_path / "a.png", tmp_path / "a.png", "--engine", checkpoint, "-o", tmp_path / "out")
     assert code == 2 and err.strip().endswith("a.png: given twice (2 of 2 inputs failed)"), err
+    # a missing input, or a folder with nothing to stylize, fails alone: the rest is written
+    (tmp_path / "empty").mkdir()
+    code, out, err = run(capsys, tmp_path / "nope.png", tmp_path / "empty", tmp_path / "a.png", "--engine", checkpoint,
+                         "--backend", "torch", "-o", tmp_path / "out2")
+    assert code == 2 and (tmp_path / "out2" / "a.png").is_file(), err
+    assert f"error: {tmp_path / 'nope.png'}: no such file\n" in err
+    assert err.strip().endswith(f"{tmp_path / 'empty'}: no videos or images in this folder (2 of 3 inputs failed)"), err
+    # nothing to run: the model is not opened (this one does not exist), each input says why
+    code, out, err = run(capsys, tmp_path / "nope.png", tmp_path / "gone.png", "--engine", tmp_path / "none.pt",
+                         "-o", tmp_path / "out2")
+    assert code == 2 and err.strip().endswith("gone.png: no such file (2 of 2 inputs failed)") and "none.pt" not in err, err
+    # a file's name for several inputs' outputs: refused, not made a folder
+    code, out, err = run(capsys, tmp_path / "a.png", tmp_path / "bad.jpg", "--engine", checkpoint, "-o", tmp_path / "two.mp4")
+    assert code == 2 and err.strip().endswith("two.mp4: with several inputs or a folder, -o names a folder, "
+                                              "not a .mp4 file"), err
+    assert not (tmp_path / "two.mp4").exists()
     (tmp_path / "sub").mkdir()
     code, _, err = run(capsys, tmp_path / "a.png", tmp_path / "sub" / ".." / "a.png", "--engine", checkpoint,
                        "-o", tmp_path / "out")
@@ -260,6 +276,10 @@ def test_the_python_api_refuses_what_the_cli_would(checkpoint, tmp_path):
             ({"strength": "0.5"}, ValueError, "strength must be a number in \\[0, 1\\], got '0.5'"),
             ({"strength": float("nan")}, ValueError, "strength must be a number in \\[0, 1\\], got nan"),
             ({"preserve_color": "no"}, ValueError, "preserve_color must be True or False"),
+            ({"audio": "False"}, ValueError, "audio must be True or False, got 'False'"),
+            ({"side_by_side": 1}, ValueError, "side_by_side must be True or False, got 1"),
+            ({"subtitles": None}, ValueError, "subtitles must be True or False, got None"),
+            ({"progress": "no"}, ValueError, "progress must be True or False, got 'no'"),
             ({"height": 0}, ValueError, "height must be a whole number >= 8, got 0"),
             ({"crf": 99}, ValueError, "crf must be a whole number in \\[0, 51\\], got 99"),
             ({"workers": 0}, ValueError, "workers must be a whole number >= 1, got 0"),
@@ -332,3 +352,12 @@ def test_an_image_output_takes_the_format_its_name_asks_for(checkpoint, tmp_path
     Image.fromarray(FRAME).save("here.png")
     assert run(capsys, ".", "--engine", checkpoint, "--backend", "torch")[0] == 0  # "." has no name of its own
     assert (tmp_path / "folder.texture" / "here.png").is_file()
+
+
+def test_a_stream_or_cameras_output_is_named_after_what_it_serves():
+    from vst.engine.inputs import default_output
+
+    assert default_output("http://127.0.0.1:8765/clips/tracks.mkv?token=1", "candy") == Path("tracks.candy.mkv")
+    assert default_output("https://example.org/live/clip.MOV", "candy") == Path("clip.candy.mp4")
+    assert default_output("rtsp://camera.local/stream1", "candy") == Path("stream.candy.mp4")
+    assert default_output("/dev/video0", "candy") == Path("camera.candy.mp4")

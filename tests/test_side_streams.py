@@ -255,6 +255,9 @@ def test_a_part_of_a_video_moves_every_stream_and_chapter_back_to_0(labelled, ch
 
     code, said, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out, "--start", "5")
     assert code == 2 and err.strip().splitlines()[-1].endswith("no frame starts from 5 s on (the video is 1.00 s long)"), err
+    code, said, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out,
+                          "--start", "10000000000000000")  # past any 64-bit timestamp: no seek is tried
+    assert code == 2 and err.strip().splitlines()[-1].endswith("no frame starts from 1e+16 s on (the video is 1.00 s long)"), err
     code, said, err = run(capsys, labelled, "--engine", checkpoint, "-o", out, "--start", "1:00", "--end", "30")
     assert code == 2 and err.strip() == "vst-run: error: --end 30 s must come after --start 60 s", err
     code, said, err = run(capsys, labelled, "--engine", checkpoint, "-o", out, "--start", "0.51", "--end", "0.59")
