@@ -296,6 +296,8 @@ class VideoReader:
             for packet in self.container.demux(*streams):
                 if packet.stream is not self.video:
                     if is_payload(packet) and (not moved or move_back(packet, moved * self.time_base)):
+                        if end is not None and self.segment:
+                            cut_at(packet, (end - moved) * self.time_base)
                         yield packet
                     continue
                 for frame, pts, dts in self._progressive(packet):
@@ -575,16 +577,28 @@ def is_payload(packet: av.Packet) -> bool:
 
 def move_back(packet: av.Packet, by: Fraction) -> bool:
     """Move a side packet `by` seconds earlier, or False where it plays before then (a
-    cover picture, untimed, stays)."""
+    cover picture, untimed, stays); a subtitle still shown then is shown from 0 for what is
+    left of it."""
     when = packet.pts if packet.pts is not None else packet.dts
     if when is None:
         return True
     offset = round(by / packet.time_base)
     if when < offset:
-        return False
+        if packet.stream.type != "subtitle" or when + packet.duration <= offset:
+            return False
+        packet.duration, when = when + packet.duration - offset, offset
+        packet.pts = None if packet.pts is None else when
+        packet.dts = None if packet.dts is None else when
     packet.pts = None if packet.pts is None else packet.pts - offset
     packet.dts = None if packet.dts is None else packet.dts - offset
     return True
+
+
+def cut_at(packet: av.Packet, end: Fraction) -> None:
+    """Shorten a subtitle shown past `end` seconds (a part's end) to end there."""
+    when = packet.pts if packet.pts is not None else packet.dts
+    if packet.stream.type == "subtitle" and when is not None and packet.duration:
+        packet.duration = max(0, min(packet.duration, round(end / packet.time_base) - when))
 
 
 def seconds(packet: av.Packet) -> float:

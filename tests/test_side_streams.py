@@ -251,7 +251,12 @@ def test_a_part_of_a_video_moves_every_stream_and_chapter_back_to_0(labelled, ch
     assert frames == [0.05, 0.15, 0.25, 0.35]  # the input's 0.5 ... 0.8
     assert 0 <= audio[0] < 0.022 and audio[-1] < 0.45  # AAC packets of 21 ms, none past the video
     assert labels(out)[1] == [(0.0, 0.05, "Intro"), (0.05, 0.45, "Walk")]
-    assert [(round(start, 3), text) for start, _, text in cues(out)] == [(0.05, "second line")]  # the first ended before
+    assert cues(out) == [(0.05, 0.4, "second line")]  # the first ended before; the second cut at the part's end
+    code, said, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out,
+                          "--start", "0.2", "--end", "0.6")
+    assert code == 0 and cues(out) == [(0.0, 0.2, "first line"), (0.3, 0.4, "second line")], err  # the first shown at 0.2
+    with av.open(str(out)) as container:  # as long as its frames, to the last audio packet (21 ms)
+        assert 0.4 <= container.duration / av.time_base < 0.45
 
     code, said, err = run(capsys, labelled, "--engine", checkpoint, "--backend", "torch", "-o", out, "--start", "5")
     assert code == 2 and err.strip().splitlines()[-1].endswith("no frame starts from 5 s on (the video is 1.00 s long)"), err
