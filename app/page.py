@@ -80,6 +80,9 @@ def stylize_tab(runners: Runners, results: Path) -> None:
         return media, seconds, f"**{media.path.name}**: " + (
             "an image" if media.is_image else f"a video, {media.duration:.1f} s")
 
+    def forget():
+        return None, None, None, ""
+
     def preview(media: Media | None, seconds, style, strength, preserve):
         if media is None:
             return None, None
@@ -146,7 +149,10 @@ def stylize_tab(runners: Runners, results: Path) -> None:
 
     shown = [source, seconds, style, strength, preserve]
     hidden = {"api_visibility": "private"}  # steps of the page; the API names one of each
-    upload.upload(load, upload, [source, seconds, about], api_name="load").then(
+    # the file shown before is dropped first: a refused or cleared upload leaves none to stylize
+    forgotten = [source, original, stylized, about]
+    upload.clear(forget, None, forgotten, **hidden)
+    upload.upload(forget, None, forgotten, **hidden).then(load, upload, [source, seconds, about], api_name="load").then(
         preview, shown, [original, stylized], **hidden)
     sample.click(lambda: load(str(SAMPLE_CLIP)), None, [source, seconds, about], api_name="sample").then(
         preview, shown, [original, stylized], **hidden)

@@ -16,7 +16,7 @@ from vst.core.media import open_container, picture_stream
 from vst.core.style_mix import StyleMix, mix_frames
 from vst.engine.inputs import kind_of
 from vst.engine.runner import Runner, open_runner
-from vst.engine.video_io import has_timestamps, video_duration
+from vst.engine.video_io import display_rotation, has_timestamps, video_duration
 
 PREVIEW_HEIGHT = 270
 PREVIEW_WIDTH = 1080  # a panorama's preview is this wide at the most (and less high)
@@ -30,6 +30,7 @@ class Media:
     is_image: bool
     duration: float          # seconds; 0 for an image
     frames: int | None       # a video's frame count where its header has it
+    rotation: int = 0        # a video's display rotation, degrees counter-clockwise (a phone's portrait clip)
 
     @classmethod
     def probe(cls, path: Path) -> "Media":
@@ -40,7 +41,8 @@ class Media:
         try:
             with open_container(str(path)) as container:
                 video = picture_stream(container, path.name)
-                return cls(path, False, video_duration(container, video) or 0.0, video.frames or None)
+                return cls(path, False, video_duration(container, video) or 0.0, video.frames or None,
+                           display_rotation(str(path)))
         except av.FFmpegError:
             raise InputError(f"{path.name}: not a video or image vst can read") from None
 
@@ -120,4 +122,6 @@ class Previewer:
                 while len(self.stylized) > KEPT:
                     self.stylized.popitem(last=False)
         frame, stylized = cached
-        return frame, mix_frames(frame, stylized, mix)
+        # stylized as stored, as the render is; shown as it plays, as the render will
+        turns = round(media.rotation / 90) % 4
+        return np.rot90(frame, turns), np.rot90(mix_frames(frame, stylized, mix), turns)

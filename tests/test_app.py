@@ -22,7 +22,7 @@ import pytest
 from vst.samples import SAMPLE_CLIP
 from vst.styles import THUMBNAIL_SUFFIX
 
-from media import make_texture, write_tracks
+from media import make_texture, write_tracks, write_video
 
 pytest.importorskip("gradio", reason="pip install 'vst[app]'")
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -210,6 +210,14 @@ def test_the_page_in_a_real_browser(app, tmp_path):
         out.write_bytes(urllib.request.urlopen(link, timeout=60).read())
         assert frames_and_seconds(out)[0] == 132
         assert "132 frames" in browser.find_element(By.CSS_SELECTOR, "#summary").text
+        # a refused upload leaves no file to stylize: not the sample clip shown before it
+        fake = tmp_path / "notes.mp4"
+        fake.write_text("not a video")
+        browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(fake))
+        wait.until(lambda b: "not a video or image vst can read" in b.find_element(By.TAG_NAME, "body").text)
+        assert not browser.find_elements(By.CSS_SELECTOR, "#preview img")
+        browser.find_element(By.CSS_SELECTOR, "#stylize").click()
+        wait.until(lambda b: "Upload a video or an image first" in b.find_element(By.TAG_NAME, "body").text)
     finally:
         browser.quit()
 
@@ -250,3 +258,24 @@ def test_without_gradio_it_says_so_in_one_line_and_leaves_no_work_folder(tmp_pat
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "gradio is not installed" in done.stderr and "vst[app]" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_preview_of_a_phones_portrait_clip_is_upright(tmp_path):
+    """Stored landscape with a display rotation of 90 degrees counter-clockwise, as phones
+    record portrait: players turn it (FFmpeg: the right edge up), and so does the preview."""
+    from vst.app.preview import Media, Previewer, Runners
+    from vst.core.style_mix import StyleMix
+
+    stored = np.zeros((48, 64, 3), np.uint8)
+    stored[:, 32:] = 220  # the right half bright: on top once turned
+    source = write_video(tmp_path / "phone.mp4", [stored] * 3, rotation=90)
+    media = Media.probe(source)
+    assert media.rotation == 90
+    runners = Runners()
+    try:
+        original, stylized = Previewer(runners)(media, 0.0, "candy", StyleMix())
+    finally:
+        runners.close()
+    height, width = original.shape[:2]
+    assert height > width and stylized.shape == original.shape
+    assert original[:height // 2].mean() > 150 > 50 > original[height // 2:].mean()
