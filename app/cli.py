@@ -19,6 +19,7 @@ from vst.samples import SAMPLE_CLIP
 from vst.styles import shipped_styles
 
 UPLOAD_LIMIT = "500mb"
+RENDER_STOP_SECONDS = 30  # a frame of 4K takes about 2 s on two cores
 
 
 def parse_upload_limit(ctx, param, value: str) -> str:
@@ -53,10 +54,11 @@ def serve(work: Path, host: str, port: int, max_upload: str, keep_seconds: int, 
     """Serve the page until stopped; then stop what runs for it (the last training included)."""
     from .page import build_page
     from .preview import Runners
+    from .render import Renders
     from .training import Trainings
 
-    runners, trainings, results = Runners(), Trainings(), work / "results"
-    page = build_page(runners, trainings, results, keep_seconds)
+    runners, renders, trainings, results = Runners(), Renders(), Trainings(), work / "results"
+    page = build_page(runners, renders, trainings, results, keep_seconds)
     stopping = threading.Event()
     preload = threading.Thread(target=open_styles, args=(runners, stopping), daemon=True)
     preload.start()
@@ -73,7 +75,9 @@ def serve(work: Path, host: str, port: int, max_upload: str, keep_seconds: int, 
         threading.Event().wait()
     finally:
         stopping.set()
-        preload.join()  # a process that exits while OpenVINO compiles in that thread aborts
+        renders.stop()  # each ends at its next frame, its file removed
+        renders.wait(RENDER_STOP_SECONDS)
+        preload.join()  # a process that exits while OpenVINO runs or compiles in another thread aborts
         page.close()
         trainings.close()
         runners.close()

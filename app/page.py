@@ -23,7 +23,7 @@ from vst.samples import SAMPLE_CLIP
 from vst.styles import STYLES, THUMBNAIL_SUFFIX, describe_style, shipped_styles
 
 from .preview import Media, Previewer, Runners
-from .render import input_part, render
+from .render import Renders, RenderStopped, input_part, render
 from .training import Trainings, missing_extra
 
 DEFAULT_STYLE = "candy"
@@ -56,17 +56,22 @@ def on_the_page():
         raise user_error(without_paths(str(exc))) from None
 
 
-def build_page(runners: Runners, trainings: Trainings, results: Path, keep_seconds: int) -> gr.Blocks:
+def build_page(runners: Runners, renders: Renders, trainings: Trainings, results: Path,
+               keep_seconds: int) -> gr.Blocks:
     with gr.Blocks(title="vst: neural style transfer for video", delete_cache=(60, keep_seconds)) as page:
         gr.Markdown("# vst")
         with gr.Tab("Stylize"):
-            stylize_tab(runners, results)
+            stylize_tab(runners, renders, results)
         with gr.Tab("Train a style"):
             train_tab(trainings, results)
+
+        def page_closed(request: gr.Request):  # closed or reloaded: no one will see its render
+            renders.stop(request.session_hash)
+        page.unload(page_closed)
     return page
 
 
-def stylize_tab(runners: Runners, results: Path) -> None:
+def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
     styles = shipped_styles()
     previewer = Previewer(runners)
 
@@ -89,7 +94,8 @@ def stylize_tab(runners: Runners, results: Path) -> None:
         with on_the_page():
             return previewer(media, seconds, style, StyleMix(strength, preserve))
 
-    def stylize(media: Media | None, style, strength, preserve, height, crf, start=0, end=0, progress=gr.Progress()):
+    def stylize(media: Media | None, style, strength, preserve, height, crf, start=0, end=0,
+                request: gr.Request = None, progress=gr.Progress()):
         if media is None:
             raise user_error(NO_INPUT)
         with on_the_page():
@@ -99,16 +105,24 @@ def stylize_tab(runners: Runners, results: Path) -> None:
         if settings.segment and media.frames and media.duration:  # the part's share of the frames
             total = round(media.frames * settings.segment.length(media.duration) / media.duration)
 
-        def counter(desc: str) -> Callable[[], None]:
-            done = itertools.count(1)
-            return lambda: progress((next(done), total or None), desc=desc, unit="frames")
+        with renders.running(request.session_hash if request else "") as check_stop:
+            def counter(desc: str) -> Callable[[], None]:
+                done = itertools.count(1)
 
-        with on_the_page():
-            out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results,
-                               counter(f"stylizing with {style}"))
-            # a part plays beside the input's same part, not beside the whole input
-            before = (None if media.is_image else str(media.path) if not settings.segment
-                      else str(input_part(media, settings, results, counter("the input's part, to play beside it"))))
+                def on_frame():
+                    check_stop()
+                    progress((next(done), total or None), desc=desc, unit="frames")
+                return on_frame
+
+            try:
+                with on_the_page():
+                    out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results,
+                                       counter(f"stylizing with {style}"))
+                    # a part plays beside the input's same part, not beside the whole input
+                    before = (None if media.is_image else str(media.path) if not settings.segment else
+                              str(input_part(media, settings, results, counter("the input's part, to play beside it"))))
+            except RenderStopped:
+                return None, None, None, None, "Stopped; nothing was written."
         summary = without_paths(line)
         if media.is_image:
             return None, None, str(out), str(out), summary
@@ -139,7 +153,9 @@ def stylize_tab(runners: Runners, results: Path) -> None:
     with gr.Row():
         start = gr.Number(0, label="A video from (seconds)", minimum=0, elem_id="start")
         end = gr.Number(0, label="to (seconds; 0: its end)", minimum=0, elem_id="end")
-    go = gr.Button("Stylize", variant="primary", elem_id="stylize")
+    with gr.Row():
+        go = gr.Button("Stylize", variant="primary", elem_id="stylize")
+        halt = gr.Button("Stop", elem_id="stop-render")
     with gr.Row():
         before = gr.Video(label="Input", interactive=False, elem_id="input-video")
         after = gr.Video(label="Output", interactive=False, elem_id="output-video")
@@ -169,6 +185,10 @@ def stylize_tab(runners: Runners, results: Path) -> None:
     go.click(stylize, [source, style, strength, preserve, height, crf, start, end],
              [before, after, after_image, download, summary],
              concurrency_limit=1, concurrency_id="render", api_name="stylize")
+
+    def stop_render(request: gr.Request):
+        renders.stop(request.session_hash)
+    halt.click(stop_render, None, None, queue=False, api_name="stop_render")  # not behind the render it stops
 
 
 def train_tab(trainings: Trainings, results: Path) -> None:

@@ -1,10 +1,13 @@
 """vst-app's "Stylize": the job vst-run does on one input (audio kept, the same settings),
-written into the app's work folder, with a callback per frame for the page's progress bar."""
+written into the app's work folder, with a callback per frame for the page's progress bar;
+a render stops at its next frame when its page asks (Stop, the page closed or reloaded) or
+the app stops."""
+import threading
 import uuid
-from pathlib import Path
-from typing import Callable
-
+from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterator
 
 from vst.core.style_mix import StyleMix
 from vst.engine.inputs import Task, default_output
@@ -13,6 +16,48 @@ from vst.engine.run import run_image, run_video
 from vst.engine.runner import Runner
 
 from .preview import Media, Runners
+
+
+class RenderStopped(Exception):
+    """Raised at a render's next frame once it is asked to stop: the job cleans up as on Ctrl-C."""
+
+
+class Renders:
+    """The renders running, by the browser session that asked for each."""
+
+    def __init__(self):
+        self.stops: dict[str, threading.Event] = {}
+        self.idle = threading.Condition()
+
+    @contextmanager
+    def running(self, session: str) -> Iterator[Callable[[], None]]:
+        """A render for `session`; yields the check to call at each frame (RenderStopped)."""
+        stop = threading.Event()
+        with self.idle:
+            self.stops[session] = stop
+
+        def check() -> None:
+            if stop.is_set():
+                raise RenderStopped
+        try:
+            yield check
+        finally:
+            with self.idle:
+                if self.stops.get(session) is stop:
+                    del self.stops[session]
+                self.idle.notify_all()
+
+    def stop(self, session: str | None = None) -> None:
+        """Stop `session`'s render, or every one (None)."""
+        with self.idle:
+            for key, stop in self.stops.items():
+                if session is None or key == session:
+                    stop.set()
+
+    def wait(self, timeout: float) -> None:
+        """Until no render runs (a stopped one ends at its next frame)."""
+        with self.idle:
+            self.idle.wait_for(lambda: not self.stops, timeout)
 
 
 def render(media: Media, style: str, mix: StyleMix, settings: VideoSettings, runners: Runners,

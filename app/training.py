@@ -1,9 +1,11 @@
 """vst-app's "Train a style": vst-train's quick recipe (train/recipes.py) on an uploaded style
 image and the user's photos or clips (the sample clip where none are given). It runs as a
 process of its own, since training needs vst[train] and the page must not import it; the page
-follows its log and preview image, and Stop sends it Ctrl-C, on which vst-train saves the
-model so far, usable at once."""
+follows its log and preview image, and Stop sends it SIGTERM, which vst-train takes as
+Ctrl-C: it saves the model so far, usable at once (SIGINT itself may be ignored there, as in
+any process started from one that ignores it, such as `vst-app &` in a script)."""
 import csv
+import os
 import re
 import shutil
 import signal
@@ -62,13 +64,16 @@ class Training:
         self.out = self.folder / f"{name}.pt"
         self.total = iters
         # its output to a file: a pipe left unread would fill and stall it. A session of its own,
-        # so a Ctrl-C in vst-app's terminal reaches it once, from close(), not twice
+        # so a Ctrl-C in vst-app's terminal reaches it once, from close(), not twice; its
+        # temporary files (torch's compile cache) in its folder, which goes with the app's
+        (self.folder / "tmp").mkdir()
         with (self.folder / "vst-train.log").open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "vst.train.cli", "--recipe", "quick", "--style-image", str(style),
                  "--data", str(self.folder / "data"), "--out", str(self.out), "--checkpoint-every", "50",
                  *(["--iters", str(iters)] if iters else [])],
-                stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True)
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True,
+                env={**os.environ, "TMPDIR": str(self.folder / "tmp")})
 
     def state(self) -> TrainingState:
         log = self.out.with_suffix(".csv")
@@ -90,16 +95,16 @@ class Training:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        """Ctrl-C for vst-train: it saves the model so far, then ends."""
+        """SIGTERM, vst-train's Ctrl-C: it saves the model so far, then ends."""
         if self.running():
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(signal.SIGTERM)
 
     def finish(self) -> list[Path]:
         """The files to hand back (the model, its card): raises InputError with vst-train's own
         message where it failed before saving a model."""
         self.process.wait()
         made = [path for path in (self.out, self.out.with_suffix(".json")) if path.is_file()]
-        if self.process.returncode not in (0, 130) or not made:
+        if self.process.returncode not in (0, 128 + signal.SIGTERM) or not made:
             said = (self.folder / "vst-train.log").read_text().strip().splitlines()
             errors = [line for line in said if line.startswith("vst-train:")]
             raise InputError(errors[-1].removeprefix("vst-train: ").removeprefix("error: ") if errors

@@ -41,23 +41,45 @@ def frames_and_seconds(path: Path) -> tuple[int, float]:
         return count, float(video.duration * video.time_base) if video.duration else container.duration / 1e6
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def start_app(folder: Path) -> tuple[subprocess.Popen, str, str, Path]:
+    """vst-app serving on a free port: (its process, its URL, the line it says so, its work folder)."""
     port = free_port()
     # started outside the repository, as a user starts it: what it serves must not depend on where
     process = subprocess.Popen([sys.executable, "-c", "from vst.commands import vst_app; vst_app()",
                                 "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=tmp_path_factory.mktemp("elsewhere"))
+                               cwd=folder)
     url, line = f"http://127.0.0.1:{port}/", ""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "serving" not in line:
         line = process.stdout.readline()
         assert line or process.poll() is None, process.stderr.read()
-    work = Path(re.search(r"work folder (\S+)\)", line).group(1))
+    return process, url, line, Path(re.search(r"work folder (\S+)\)", line).group(1))
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    process, url, line, work = start_app(tmp_path_factory.mktemp("elsewhere"))
     yield url, line, work
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 128 + signal.SIGTERM
     assert not work.exists(), "the work folder outlived the app"
+
+
+def start_long_render(url: str, work: Path, folder: Path):
+    """A render of 4 s of 720p (about 10 s on two cores) through the API, once its temporary
+    output exists: (client, job, clip)."""
+    from gradio_client import Client, handle_file
+
+    textures = [make_texture(720, 1280, seed=seed) for seed in range(4)]
+    clip = write_video(folder / "long.mp4", [textures[index % 4] for index in range(100)], fps=25)
+    client = Client(url, verbose=False)
+    client.predict(handle_file(str(clip)), api_name="/load")
+    job = client.submit(1.0, False, 0, 18, api_name="/stylize")
+    deadline = time.monotonic() + 120
+    while not any(path.name.startswith(".long.") for path in (work / "results").rglob("*")):
+        assert time.monotonic() < deadline and not job.done(), "the render never started"
+        time.sleep(0.05)
+    return client, job, clip
 
 
 @pytest.mark.parametrize("size", ["0", "lots", "-5mb", "1.5gb"])
@@ -134,6 +156,26 @@ def test_the_sample_odd_pictures_and_bad_settings_get_answers_without_server_pat
         client.predict(1.0, False, 4, 18, api_name="/stylize")
     before, after, _, download, summary = client.predict(1.0, False, 0, 18, api_name="/stylize")
     assert Path(before).name == "bigbuckbunny.mp4" and "bigbuckbunny.candy.mp4: 132 frames" in summary
+
+
+def test_a_render_stops_at_its_pages_word_and_leaves_nothing(app, tmp_path):
+    url, _, work = app
+    client, job, _ = start_long_render(url, work, tmp_path)
+    client.predict(api_name="/stop_render")
+    before, after, image, download, summary = job.result(timeout=60)
+    assert summary == "Stopped; nothing was written." and download is None
+    assert not [path for path in (work / "results").rglob("*") if "long." in path.name]
+
+
+def test_stopping_the_app_mid_render_ends_it_cleanly(tmp_path):
+    process, url, _, work = start_app(tmp_path)
+    try:
+        start_long_render(url, work, tmp_path)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(60)
+    assert code == 128 + signal.SIGTERM, process.stderr.read()  # not an abort from OpenVINO's threads
+    assert not work.exists()
 
 
 def test_an_mkv_comes_back_as_mkv_with_its_audio_subtitles_and_fonts(app, tmp_path):
