@@ -99,7 +99,9 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
         if media is None:
             raise user_error(NO_INPUT)
         with on_the_page():
-            settings = VideoSettings(crf=int(crf), height=int(height) if height else None,
+            # a whole number as int, anything else as given, for VideoSettings to name as typed (2.5, not 2)
+            settings = VideoSettings(crf=int(crf), height=(int(height) if float(height).is_integer() else height)
+                                     if height else None,
                                      start=float(start or 0), end=float(end) if end else None)
         total = media.frames or 0
         if settings.segment and media.frames and media.duration:  # the part's share of the frames
@@ -148,7 +150,7 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
         original = gr.Image(label="Input frame", interactive=False, elem_id="original")
         stylized = gr.Image(label="Preview", interactive=False, elem_id="preview")
     with gr.Row():
-        height = gr.Number(0, label="Height in pixels (0: the input's)", precision=0, minimum=0, elem_id="height")
+        height = gr.Number(0, label="Height in pixels (0: the input's)", minimum=0, elem_id="height")
         crf = gr.Slider(0, 51, 18, step=1, label="Quality (x264 CRF; lower is better)", elem_id="crf")
     with gr.Row():
         start = gr.Number(0, label="A video from (seconds)", minimum=0, elem_id="start")

@@ -156,6 +156,8 @@ def test_the_sample_odd_pictures_and_bad_settings_get_answers_without_server_pat
     client.predict(api_name="/sample")  # served from the package, outside the folder vst-app runs in
     with pytest.raises(Exception, match="height must be a whole number >= 8, got 4"):
         client.predict(1.0, False, 4, 18, api_name="/stylize")
+    with pytest.raises(Exception, match="height must be a whole number >= 8, got 720.5"):
+        client.predict(1.0, False, 720.5, 18, api_name="/stylize")
     before, after, _, download, summary = client.predict(1.0, False, 0, 18, api_name="/stylize")
     assert Path(before).name == "bigbuckbunny.mp4" and "bigbuckbunny.candy.mp4: 132 frames" in summary
 

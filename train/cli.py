@@ -73,9 +73,12 @@ def command(**options):
     if cfg is None:
         try:
             cfg = config_from_options(**options)
-        except InputError as exc:
-            if options["resume"] and options["out"].is_file():
-                raise InputError(f"{exc}; or give --out and --resume alone, which go on with the run's own") from None
+        except InputError:
+            if options["resume"] and options["out"].is_file():  # options of the run's own given, but not all
+                fixed = ", ".join(flag(name) for name in sorted(given_options(options) - RESUMABLE - {"out"}))
+                raise InputError(f"--resume goes on with the run as it began: {fixed} cannot change; give --out "
+                                 f"and --resume alone, with any of {', '.join(map(flag, sorted(CHANGEABLE)))}, "
+                                 "or every option as the run began") from None
             raise
         if cfg.resume:
             check_resumed(cfg)
@@ -103,6 +106,18 @@ def check_out(out: Path, resume: bool) -> None:
 
 # what a resumed run may change: how long it goes and where it runs, not what it learns
 RESUMABLE = {"iters", "checkpoint_every", "resume", "device", "precision", "cache_dir", "log"}
+CHANGEABLE = RESUMABLE - {"resume"}  # what a resumed run may set anew
+
+
+def flag(name: str) -> str:
+    """An option's name as typed: style -> --style-image, checkpoint_every -> --checkpoint-every."""
+    return "--style-image" if name in ("style", "style_image") else f"--{name.replace('_', '-')}"
+
+
+def given_options(options: dict) -> set[str]:
+    """The options typed on the command line (not their defaults)."""
+    context = click.get_current_context()
+    return {name for name in options if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
 
 
 def recorded_config(out: Path):
@@ -117,12 +132,10 @@ def recorded_config(out: Path):
 def resumed_config(options: dict):
     """For `--out RUN.pt --resume` with no other options than RESUMABLE ones: the config RUN
     recorded, with those; None otherwise (the options then say it all, check_resumed checks)."""
-    context = click.get_current_context()
-    given = {name for name in options if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
-    out = options["out"]
+    given, out = given_options(options), options["out"]
     if not (options["resume"] and out.is_file() and given <= RESUMABLE | {"out"}):
         return None
-    resumable = {name: options[name] for name in given & RESUMABLE - {"resume"}}
+    resumable = {name: options[name] for name in given & CHANGEABLE}
     return replace(recorded_config(out), out=out, resume=True, **resumable)
 
 
@@ -150,7 +163,7 @@ def check_resumed(cfg) -> None:
     changed += [f"{term}_weight" for term in asdict(cfg.weights)
                 if getattr(cfg.weights, term) != getattr(began.weights, term)]
     if changed:
-        names = ", ".join("--style-image" if name == "style" else f"--{name.replace('_', '-')}" for name in changed)
+        names = ", ".join(map(flag, changed))
         raise InputError(f"--resume goes on with the run as it began: {names} "
                          f"{'differ' if len(changed) > 1 else 'differs'} from {cfg.out}'s "
                          "(give the options it began with, or another --out to start a new run)")
