@@ -23,7 +23,9 @@ from .labels import StreamLabels
 REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate); elsewhere AAC at the input's rate
 # text subtitles (SRT, ASS, WebVTT...) are converted where the container takes only its own kind
 TEXT_SUBTITLES = {"mp4": "mov_text", "mov": "mov_text", "webm": "webvtt", "matroska": "ass"}
-UNPLAYED = {"mp4": {"vorbis"}}                 # codecs a container takes but its players do not play
+# codecs a container takes but its players do not play (PCM in MP4: FFmpeg also refuses the
+# shorter last packet a PCM track ends with, after the whole video is written)
+UNPLAYED = {"mp4": ("vorbis", "pcm_")}
 CARRIED = ("audio", "subtitle", "attachment")
 # FFmpeg's MP4/MOV muxer writes every data track as GoPro's 'gpmd' (GPS, accelerometer and
 # gyro samples): a copy of that track is true to it, of any other data track it would not be
@@ -93,7 +95,7 @@ def refusal(container_format: str, source) -> str | None:
         return f"{container_format} holds no cover pictures"
     if is_telemetry(source) and container_format not in TELEMETRY_CONTAINERS:  # an AVI would not read back
         return f"{container_format} holds no GoPro telemetry"
-    if codec in UNPLAYED.get(container_format, ()):
+    if codec.startswith(UNPLAYED.get(container_format, ())):
         return f"{container_format} players do not play {codec}"
     try:
         with av.open(io.BytesIO(), "w", format=container_format) as probe:
@@ -183,8 +185,9 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
             if rate not in (av.Codec(encoder, "w").audio_rates or [rate]):
                 rate = 48000  # 192 kHz is beyond AAC: the encoder's resampler takes it down
             try:
-                _open_audio_encoder(encoder, rate, source.layout.name)  # a layout it refuses: this stream's line
-                stream = container.add_stream(encoder, rate=rate, layout=source.layout.name)
+                layout = named_layout(source.layout)
+                _open_audio_encoder(encoder, rate, layout)  # a layout it refuses: this stream's line
+                stream = container.add_stream(encoder, rate=rate, layout=layout)
             except (ValueError, av.FFmpegError) as exc:
                 left_out.append(f"{_name(source)} left out: {why}, and {encoder} does not take it ({exc})")
                 continue
@@ -193,6 +196,13 @@ def add_side_tracks(container, container_format: str, sources) -> tuple[list[Sid
         else:
             left_out.append(f"{_name(source)} left out: {why}{_where_it_fits(source, container_format)}")
     return tracks, left_out
+
+
+def named_layout(layout) -> str:
+    """A layout's name for an encoder: FFmpeg's usual one for its channel count where the
+    input leaves the order unsaid ("2 channels": PCM in AVI or Matroska), which AAC refuses."""
+    unsaid = layout.name == f"{layout.nb_channels} channels"
+    return av.AudioLayout(f"{layout.nb_channels}c").name if unsaid else layout.name
 
 
 def _open_audio_encoder(encoder: str, rate: int, layout: str) -> None:

@@ -153,6 +153,15 @@ def test_audio_the_container_cannot_hold_is_re_encoded(checkpoint, tmp_path, cap
     with av.open(str(tmp_path / "o.webm")) as container:
         assert container.streams.video[0].codec_context.name == "vp9"
         assert [s.codec_context.name for s in container.streams.audio] == ["opus"]
+    # PCM, as cameras write it into AVI, whose channel order goes unsaid ("1 channels"), into
+    # MP4: FFmpeg would refuse its shorter last packet once the whole video is written
+    source = write_video(tmp_path / "camera.avi", frames(10), fps=10, audio="pcm_s16le")
+    with av.open(str(source)) as container:
+        assert container.streams.audio[0].layout.name == "1 channels"
+    stylize(capsys, checkpoint, source, tmp_path / "camera.mp4")
+    with av.open(str(tmp_path / "camera.mp4")) as container:
+        assert [(s.codec_context.name, s.layout.name) for s in container.streams.audio] == [("aac", "mono")]
+    assert audio_end(tmp_path / "camera.mp4") == pytest.approx(1.0, abs=0.05)
 
 
 def test_a_libx265_video_of_one_or_two_frames(checkpoint, tmp_path, capfd):
