@@ -38,13 +38,14 @@ def run_video(task: Task, runner: Runner, settings: VideoSettings, progress: boo
               on_frame: Callable[[], None] | None = None) -> Outcome:
     result = stylize_video(VideoJob(task.source, task.out, settings), runner, progress, on_frame)
     outcome = Outcome(task, describe_video(result, runner), notes=tuple(f"{task.source}: {note}" for note in result.left_out))
-    frames, info = result.times.frames, result.info
+    frames = result.times.frames
     if result.decode_error:
         outcome.error = InputError(f"{task.source}: decoding stopped after {frames} frames "
                                    f"({result.decode_error}); {result.out} has the frames that decoded")
-    elif settings.max_frames is None and info.is_truncated(frames):
-        outcome.error = InputError(f"{task.source}: truncated: {frames} of the {info.expected_frames} frames "
-                                   f"its header announces decoded; {result.out} has those")
+    elif result.short:
+        covered, announced = result.short
+        outcome.error = InputError(f"{task.source}: truncated: its {frames} frames that decoded cover {covered:.2f} s "
+                                   f"of the {announced:.2f} s its header announces; {result.out} has those")
     return outcome
 
 

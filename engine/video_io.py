@@ -55,15 +55,11 @@ class VideoInfo:
 
     @property
     def expected_frames(self) -> int | None:
-        """What the header promises: its frame count, else duration x fps."""
+        """About as many frames as the header promises (a progress bar's total): its frame
+        count, else duration x fps."""
         if self.frames:
             return self.frames
         return round(self.duration * self.fps) if self.duration else None
-
-    def is_truncated(self, decoded: int) -> bool:
-        # headers round (an avi may announce 13 frames and hold 12): only a real shortfall counts
-        expected = self.expected_frames
-        return expected is not None and decoded + max(2, 0.02 * expected) < expected
 
 
 @dataclass(frozen=True)
@@ -98,6 +94,24 @@ def tagged_duration(tag: str | None) -> float | None:
 
 def has_timestamps(container) -> bool:
     return not container.format.flags & av.format.Flags.no_timestamps.value
+
+
+def header_end(container, stream) -> Fraction | None:
+    """Where the header says the video ends, in seconds of its own time (not from its first
+    frame): its stream's start plus duration, else its Matroska DURATION tag (an end time),
+    else the container's end; None where nothing says (a raw stream, a live one)."""
+    if not has_timestamps(container):
+        return None
+    if stream.duration:
+        return ((stream.start_time or 0) + stream.duration) * stream.time_base
+    tagged = tagged_duration(stream.metadata.get("DURATION"))
+    if tagged:
+        return Fraction(tagged).limit_denominator(10 ** 9)
+    if not container.duration:
+        return None
+    # Matroska's duration runs from 0; other containers' from their first packet
+    start = 0 if container.format.name.startswith("matroska") else container.start_time or 0
+    return Fraction(start + container.duration, av.time_base)
 
 
 def video_duration(container, stream) -> float | None:
@@ -245,6 +259,7 @@ class VideoReader:
         self.seeks_exactly = self.container.format.name not in ("mpegts", "mpeg")
         self.time_base = 1 / self.fps if self.constant_rate else self.video.time_base
         self.decoded = 0
+        self.first_pts = self.last_pts = self.last_duration = None  # of the frames read, in the input's time
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
         self.deinterlacer: Deinterlacer | None = None  # made at the first interlaced frame
 
@@ -308,13 +323,35 @@ class VideoReader:
                             continue  # before the span (the seek may land on an earlier keyframe)
                         if end is not None and pts >= end:
                             return  # decoders hand frames out in presentation order: the span is done
+                        self.first_pts = pts if self.first_pts is None else self.first_pts
+                        self.last_pts = pts
                         pts -= moved
                     self.decoded += 1
+                    self.last_duration = 1 if self.constant_rate else frame.duration or None
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height,
                                               src_colorspace=self.colour.swscale_matrix)
                     yield Frame(pixels, pts, self.time_base)
         except av.FFmpegError as exc:
             self.error = _reason(exc)
+
+    def falls_short(self) -> tuple[float, float] | None:
+        """(seconds its frames cover, seconds they should) where the frames read end well before
+        the header's end (or the part's): a truncated file. The last frame counts for its own
+        length where the input says, else the frames' mean spacing, so a video that starts
+        late, pauses or holds its last frame is not taken for one."""
+        ends = header_end(self.container, self.video)
+        if self.segment and self.segment.end is not None:
+            part_end = self._bounds()[1] * self.time_base
+            ends = part_end if ends is None else min(ends, part_end)
+        if ends is None or self.first_pts is None:
+            return None
+        spacing = (Fraction(self.last_pts - self.first_pts, self.decoded - 1) if self.decoded > 1
+                   else 1 / (self.fps * self.time_base))
+        start = self.first_pts * self.time_base
+        reached = (self.last_pts + (self.last_duration or spacing)) * self.time_base
+        if reached >= ends - max(2 * spacing * self.time_base, Fraction(2, 100) * (ends - start)):
+            return None
+        return float(reached - start), float(ends - start)
 
     def _seek(self, pts: int) -> None:
         """To the keyframe at or before `pts`. A chunk's must succeed; a segment of a source

@@ -237,6 +237,33 @@ def write_raw_mpeg2(path: Path, count: int, understated: int) -> Path:
     return path
 
 
+@pytest.mark.parametrize("suffix", [".mkv", ".webm", ".mp4"])
+def test_a_video_that_starts_late_pauses_or_holds_its_last_frame_is_not_called_truncated(suffix, checkpoint,
+                                                                                         tmp_path, capsys):
+    """Matroska states no frame count: its frames are checked against its end time, not
+    against its length times its mean rate, which these three would miss by 25-95 %."""
+    codec = "libvpx-vp9" if suffix == ".webm" else "libx264"
+    held = [0.04 * index for index in range(10)]
+    for name, times, last in (("late", [1 + 0.04 * index for index in range(20)], None),
+                              ("pause", [0, 0.04, 0.08, 5.08, 5.12], None), ("held", held, 2.0)):
+        source = tmp_path / f"{name}{suffix}"
+        with av.open(str(source), "w") as container:
+            stream = container.add_stream(codec, rate=25)
+            stream.codec_context.time_base = stream.time_base = Fraction(1, 1000)
+            stream.width, stream.height, stream.pix_fmt = SIZE[1], SIZE[0], "yuv420p"
+            packets = []
+            for t, pixels in zip(times, frames(len(times))):
+                picture = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                picture.pts, picture.time_base = round(t * 1000), Fraction(1, 1000)
+                packets += stream.encode(picture)
+            packets += stream.encode()
+            if last:  # the last frame shown for `last` seconds, as a slide show's is
+                max(packets, key=lambda packet: packet.pts).duration = round(last * 1000)
+            container.mux(packets)
+        code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / f"o{suffix}")
+        assert code == 0 and "truncated" not in err, (name, err)
+
+
 def test_a_raw_stream_whose_length_ffmpeg_guesses_is_not_called_truncated(checkpoint, tmp_path, capsys):
     source = write_raw_mpeg2(tmp_path / "in.m2v", 20, understated=4)
     with av.open(str(source)) as container:
