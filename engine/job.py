@@ -75,6 +75,7 @@ class JobResult:
     deinterlaced: bool = False       # interlaced input, deinterlaced (bwdif) before stylizing
     encoder: str = ""                # the video encoder and its preset, e.g. "libx264 ultrafast"
     short: tuple[float, float] | None = None  # a truncated input: (seconds its frames cover, seconds announced)
+    damaged: tuple[str, ...] = ()    # why each damaged video packet, skipped, did not decode
 
 
 def encoder_preset(preset: str, runner: Runner) -> str:
@@ -150,4 +151,4 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
         reader.close()
     encoder = f"{codec} {preset}" if codec in X26X_CODECS else codec
     return JobResult(out, info, width, times, reader.error, side, left_out, reader.deinterlacer is not None,
-                     encoder, None if stopped else reader.falls_short())
+                     encoder, None if stopped else reader.falls_short(), tuple(reader.damaged))

@@ -42,6 +42,10 @@ def run_video(task: Task, runner: Runner, settings: VideoSettings, progress: boo
     if result.decode_error:
         outcome.error = InputError(f"{task.source}: decoding stopped after {frames} frames "
                                    f"({result.decode_error}); {result.out} has the frames that decoded")
+    elif result.damaged:
+        count = len(result.damaged)
+        outcome.error = InputError(f"{task.source}: damaged: {count} video packet{'s' * (count > 1)} did not decode "
+                                   f"({result.damaged[0]}); {result.out} has the {frames} frames that did")
     elif result.short:
         covered, announced = result.short
         outcome.error = InputError(f"{task.source}: truncated: its {frames} frames that decoded cover {covered:.2f} s "

@@ -261,6 +261,7 @@ class VideoReader:
         self.decoded = 0
         self.first_pts = self.last_pts = self.last_duration = None  # of the frames read, in the input's time
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
+        self.damaged: list[str] = []  # why each video packet that did not decode was skipped
         self.deinterlacer: Deinterlacer | None = None  # made at the first interlaced frame
 
     @property
@@ -366,7 +367,14 @@ class VideoReader:
         """The packet's frames with their pts and dts, deinterlaced from the first frame
         flagged interlaced on (stylizing combed fields would paint the combing); the
         stream's last, empty packet flushes the deinterlacer too."""
-        for frame in packet.decode():
+        try:
+            frames = packet.decode()
+        except av.InvalidDataError as exc:  # damaged data: decoding picks up again at the next packet that decodes
+            if packet.size == 0:
+                raise
+            self.damaged.append(_reason(exc))
+            frames = []
+        for frame in frames:
             if self.deinterlacer is None and frame.interlaced_frame:
                 self.deinterlacer = Deinterlacer(self.video)
             yield from self.deinterlacer.push(frame) if self.deinterlacer else [(frame, frame.pts, frame.dts)]

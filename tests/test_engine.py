@@ -225,6 +225,21 @@ def test_truncated_video_keeps_what_decodes_and_says_so(checkpoint, tmp_path, ca
     assert 0 < probe(tmp_path / "o.mp4")["frames"] < 12
 
 
+def test_a_damaged_packet_costs_its_frames_alone(checkpoint, tmp_path, capsys):
+    frames = [make_texture(48, 64, seed=t) for t in range(30)]
+    source = write_video(tmp_path / "in.mp4", frames, fps=10, audio="aac")
+    data = bytearray(source.read_bytes())
+    with av.open(str(source)) as container:  # the 21st video packet's bytes overwritten, as a bad sector would
+        packet = [p for p in container.demux(video=0) if p.size][20]
+        data[packet.pos:packet.pos + packet.size] = b"\xff" * packet.size
+    (tmp_path / "bad.mp4").write_bytes(data)
+    code, _, err = run(capsys, [tmp_path / "bad.mp4", "--engine", checkpoint, "-o", tmp_path / "o.mp4"])
+    last = err.strip().splitlines()[-1]
+    assert code == 2 and "bad.mp4: damaged: 1 video packet did not decode (" in last, err
+    written = probe(tmp_path / "o.mp4")
+    assert 20 < written["frames"] < 30  # the frames after it that decode, not only those before
+
+
 def test_ctrl_c_leaves_no_output(monkeypatch, tmp_path, capsys):
     calls = []
 
