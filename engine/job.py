@@ -1,7 +1,8 @@
 """One video through a runner into a new file: what `vst-run` does, and what `vst-bench
 --video` times."""
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -66,7 +67,7 @@ class VideoJob:
 @dataclass
 class JobResult:
     out: Path
-    info: VideoInfo                  # of the input, after scaling
+    info: VideoInfo                  # of the input, after scaling (side by side and turned: twice as high)
     width: int                       # of the written frames
     times: StageTimes
     decode_error: str | None         # why decoding stopped early, if it did
@@ -87,8 +88,12 @@ def encoder_preset(preset: str, runner: Runner) -> str:
     return "medium" if runner.on_gpu else "ultrafast"
 
 
-def input_beside_output(source: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-    return np.concatenate([source, stylized], axis=1)
+def input_beside_output(source: np.ndarray, stylized: np.ndarray, turns: int = 0) -> np.ndarray:
+    """uint8 (H, W, C) `source` | `stylized`, side by side as shown: of a video shown turned
+    `turns` quarters counter-clockwise (its display rotation), the frame that, so turned,
+    shows them side by side (a portrait clip's two halves stacked in its frames)."""
+    shown = np.concatenate([np.rot90(source, turns), np.rot90(stylized, turns)], axis=1)
+    return np.ascontiguousarray(np.rot90(shown, -turns)) if turns % 4 else shown
 
 
 def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
@@ -106,7 +111,10 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
         if out.suffix.lower() not in CONTAINERS:
             raise InputError(f"{out}: unknown container; use one of {' '.join(CONTAINERS)}")
         info = reader.info
-        width = info.width * (2 if settings.side_by_side else 1)
+        turns = round(info.rotation / 90)
+        if settings.side_by_side and turns % 2:  # input | output as shown: its frames twice as high
+            info = replace(info, height=2 * info.height)
+        width = info.width * (2 if settings.side_by_side and not turns % 2 else 1)
         temporary, writer = temporary_sibling(out), None
         try:
             suffix = out.suffix.lower()
@@ -120,7 +128,7 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                       disable=not progress or on_frame is not None) as bar:
                 times = run_pipeline(reader, runner.submit, writer.write_frame, writer.write_side,
                                      runner.collect, runner.depth,
-                                     input_beside_output if settings.side_by_side else None,
+                                     partial(input_beside_output, turns=turns) if settings.side_by_side else None,
                                      settings.max_frames, on_frame or bar.update)
                 if bar.total != bar.n:  # the header's count was off: the bar ends at what came
                     bar.total = bar.n

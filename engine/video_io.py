@@ -220,8 +220,9 @@ class VideoReader:
     def __init__(self, source: str, height: int | None = None, audio: bool = True,
                  width: int | None = None, span: tuple[int, int | None] | None = None,
                  subtitles: bool = True, segment: Segment | None = None):
-        """Frames come out `height` high (default: the video's) and `width` wide (default:
-        the video's aspect ratio, rounded to even). `span`: only the frames whose pts (in the
+        """Frames come out `height` high as shown (default: the video's; a frame shown a
+        quarter turned is that wide) and `width` wide (default: the video's aspect ratio,
+        rounded to even). `span`: only the frames whose pts (in the
         video stream's time base) lie in [start, end), end None for the rest; start must be a
         keyframe's pts (engine.chunks plans them), and nothing else comes out: the chunk's
         join carries the rest. Without a span, the packets of every audio stream (unless
@@ -236,7 +237,9 @@ class VideoReader:
         # a span is a chunk of the video alone: the join (engine.chunks) carries the rest and labels the whole
         self.side, self.left_out = ([], []) if span else side_streams(self.container, self.video, audio, subtitles)
         natural, self.height = self.video.codec_context.width, self.video.codec_context.height
-        if height:
+        if height and self.rotation % 180:  # shown a quarter turned (a phone's portrait clip): `height`
+            natural, self.height = height, 2 * round(self.height * height / natural / 2)  # is its frames' width
+        elif height:
             # even width, so 4:2:0 encoders take it
             natural, self.height = 2 * round(natural * height / self.height / 2), height
         self.width = width or natural

@@ -128,6 +128,41 @@ def test_display_rotation_is_kept(checkpoint, tmp_path, capsys):
         assert next(container.decode(video=0)).rotation == 90
 
 
+def shown(path: Path) -> np.ndarray:
+    """A video's first frame as players show it: turned by its display rotation."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        return np.rot90(frame.to_ndarray(format="rgb24"), round(frame.rotation / 90))
+
+
+@pytest.mark.parametrize("rotation", [90, -90, 180])
+def test_height_and_side_by_side_are_as_a_turned_video_is_shown(rotation, checkpoint, tmp_path, capsys):
+    stored = np.zeros((48, 64, 3), np.uint8)
+    stored[:, 32:] = 200
+    source = write_video(tmp_path / "phone.mp4", [stored] * 3, rotation=rotation)
+    upright = shown(source)
+    run_args = [source, "--engine", checkpoint, "--backend", "torch", "--strength", "0", "--crf", "0"]
+    assert run(capsys, [*run_args, "--height", "32", "-o", tmp_path / "small.mp4"])[0] == 0
+    assert shown(tmp_path / "small.mp4").shape[0] == 32  # shown 32 high, whichever way its frames lie
+    assert run(capsys, [*run_args, "--side-by-side", "-o", tmp_path / "both.mp4"])[0] == 0
+    both = shown(tmp_path / "both.mp4").astype(int)
+    height, width = upright.shape[:2]
+    assert both.shape[:2] == (height, 2 * width)  # input | output, side by side as shown
+    for half in (both[:, :width], both[:, width:]):
+        assert np.abs(half - upright).mean() < 4
+
+
+def test_the_halves_of_side_by_side_turned_frames():
+    from vst.engine.job import input_beside_output
+
+    source, stylized = np.zeros((4, 6, 1), np.uint8), np.ones((4, 6, 1), np.uint8)
+    for turns in (0, 1, 2, 3, -1):
+        joined = np.rot90(input_beside_output(source, stylized, turns), turns)
+        assert joined.shape == (*np.rot90(source, turns).shape[:2] * np.array([1, 2]), 1)
+        half = joined.shape[1] // 2
+        assert (joined[:, :half] == 0).all() and (joined[:, half:] == 1).all()
+
+
 def test_real_clips(shared_data, checkpoint, tmp_path, capsys):
     for video in ["opencv_tutorial/vtest.avi", "decord/flipping_a_pancake.mkv"]:
         code, out, err = run(capsys, [shared_data / "videos" / video, "--engine", checkpoint,
