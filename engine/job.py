@@ -133,9 +133,9 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                 if bar.total != bar.n:  # the header's count was off: the bar ends at what came
                     bar.total = bar.n
                     bar.refresh()
-            side, left_out = writer.side_streams, tuple(reader.left_out + writer.left_out)
             stopped = settings.max_frames is not None and times.frames >= settings.max_frames
             writer.close(cut_side=stopped or (settings.end is not None and not job.span))
+            side, left_out = writer.side_streams, tuple(reader.left_out + writer.left_out)
             writer = None
             if times.frames == 0 and reader.segment and not reader.error:
                 length = video_duration(reader.container, reader.video)

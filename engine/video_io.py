@@ -420,6 +420,8 @@ class VideoWriter:
         self.arrivals = itertools.count()
         self.video_end = 0.0   # seconds: where the last frame written ends
         self.written = 0       # frames
+        self.first_frame_at: float | None = None  # seconds: the input time of the first frame written
+        self.started: set[int] = set()  # side streams (their input index) whose first packet is written
         self.labels = info.labels
         try:
             self.container = av.open(str(path), "w", format=container_format)
@@ -429,6 +431,9 @@ class VideoWriter:
             self.video = self._video_stream(info, width, codec, crf, preset)
             self.labels.write(self.container, self.video)
             tracks, self.left_out = add_side_tracks(self.container, container_format, side)
+            if info.rotation and self.numbered:
+                self.left_out.append(f"the display rotation ({info.rotation} degrees) left out: avi holds none, "
+                                     "so the video plays turned (write .mp4 to keep it)")
             self.tracks: dict[int, SideTrack] = {track.source.index: track for track in tracks}
             self._start(codec, container_format)
         except BaseException:
@@ -495,6 +500,8 @@ class VideoWriter:
         """Encode uint8 (H, W, 3) RGB `pixels` at the timestamp of the `source` frame."""
         frame = self.to_yuv.reformat(av.VideoFrame.from_ndarray(pixels, format="rgb24"), **self.yuv)
         if self.numbered:
+            if self.first_frame_at is None and source.pts is not None:
+                self.first_frame_at = float(source.pts * source.time_base)
             frame.pts, frame.time_base = self.written, self.video.time_base
         else:
             frame.pts, frame.time_base = source.pts, source.time_base
@@ -529,8 +536,20 @@ class VideoWriter:
 
     def _write_side_until(self, end: float) -> None:
         while self.pending and self.pending[0][0] < end:
-            _, _, track, packet = heapq.heappop(self.pending)
+            when, _, track, packet = heapq.heappop(self.pending)
+            if self.numbered and track.source.type == "audio" and track.source.index not in self.started:
+                self._say_late(track, when)
             self.container.mux(track.packets(packet))
+
+    def _say_late(self, track: SideTrack, when: float) -> None:
+        """AVI holds no start time: an audio track that begins after the video plays from its
+        first frame there. Said once per track, where it is over a frame late."""
+        self.started.add(track.source.index)
+        late = when - (self.first_frame_at or 0.0)
+        if late > self.frame_period:
+            self.left_out.append(f"the start of audio stream {track.source.index} left out: it begins {late:.2f} s "
+                                 "after the video, and avi holds no start time, so it plays that much early "
+                                 "(write .mp4 or .mkv to keep it)")
 
     def close(self, cut_side: bool = False) -> None:
         """Flush and finish the file. cut_side: drop the side streams after the last frame (a

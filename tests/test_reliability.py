@@ -128,6 +128,34 @@ def test_avi_output_of_audio_that_starts_before_the_video_has_no_hole(checkpoint
     assert times["with"] == times["without"] and np.allclose(np.diff(times["with"]), 0.1)
 
 
+def test_what_avi_cannot_hold_of_a_turned_video_with_late_audio_is_said(checkpoint, tmp_path, capsys):
+    """AVI holds neither a display rotation nor a start time: a portrait clip plays turned
+    and audio that begins after the video plays early there, each said in one line."""
+    source = tmp_path / "phone.mp4"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = SIZE[1], SIZE[0], "yuv420p"
+        video.set_display_rotation(90)
+        sound = container.add_stream("aac", rate=48000, layout="mono")
+        for index, pixels in enumerate(frames(20)):
+            picture = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            picture.pts = index
+            container.mux(video.encode(picture))
+        container.mux(video.encode())
+        for start in range(24000, 96000, 1024):  # from 0.5 s to 2 s
+            piece = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            piece.sample_rate, piece.pts = 48000, start
+            container.mux(sound.encode(piece))
+        container.mux(sound.encode())
+    code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.avi")
+    notes = err.strip().splitlines()[-2:]
+    assert code == 0 and notes[0].endswith("phone.mp4: the display rotation (90 degrees) left out: avi holds none, "
+                                           "so the video plays turned (write .mp4 to keep it)"), err
+    assert "the start of audio stream 1 left out: it begins 0.4" in notes[1] and "plays that much early" in notes[1]
+    code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4")
+    assert code == 0 and "left out" not in err, err
+
+
 # --- audio ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", [".mp4", ".avi", ".webm"])
