@@ -265,6 +265,8 @@ class VideoReader:
         self.first_pts = self.last_pts = self.last_duration = None  # of the frames read, in the input's time
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
         self.damaged: list[str] = []  # why each video packet that did not decode was skipped
+        self.first_size: tuple[int, int] | None = None  # (width, height) of the first frame decoded
+        self.resized = False  # whether a later frame's size differed (said once, in left_out)
         self.deinterlacer: Deinterlacer | None = None  # made at the first interlaced frame
 
     @property
@@ -331,12 +333,24 @@ class VideoReader:
                         self.last_pts = pts
                         pts -= moved
                     self.decoded += 1
+                    self._say_resized(frame, pts)
                     self.last_duration = 1 if self.constant_rate else frame.duration or None
                     pixels = frame.to_ndarray(format="rgb24", width=self.width, height=self.height,
                                               src_colorspace=self.colour.swscale_matrix)
                     yield Frame(pixels, pts, self.time_base)
         except av.FFmpegError as exc:
             self.error = _reason(exc)
+
+    def _say_resized(self, frame: av.VideoFrame, pts: int | None) -> None:
+        """A stream whose frames change size (a video call's recording, streams spliced
+        together) is written at one size, as FFmpeg's command line writes it: said once."""
+        if self.first_size is None:
+            self.first_size = (frame.width, frame.height)
+        elif (frame.width, frame.height) != self.first_size and not self.resized:
+            self.resized = True
+            when = "" if pts is None else f" at {float(pts * self.time_base):.2f} s"
+            self.left_out.append(f"the frames change size{when} ({'x'.join(map(str, self.first_size))}, then "
+                                 f"{frame.width}x{frame.height}): all are written at {self.width}x{self.height}")
 
     def falls_short(self) -> tuple[float, float] | None:
         """(seconds its frames cover, seconds they should) where the frames read end well before

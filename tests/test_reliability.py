@@ -156,6 +156,26 @@ def test_what_avi_cannot_hold_of_a_turned_video_with_late_audio_is_said(checkpoi
     assert code == 0 and "left out" not in err, err
 
 
+def test_frames_that_change_size_are_written_at_the_first_size_and_said(checkpoint, tmp_path, capsys):
+    """Two raw H.264 streams of two sizes one after the other, as a spliced recording has them."""
+    parts = []
+    for index, (width, height) in enumerate(((64, 48), (96, 54))):
+        part = tmp_path / f"part{index}.h264"
+        with av.open(str(part), "w") as container:
+            video = container.add_stream("libx264", rate=10)
+            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+            for seed in range(5):
+                container.mux(video.encode(av.VideoFrame.from_ndarray(make_texture(height, width, seed), format="rgb24")))
+            container.mux(video.encode())
+        parts.append(part.read_bytes())
+    (tmp_path / "spliced.h264").write_bytes(b"".join(parts))
+    code, err = run(capsys, tmp_path / "spliced.h264", "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4")
+    assert code == 0 and err.strip().splitlines()[-1].endswith(
+        "spliced.h264: the frames change size at 0.50 s (64x48, then 96x54): all are written at 64x48"), err
+    with av.open(str(tmp_path / "o.mp4")) as container:
+        assert container.streams.video[0].frames == 10
+
+
 # --- audio ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", [".mp4", ".avi", ".webm"])
