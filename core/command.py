@@ -87,9 +87,8 @@ def require_writable_folder(path: Path) -> None:
             raise InputError(f"{folder}: output folder does not exist")
         if not os.access(folder, os.W_OK):
             raise InputError(f"{folder}: output folder is not writable")
-        # the temporary it is written under (core.files) is longer still
-        temporary = temporary_sibling(Path(path))
-        if len(temporary.name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
+        temporary = temporary_sibling(Path(path))  # what it is written under first (core.files)
+        if max(len(Path(path).name.encode()), len(temporary.name.encode())) > os.pathconf(folder, "PC_NAME_MAX"):
             raise InputError(f"{path}: file name too long")
         _try_creating(temporary)
     except OSError as exc:  # a name longer than the file system takes, and the like

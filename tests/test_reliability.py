@@ -414,7 +414,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(signum, checkpoint, tmp_path):
 def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypatch):
     source = write_video(tmp_path / "in.mp4", frames(4), fps=10, audio="aac")
     stylized = []
-    monkeypatch.setattr("vst.engine.pipeline.run_pipeline", lambda *a, **k: stylized.append(1))
+    monkeypatch.setattr("vst.engine.job.run_pipeline", lambda *a, **k: stylized.append(1))
     base = [source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4"]
     (tmp_path / "folder.mp4").mkdir()
     cases = {
@@ -426,7 +426,7 @@ def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypa
         ("--strength", "nan"): "'nan' is not a finite number",
         ("-o", tmp_path / "o.webm", "--codec", "libx264"): "'webm' format does not support 'libx264' codec",
         ("-o", tmp_path / "o.mov", "--codec", "libvpx-vp9"): "mov files do not take libvpx-vp9 video (Invalid argument)",
-        ("-o", tmp_path / f"{'a' * 250}.mp4"): f"{'a' * 250}.mp4: file name too long",
+        ("-o", tmp_path / f"{'a' * 252}.mp4"): f"{'a' * 252}.mp4: cannot write there (File name too long)",
         ("--codec", "mpeg4", "--crf", "20"): "crf is a setting of libx264, libx264rgb, libx265, libvpx-vp9, not of mpeg4",
         ("-o", tmp_path / "o.webm", "--preset", "medium"): "preset is a setting of libx264, libx264rgb, libx265, "
                                                            "not of libvpx-vp9",
@@ -477,6 +477,21 @@ def test_a_stream_that_stops_before_its_first_frame_says_why(checkpoint, tmp_pat
     assert code == 2 and err.strip().splitlines()[-1] == (
         f"vst-run: error: {url}: no frame could be decoded (Input/output error)"), err
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_the_longest_name_a_file_system_takes_is_written(checkpoint, tmp_path, capsys):
+    """255 bytes: its temporary, too long to carry the name, is named by its digest."""
+    from vst.core.files import remove_temporaries, temporary_sibling
+
+    source = write_video(tmp_path / "in.mp4", frames(3), fps=10)
+    out = tmp_path / f"{'b' * 251}.mp4"
+    code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0 and out.is_file() and leftovers(tmp_path) == [], err
+    temporary = temporary_sibling(out)
+    temporary.write_bytes(b"left by a killed run")
+    assert len(temporary.name) < 255
+    remove_temporaries(out)
+    assert leftovers(tmp_path) == []
 
 
 def test_vst_train_refuses_frames_too_small_for_the_loss_network(tmp_path, capsys):
