@@ -9,6 +9,7 @@ message on the page; the server goes on. Paths come only from Gradio's own uploa
 the app's: the browser never names a file."""
 import itertools
 import re
+import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,6 +117,7 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
                     progress((next(done), total or None), desc=desc, unit="frames")
                 return on_frame
 
+            out = None
             try:
                 with on_the_page():
                     out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results,
@@ -124,6 +126,8 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
                     before = (None if media.is_image else str(media.path) if not settings.segment else
                               str(input_part(media, settings, results, counter("the input's part, to play beside it"))))
             except RenderStopped:
+                if out is not None:  # stopped while the input's part was cut: the render goes too
+                    shutil.rmtree(out.parent, ignore_errors=True)
                 return None, None, None, None, "Stopped; nothing was written."
         summary = without_paths(line)
         if media.is_image:

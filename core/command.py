@@ -89,7 +89,7 @@ def require_writable_folder(path: Path) -> None:
             raise InputError(f"{folder}: output folder is not writable")
         temporary = temporary_sibling(Path(path))  # what it is written under first (core.files)
         if max(len(Path(path).name.encode()), len(temporary.name.encode())) > os.pathconf(folder, "PC_NAME_MAX"):
-            raise InputError(f"{path}: file name too long")
+            raise InputError(f"{path}: cannot write there (File name too long)")  # as the OS says it
         _try_creating(temporary)
     except OSError as exc:  # a name longer than the file system takes, and the like
         raise InputError(f"{path}: cannot write there ({exc.strerror or exc})") from None

@@ -25,7 +25,7 @@ from vst.core.media import picture_stream
 
 from .job import CONTAINERS, VideoSettings
 from .side_streams import has_packets
-from .video_io import VideoReader, VideoWriter, is_payload, open_source, seconds
+from .video_io import VideoReader, VideoWriter, has_timestamps, is_payload, open_source, seconds
 
 @dataclass(frozen=True)
 class Chunk:
@@ -44,7 +44,7 @@ class FrameTimes:
     pts: list[int]
     keyframes: list[int]
     time_base: Fraction
-    numbered: bool           # AVI: frames numbered at the rate, no timestamps to cut by
+    numbered: bool           # AVI, a raw stream: frames numbered at the rate, no timestamps to cut by
 
     @classmethod
     def scan(cls, source: str) -> "FrameTimes":
@@ -57,7 +57,8 @@ class FrameTimes:
                 pts.append(packet.pts)
                 if packet.is_keyframe:
                     keys.append(packet.pts)
-            return cls(sorted(pts), sorted(keys), stream.time_base, container.format.name == "avi")
+            return cls(sorted(pts), sorted(keys), stream.time_base,
+                       container.format.name == "avi" or not has_timestamps(container))
 
 
 def can_chunk(source: str, out: Path) -> bool:

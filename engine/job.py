@@ -134,6 +134,7 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                     bar.total = bar.n
                     bar.refresh()
             stopped = settings.max_frames is not None and times.frames >= settings.max_frames
+            short = None if stopped else reader.falls_short()  # while the input is open: it reads its header
             writer.close(cut_side=stopped or (settings.end is not None and not job.span))
             side, left_out = writer.side_streams, tuple(reader.left_out + writer.left_out)
             writer = None
@@ -144,8 +145,8 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                 raise InputError(f"{job.video}: no frame starts {part}"
                                  + ("" if length is None else f" (the video is {length:.2f} s long)"))
             if times.frames == 0:
-                raise InputError(f"{job.video}: no frame could be decoded"
-                                 + (f" ({reader.error})" if reader.error else ""))
+                why = reader.error or next(iter(reader.damaged), None)
+                raise InputError(f"{job.video}: no frame could be decoded" + (f" ({why})" if why else ""))
             os.replace(temporary, out)
         except OSError as exc:  # a full disk, a file-size limit, a vanished folder
             raise CommandError(f"{out}: cannot write ({exc.strerror or exc}); nothing written") from None
@@ -159,4 +160,4 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
         reader.close()
     encoder = f"{codec} {preset}" if codec in X26X_CODECS else codec
     return JobResult(out, info, width, times, reader.error, side, left_out, reader.deinterlacer is not None,
-                     encoder, None if stopped else reader.falls_short(), tuple(reader.damaged))
+                     encoder, short, tuple(reader.damaged))

@@ -23,8 +23,9 @@ from .labels import StreamLabels
 REENCODE_AUDIO = {"webm": ("libopus", 48000)}  # container -> (encoder, rate); elsewhere AAC at the input's rate
 # text subtitles (SRT, ASS, WebVTT...) are converted where the container takes only its own kind
 TEXT_SUBTITLES = {"mp4": "mov_text", "mov": "mov_text", "webm": "webvtt", "matroska": "ass"}
-# codecs a container takes but its players do not play (PCM in MP4: FFmpeg also refuses the
-# shorter last packet a PCM track ends with, after the whole video is written)
+# codecs a container takes but its players do not play (PCM in MP4: browsers play none of it, and
+# FFmpeg refused a stereo track whose channel order goes unsaid at its last packet, once the whole
+# video was written)
 UNPLAYED = {"mp4": ("vorbis", "pcm_")}
 CARRIED = ("audio", "subtitle", "attachment")
 # FFmpeg's MP4/MOV muxer writes every data track as GoPro's 'gpmd' (GPS, accelerometer and

@@ -84,7 +84,7 @@ class Frame:
 
 def tagged_duration(tag: str | None) -> float | None:
     """Seconds from a stream's DURATION tag ("00:00:02.000000000", as Matroska writes it per
-    stream): the video's own length, where the container's also spans a longer audio track."""
+    stream): where the track ends, in the file's time (from 0, not from its first frame)."""
     try:
         hours, minutes, seconds = (tag or "").split(":")
         return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
@@ -115,15 +115,15 @@ def header_end(container, stream) -> Fraction | None:
 
 
 def video_duration(container, stream) -> float | None:
-    """Seconds of a PyAV video stream: its own duration, else its DURATION tag, else the
-    container's (which may span a longer audio track); None where nothing says, or where
-    FFmpeg could only guess it from the bit rate: a raw stream (.h264, .m2v) has no times."""
-    if not has_timestamps(container):
+    """Seconds of a PyAV video stream, from its first frame to header_end (the container's
+    end may span a longer audio track); None where nothing says, or where FFmpeg could only
+    guess it from the bit rate: a raw stream (.h264, .m2v) has no times."""
+    end = header_end(container, stream)
+    if end is None:
         return None
-    if stream.duration:
-        return float(stream.duration * stream.time_base)
-    return tagged_duration(stream.metadata.get("DURATION")) or (
-        container.duration / av.time_base if container.duration else None)
+    start = (stream.start_time * stream.time_base if stream.start_time is not None
+             else Fraction(container.start_time or 0, av.time_base))
+    return float(end - start)
 
 
 def open_source(source: str):
@@ -222,12 +222,12 @@ class VideoReader:
                  subtitles: bool = True, segment: Segment | None = None):
         """Frames come out `height` high as shown (default: the video's; a frame shown a
         quarter turned is that wide) and `width` wide (default: the video's aspect ratio,
-        rounded to even). `span`: only the frames whose pts (in the
+        rounded to even); given both, frames are exactly `width` x `height` as stored. `span`: only the frames whose pts (in the
         video stream's time base) lie in [start, end), end None for the rest; start must be a
         keyframe's pts (engine.chunks plans them), and nothing else comes out: the chunk's
         join carries the rest. Without a span, the packets of every audio stream (unless
-        `audio` is off), subtitle stream (unless `subtitles` is off) and cover picture come
-        out too; `side` lists those streams and the attachments. `segment`: only that part
+        `audio` is off), subtitle stream (unless `subtitles` is off), cover picture and
+        telemetry track come out too; `side` lists those streams and the attachments. `segment`: only that part
         of every stream (and of the chapters), moved back to start at 0."""
         self.container = open_source(source)
         self.span, self.segment = span, segment
@@ -237,8 +237,8 @@ class VideoReader:
         # a span is a chunk of the video alone: the join (engine.chunks) carries the rest and labels the whole
         self.side, self.left_out = ([], []) if span else side_streams(self.container, self.video, audio, subtitles)
         natural, self.height = self.video.codec_context.width, self.video.codec_context.height
-        if height and self.rotation % 180:  # shown a quarter turned (a phone's portrait clip): `height`
-            natural, self.height = height, 2 * round(self.height * height / natural / 2)  # is its frames' width
+        if height and self.rotation % 180 and not width:  # shown a quarter turned (a portrait clip):
+            natural, self.height = height, 2 * round(self.height * height / natural / 2)  # `height` is its width
         elif height:
             # even width, so 4:2:0 encoders take it
             natural, self.height = 2 * round(natural * height / self.height / 2), height
@@ -643,7 +643,9 @@ def check_video_encoder(codec: str, preset: str) -> None:
 
 def check_quality_settings(codec: str, crf: int | None, preset: str) -> None:
     """Refuse a crf or a preset (other than auto) given for an encoder that has no such
-    setting: it would be ignored without a word."""
+    setting: it would be ignored without a word (an encoder FFmpeg lacks is check_video_encoder's)."""
+    if codec not in av.codecs_available:
+        return
     if crf is not None and codec not in CRF_CODECS:
         raise InputError(f"crf is a setting of {', '.join(CRF_CODECS)}, not of {codec}")
     if preset != "auto" and codec not in X26X_CODECS:

@@ -78,7 +78,12 @@ def start_long_render(url: str, work: Path, folder: Path):
     client.predict(handle_file(str(clip)), api_name="/load")
     job = client.submit(1.0, False, 0, 18, api_name="/stylize")
     deadline = time.monotonic() + 120
-    while not any(path.name.startswith(".long.") for path in (work / "results").rglob("*")):
+    def writing(path: Path) -> bool:  # the render's temporary written to, not the empty probe of its folder
+        try:
+            return path.name.startswith(".long.") and path.stat().st_size > 0
+        except FileNotFoundError:
+            return False
+    while not any(map(writing, (work / "results").rglob("*"))):
         assert time.monotonic() < deadline and not job.done(), "the render never started"
         time.sleep(0.05)
     return client, job, clip

@@ -88,6 +88,18 @@ def test_chunks_start_at_keyframes_and_cover_every_frame_once(tmp_path):
     assert len(plan_chunks(str(clip), 100.0)) == 1
 
 
+def test_frames_numbered_at_the_rate_are_never_chunked(tmp_path):
+    """A raw stream's (and AVI's) frames carry no times of their own to cut by."""
+    with av.open(str(tmp_path / "raw.m2v"), "w") as container:  # its demuxer times the packets, not the frames
+        video = container.add_stream("mpeg2video", rate=25, options={"g": "5"})
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        for seed in range(30):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(make_texture(48, 64, seed), format="rgb24")))
+        container.mux(video.encode())
+    assert plan_chunks(str(tmp_path / "raw.m2v"), 0.2) == []
+    assert plan_chunks(str(panning_clip(tmp_path / "clip.avi", 30, gop=5, audio=False)), 0.5) == []
+
+
 def test_without_ray_workers_say_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(InputError, match=r"pip install 'vst\[cluster\]'"):
@@ -128,8 +140,9 @@ def test_a_long_clip_chunked_on_two_workers_is_the_clip_one_worker_writes(ray_tw
 def test_chunks_keep_max_frames_height_and_the_audio_cut_under_the_longest_name(ray_two_cpus, checkpoint, tmp_path):
     clip = panning_clip(tmp_path / "long.mp4", 100, gop=10)
     settings = dict(max_frames=45, height=32)
-    # the longest name whose temporary the file system takes: the chunks' folder fits too
-    two = tmp_path / f"{'t' * (255 - len(f'..{os.getpid()}.tmp.mkv'))}.mkv"
+    # the longest name whose temporary still carries it (core.files allows for a 7-digit pid):
+    # the chunks' folder, named after the temporary, fits too
+    two = tmp_path / f"{'t' * (255 - len('..4194304.tmp.mkv'))}.mkv"
     run([clip], tmp_path / "one.mkv", checkpoint, Scaling(1), **settings)
     outcomes, _ = run([clip], two, checkpoint, Scaling(2, chunk_seconds=0.4), **settings)
     assert outcomes[0].error is None

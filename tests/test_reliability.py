@@ -310,6 +310,21 @@ def test_a_video_that_starts_late_pauses_or_holds_its_last_frame_is_not_called_t
             container.mux(packets)
         code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / f"o{suffix}")
         assert code == 0 and "truncated" not in err, (name, err)
+        if suffix != ".mp4":  # Matroska's length runs from its first frame to its DURATION tag, not from 0
+            reader = VideoReader(str(source))
+            assert reader.info.duration == pytest.approx(times[-1] - times[0] + (last or 0.04), abs=0.002), name
+            reader.close()
+
+
+@pytest.mark.parametrize("suffix", [".flv", ".nut"])
+def test_a_container_that_states_no_length_is_read_whole(suffix, checkpoint, tmp_path, capsys):
+    """Neither FLV nor NUT (as PyAV writes them) states a stream's length: nothing to measure
+    a truncation against, which is no error."""
+    source = write_video(tmp_path / f"in{suffix}", frames(5), fps=10)
+    code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4")
+    assert code == 0, err
+    with av.open(str(tmp_path / "o.mp4")) as container:
+        assert container.streams.video[0].frames == 5
 
 
 def test_a_raw_stream_whose_length_ffmpeg_guesses_is_not_called_truncated(checkpoint, tmp_path, capsys):
@@ -427,6 +442,7 @@ def test_settings_are_refused_in_one_line(checkpoint, tmp_path, capsys, monkeypa
         ("-o", tmp_path / "o.webm", "--codec", "libx264"): "'webm' format does not support 'libx264' codec",
         ("-o", tmp_path / "o.mov", "--codec", "libvpx-vp9"): "mov files do not take libvpx-vp9 video (Invalid argument)",
         ("-o", tmp_path / f"{'a' * 252}.mp4"): f"{'a' * 252}.mp4: cannot write there (File name too long)",
+        ("--codec", "no-such-codec", "--crf", "20"): "codec 'no-such-codec' is not available here",
         ("--codec", "mpeg4", "--crf", "20"): "crf is a setting of libx264, libx264rgb, libx265, libvpx-vp9, not of mpeg4",
         ("-o", tmp_path / "o.webm", "--preset", "medium"): "preset is a setting of libx264, libx264rgb, libx265, "
                                                            "not of libvpx-vp9",

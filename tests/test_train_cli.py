@@ -149,11 +149,11 @@ def test_refusals(data, capsys, tmp_path):
     refuse(capsys, train_args(data, "--iters", "2", "--width", "128", "--resume"),
            "--resume goes on with the run as it began: --width differs from")
     refuse(capsys, train_args(data, "--iters", "2", "--style-weight", "9", "--resume"), ": --style-weight differs from")
-    # some of the run's own options without the rest: those named, and what may be given instead
+    # some of the run's own options without the rest: what is missing, and what may be given instead
     refuse(capsys, ["--out", str(data / "model.pt"), "--resume", "--iters", "3", "--lr", "1e-3", "--style-weight", "9"],
-           "--resume goes on with the run as it began: --lr, --style-weight cannot change; give --out and --resume "
-           "alone, with any of --cache-dir, --checkpoint-every, --device, --iters, --log, --precision, or every "
-           "option as the run began")
+           "give --style-image and --data (or --recipe with a shipped stage, which has both); to go on with "
+           f"{data / 'model.pt'}'s run, give --out and --resume alone, with any of --cache-dir, --checkpoint-every, "
+           "--device, --iters, --log, --precision, or every option it began with")
 
 
 def test_init_fine_tunes_from_a_checkpoint_and_records_where_it_came_from(data, capsys):

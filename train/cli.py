@@ -73,12 +73,11 @@ def command(**options):
     if cfg is None:
         try:
             cfg = config_from_options(**options)
-        except InputError:
+        except InputError as exc:
             if options["resume"] and options["out"].is_file():  # options of the run's own given, but not all
-                fixed = ", ".join(flag(name) for name in sorted(given_options(options) - RESUMABLE - {"out"}))
-                raise InputError(f"--resume goes on with the run as it began: {fixed} cannot change; give --out "
-                                 f"and --resume alone, with any of {', '.join(map(flag, sorted(CHANGEABLE)))}, "
-                                 "or every option as the run began") from None
+                raise InputError(f"{exc}; to go on with {options['out']}'s run, give --out and --resume alone, "
+                                 f"with any of {', '.join(map(flag, sorted(CHANGEABLE)))}, or every option "
+                                 "it began with") from None
             raise
         if cfg.resume:
             check_resumed(cfg)
