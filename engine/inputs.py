@@ -23,7 +23,8 @@ class Task:
     out: Path
     kind: str          # "video" or "image"
     batch: bool = False  # one of a folder's or several inputs': its output folder is made as needed
-    refused: str | None = None  # why it is not run (missing, an empty folder, its output would overwrite an input or another's)
+    # why it is not run: missing, an empty folder, its output would overwrite an input or another's
+    refused: str | None = None
 
     @property
     def is_image(self) -> bool:

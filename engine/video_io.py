@@ -222,13 +222,15 @@ class VideoReader:
                  subtitles: bool = True, segment: Segment | None = None):
         """Frames come out `height` high as shown (default: the video's; a frame shown a
         quarter turned is that wide) and `width` wide (default: the video's aspect ratio,
-        rounded to even); given both, frames are exactly `width` x `height` as stored. `span`: only the frames whose pts (in the
-        video stream's time base) lie in [start, end), end None for the rest; start must be a
-        keyframe's pts (engine.chunks plans them), and nothing else comes out: the chunk's
-        join carries the rest. Without a span, the packets of every audio stream (unless
-        `audio` is off), subtitle stream (unless `subtitles` is off), cover picture and
-        telemetry track come out too; `side` lists those streams and the attachments. `segment`: only that part
-        of every stream (and of the chapters), moved back to start at 0."""
+        rounded to even); given both, frames are exactly `width` x `height` as stored.
+        `span`: only the frames whose pts (in the video stream's time base) lie in
+        [start, end), end None for the rest; start must be a keyframe's pts (engine.chunks
+        plans them), and nothing else comes out: the chunk's join carries the rest. Without
+        a span, the packets of every audio stream (unless `audio` is off), subtitle stream
+        (unless `subtitles` is off), cover picture and telemetry track come out too; `side`
+        lists those streams and the attachments. `segment`: only that part of every stream
+        (and of the chapters), moved back to start at 0. `left_out` says what of the input
+        the output will not hold: streams, and frames that change size."""
         self.container = open_source(source)
         self.span, self.segment = span, segment
         self.rotation = display_rotation(source)
