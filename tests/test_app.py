@@ -291,6 +291,18 @@ def test_the_page_in_a_real_browser(app, tmp_path):
         assert not browser.find_elements(By.CSS_SELECTOR, "#preview img")
         browser.find_element(By.CSS_SELECTOR, "#stylize").click()
         wait.until(lambda b: "Upload a video or an image first" in b.find_element(By.TAG_NAME, "body").text)
+        # a render whose page is reloaded stops: no one would see it, and it would hold the queue
+        work = app[2]
+        textures = [make_texture(720, 1280, seed=seed) for seed in range(4)]
+        clip = write_video(tmp_path / "long.mp4", [textures[index % 4] for index in range(100)], fps=25)
+        browser.refresh()  # a new session, its upload box empty
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"))
+        browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(clip))
+        wait.until(lambda b: "long.mp4" in b.find_element(By.CSS_SELECTOR, "#about").text)
+        browser.find_element(By.CSS_SELECTOR, "#stylize").click()
+        wait.until(lambda b: any(path.name.startswith(".long.") for path in (work / "results").rglob("*")))
+        browser.refresh()
+        wait.until(lambda b: not any("long." in path.name for path in (work / "results").rglob("*")))
     finally:
         browser.quit()
 
