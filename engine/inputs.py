@@ -115,22 +115,22 @@ def _in_folder(folder: Path, relative: Path) -> Path:
 
 
 def _refuse_clashes(tasks: list[Task]) -> list[Task]:
-    sources = {Path(task.source).resolve() for task in tasks if not task.refused}
+    planned = [task for task in tasks if not task.refused]
+    source = {task: Path(task.source).resolve() for task in planned}  # each path resolved once
+    target = {task: task.out.resolve() for task in planned}
     writers: dict[Path, list[Task]] = {}
-    for task in tasks:
-        if not task.refused:
-            writers.setdefault(task.out.resolve(), []).append(task)
+    for task in planned:
+        writers.setdefault(target[task], []).append(task)
     checked = []
     for task in tasks:
         if task.refused:
             checked.append(task)
             continue
-        target = task.out.resolve()
-        others = [other.source for other in writers[target] if other is not task]
-        why = (f"{task.out}: would overwrite the input" if target in sources else
-               f"{task.source}: given twice" if any(Path(other).resolve() == Path(task.source).resolve()
-                                                      for other in others) else
-               f"{task.source}: {' and '.join(others)} would be written to {task.out} too; rename one" if others else
+        others = [other for other in writers[target[task]] if other is not task]
+        names = " and ".join(other.source for other in others)
+        why = (f"{task.out}: would overwrite the input" if target[task] in source.values() else
+               f"{task.source}: given twice" if any(source[other] == source[task] for other in others) else
+               f"{task.source}: {names} would be written to {task.out} too; rename one" if others else
                None)
         checked.append(replace(task, refused=why) if why else task)
     return checked

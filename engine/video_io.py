@@ -664,7 +664,7 @@ def move_back(packet: av.Packet, by: Fraction) -> bool:
     """Move a side packet `by` seconds earlier, or False where it plays before then (a
     cover picture, untimed, stays); a subtitle still shown then is shown from 0 for what is
     left of it."""
-    when = packet.pts if packet.pts is not None else packet.dts
+    when = plays_at(packet)
     if when is None:
         return True
     offset = round(by / packet.time_base)
@@ -681,17 +681,20 @@ def move_back(packet: av.Packet, by: Fraction) -> bool:
 
 def cut_at(packet: av.Packet, end: Fraction) -> None:
     """Shorten a subtitle shown past `end` seconds (a part's end) to end there."""
-    when = packet.pts if packet.pts is not None else packet.dts
+    when = plays_at(packet)
     if packet.stream.type == "subtitle" and when is not None and packet.duration:
         packet.duration = max(0, min(packet.duration, round(end / packet.time_base) - when))
 
 
+def plays_at(packet: av.Packet) -> int | None:
+    """When a packet plays, in its time base: its pts, else its dts; None for neither."""
+    return packet.pts if packet.pts is not None else packet.dts
+
+
 def seconds(packet: av.Packet) -> float:
-    """When a packet plays: its pts (else dts) in seconds; a cover picture at 0."""
-    when = packet.pts if packet.pts is not None else packet.dts
-    if when is None:
-        return 0.0
-    return float(when * packet.time_base)
+    """When a packet plays, in seconds; a cover picture (untimed) at 0."""
+    when = plays_at(packet)
+    return 0.0 if when is None else float(when * packet.time_base)
 
 
 def _reason(exc: av.FFmpegError) -> str:
@@ -700,8 +703,8 @@ def _reason(exc: av.FFmpegError) -> str:
 
 
 def _disk_error(exc: av.FFmpegError) -> bool:
-    """A write the file system refused (full, quota, file-size limit, permissions; a file it
-    cannot create, as in /proc), not a setting. EPERM is not among them: FFmpeg gives it for
+    """A write the file system refused (full, quota, file-size limit, permissions; a folder
+    gone since require_writable_folder checked it), not a setting. EPERM is not among them: FFmpeg gives it for
     an encoder that cannot open (no GPU for nvenc)."""
     return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EROFS, errno.ENOENT,
                          errno.EIO)

@@ -109,8 +109,8 @@ CHANGEABLE = RESUMABLE - {"resume"}  # what a resumed run may set anew
 
 
 def flag(name: str) -> str:
-    """An option's name as typed: style -> --style-image, checkpoint_every -> --checkpoint-every."""
-    return "--style-image" if name in ("style", "style_image") else f"--{name.replace('_', '-')}"
+    """A setting's option as typed: style -> --style-image, checkpoint_every -> --checkpoint-every."""
+    return "--style-image" if name == "style" else f"--{name.replace('_', '-')}"
 
 
 def given_options(options: dict) -> set[str]:
