@@ -265,6 +265,10 @@ class VideoReader:
         self.time_base = 1 / self.fps if self.constant_rate else self.video.time_base
         self.decoded = 0
         self.first_pts = self.last_pts = self.last_duration = None  # of the frames read, in the input's time
+        # the latest end (pts + duration) of a video packet read: the sample tables of MP4 give
+        # a held last frame its length on the last packet in decoding order, which with
+        # B-frames is not the last frame's (whose own duration says one frame period)
+        self.packets_end: int | None = None
         self.error: str | None = None  # set when decoding stops early (truncated or corrupt)
         self.damaged: list[str] = []  # why each video packet that did not decode was skipped
         self.first_size: tuple[int, int] | None = None  # (width, height) of the first frame decoded
@@ -323,6 +327,8 @@ class VideoReader:
                             cut_at(packet, (end - moved) * self.time_base)
                         yield packet
                     continue
+                if packet.pts is not None and packet.duration and not self.constant_rate:
+                    self.packets_end = max(self.packets_end or 0, packet.pts + packet.duration)
                 for frame, pts, dts in self._progressive(packet):
                     pts = first + read if self.constant_rate else timestamps(pts, dts)
                     read += 1
@@ -354,11 +360,10 @@ class VideoReader:
             self.left_out.append(f"the frames change size{when} ({'x'.join(map(str, self.first_size))}, then "
                                  f"{frame.width}x{frame.height}): all are written at {self.width}x{self.height}")
 
-    def falls_short(self) -> tuple[float, float] | None:
-        """(seconds its frames cover, seconds they should) where the frames read end well before
-        the header's end (or the part's): a truncated file. The last frame counts for its own
-        length where the input says, else the frames' mean spacing, so a video that starts
-        late, pauses or holds its last frame is not taken for one."""
+    def _announced_end(self) -> tuple[Fraction, Fraction] | None:
+        """(where the frames read should end, their mean spacing), both in seconds of the
+        input's time: the header's end, or the part's where that comes first. None where
+        nothing says, or nothing was read."""
         ends = header_end(self.container, self.video)
         if self.segment and self.segment.end is not None:
             part_end = self._bounds()[1] * self.time_base
@@ -367,11 +372,38 @@ class VideoReader:
             return None
         spacing = (Fraction(self.last_pts - self.first_pts, self.decoded - 1) if self.decoded > 1
                    else 1 / (self.fps * self.time_base))
+        return ends, spacing * self.time_base
+
+    def falls_short(self) -> tuple[float, float] | None:
+        """(seconds its frames cover, seconds they should) where the frames read end well before
+        the header's end (or the part's): a truncated file. The last frame counts for its own
+        length where the input says (its own, or the latest end of a packet), else the frames'
+        mean spacing, so a video that starts late, pauses or holds its last frame is not taken
+        for one."""
+        announced = self._announced_end()
+        if announced is None:
+            return None
+        ends, spacing = announced
         start = self.first_pts * self.time_base
-        reached = (self.last_pts + (self.last_duration or spacing)) * self.time_base
-        if reached >= ends - max(2 * spacing * self.time_base, Fraction(2, 100) * (ends - start)):
+        reached = max(self.last_pts * self.time_base + (self.last_duration * self.time_base if self.last_duration
+                                                         else spacing),
+                      (self.packets_end or 0) * self.time_base)
+        if reached >= ends - max(2 * spacing, Fraction(2, 100) * (ends - start)):
             return None
         return float(reached - start), float(ends - start)
+
+    def last_frame_end(self) -> Fraction | None:
+        """Where the last frame read ends, in seconds of the output's time, where the header
+        (or the part) holds it longer than the frames' mean spacing: a slide show's last
+        slide, a screen recording's last still. None where it does not, for a truncated
+        input, and for numbered frames (AVI, raw streams: constant rate)."""
+        announced = None if self.constant_rate else self._announced_end()
+        if announced is None or self.falls_short():
+            return None
+        ends, spacing = announced
+        if ends <= self.last_pts * self.time_base + 3 * spacing / 2:
+            return None
+        return ends - self._moved() * self.time_base
 
     def _seek(self, pts: int) -> None:
         """To the keyframe at or before `pts`. A chunk's must succeed; a segment of a source
@@ -428,6 +460,10 @@ class VideoWriter:
     def __init__(self, path: Path, container_format: str, info: VideoInfo, width: int,
                  codec: str, crf: int, preset: str, side=(), video_template=None):
         self.video_template, self.last_dts = video_template, None
+        # encoded packets kept from the muxer: the newest frame's and those after it in
+        # decoding order, so that close can lengthen the last frame
+        self.held: deque[av.Packet] = deque()
+        self.newest_pts: int | None = None
         if video_template is None:
             check_video_encoder(codec, preset)
         # side-stream packets ahead of the video, by time: a muxer may store a subtitle well
@@ -521,11 +557,29 @@ class VideoWriter:
             frame.pts, frame.time_base = self.written, self.video.time_base
         else:
             frame.pts, frame.time_base = source.pts, source.time_base
-        self.container.mux(self.video.encode(frame))
+        self.newest_pts = frame.pts
+        self._mux_video(self.video.encode(frame))
         self.written += 1
         if frame.pts is not None:
             self.video_end = float(frame.pts * frame.time_base + self.frame_period)
         self._write_side_until(self.video_end)
+
+    def _mux_video(self, packets: list[av.Packet]) -> None:
+        """Mux encoded packets in decoding order, all but the newest frame's and those after
+        it: frames come in presentation order, so the last frame's packet is among the held."""
+        self.held.extend(packets)
+        while self.held and (self.numbered or self.held[0].pts != self.newest_pts):
+            self.container.mux(self.held.popleft())
+
+    def _lengthen_last_frame(self, end: Fraction) -> None:
+        """Make the last frame last until `end` (seconds): a container takes a track's end
+        from the packet of the latest frame (Matroska) or from the last packet in decoding
+        order (MP4, MOV), and those are the first and the last held."""
+        if self.numbered or not self.held or self.held[0].pts != self.newest_pts:
+            return
+        for packet in (self.held[0], self.held[-1]):
+            packet.duration = max(packet.duration or 0, round(end / packet.time_base) - packet.pts)
+        self.video_end = max(self.video_end, float(end))
 
     def write_packet(self, packet: av.Packet) -> None:
         """Copy an encoded packet of the video template's stream, at its own timestamps.
@@ -567,17 +621,23 @@ class VideoWriter:
                                  "after the video, and avi holds no start time, so it plays that much early "
                                  "(write .mp4 or .mkv to keep it)")
 
-    def close(self, cut_side: bool = False) -> None:
+    def close(self, cut_side: bool = False, last_frame_end: Fraction | None = None) -> None:
         """Flush and finish the file. cut_side: drop the side streams after the last frame (a
-        run stopped early), else keep all of them, as the input has them."""
+        run stopped early), else keep all of them, as the input has them. last_frame_end:
+        seconds where the last frame ends (engine.video_io.VideoReader.last_frame_end), where
+        the input holds it longer than the others."""
         try:
-            self._write_side_until(self.video_end if cut_side else float("inf"))
             if self.video_template is None:
                 delayed = self.video.encode()  # flush
                 if self.video.codec_context.name == "libx265" and self.written < X265_FEWEST_ORDERED:
                     for packet in delayed:
                         packet.dts = packet.pts
-                self.container.mux(delayed)
+                self._mux_video(delayed)
+                if last_frame_end is not None:
+                    self._lengthen_last_frame(last_frame_end)
+            self._write_side_until(self.video_end if cut_side else float("inf"))
+            if self.video_template is None:
+                self.container.mux(list(self.held))
             for track in self.tracks.values():
                 self.container.mux(track.flush())
             # set last, as the trailer writes them (every muxer here does): cut to where the video ended

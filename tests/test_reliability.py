@@ -289,9 +289,12 @@ def write_raw_mpeg2(path: Path, count: int, understated: int) -> Path:
 def test_a_video_that_starts_late_pauses_or_holds_its_last_frame_is_not_called_truncated(suffix, checkpoint,
                                                                                          tmp_path, capsys):
     """Matroska states no frame count: its frames are checked against its end time, not
-    against its length times its mean rate, which these three would miss by 25-95 %."""
+    against its length times its mean rate, which these three would miss by 25-95 %. A last
+    frame held for seconds (a slide show's) is held as long in the output, which used to
+    last its frames' mean spacing instead; with B-frames, MP4 holds that length on another
+    frame's packet than the last one's, which used to make it "truncated"."""
     codec = "libvpx-vp9" if suffix == ".webm" else "libx264"
-    held = [0.04 * index for index in range(10)]
+    held = [0.04 * index for index in range(13)]  # 13: the last packet (a B-frame) is not the last frame's
     for name, times, last in (("late", [1 + 0.04 * index for index in range(20)], None),
                               ("pause", [0, 0.04, 0.08, 5.08, 5.12], None), ("held", held, 2.0)):
         source = tmp_path / f"{name}{suffix}"
@@ -299,17 +302,25 @@ def test_a_video_that_starts_late_pauses_or_holds_its_last_frame_is_not_called_t
             stream = container.add_stream(codec, rate=25)
             stream.codec_context.time_base = stream.time_base = Fraction(1, 1000)
             stream.width, stream.height, stream.pix_fmt = SIZE[1], SIZE[0], "yuv420p"
+            stream.options = {"x264-params": "b-adapt=0:bframes=3"} if codec == "libx264" else {}
             packets = []
             for t, pixels in zip(times, frames(len(times))):
                 picture = av.VideoFrame.from_ndarray(pixels, format="rgb24")
                 picture.pts, picture.time_base = round(t * 1000), Fraction(1, 1000)
                 packets += stream.encode(picture)
             packets += stream.encode()
-            if last:  # the last frame shown for `last` seconds, as a slide show's is
-                max(packets, key=lambda packet: packet.pts).duration = round(last * 1000)
+            if last:  # the last frame shown for `last` seconds, as FFmpeg writes a slide show's:
+                # on the last frame's packet (Matroska) and on the last packet (MP4)
+                end = round((times[-1] + last) * 1000)
+                for packet in (max(packets, key=lambda packet: packet.pts), packets[-1]):
+                    packet.duration = end - packet.pts
             container.mux(packets)
-        code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / f"o{suffix}")
+        out = tmp_path / f"{name}.out{suffix}"
+        code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out)
         assert code == 0 and "truncated" not in err, (name, err)
+        if last:
+            with av.open(str(out)) as container:
+                assert container.duration / 1e6 == pytest.approx(times[-1] + last, abs=0.01)
         if suffix != ".mp4":  # Matroska's length runs from its first frame to its DURATION tag, not from 0
             reader = VideoReader(str(source))
             assert reader.info.duration == pytest.approx(times[-1] - times[0] + (last or 0.04), abs=0.002), name
