@@ -33,7 +33,7 @@ from .runner import ModelSpec
 from .chunks import Chunk, can_chunk, chunk_settings, join_chunks, part_name, plan_chunks, remove_parts
 from .inputs import Task
 from .job import JobResult, VideoJob, VideoSettings, stylize_video
-from .run import Outcome, failed, make_folder, remove_empty, run_image, run_video
+from .run import Outcome, failed, flawed_input, make_folder, remove_empty, run_image, run_video
 
 RETRIES = 2                # per piece, after its first try
 REPORT_SECONDS = 0.5       # how often a worker tells the driver its frames
@@ -372,9 +372,15 @@ def _join(video: VideoParts, settings: VideoSettings, workers: int, wall: float)
                                                 "nothing written"))
     finally:
         remove_parts(video.folder)
+    # a chunk's reader sees only its own frames: a change of size is said once, by the first that saw one
+    resized = next((note for result in results for note in result.left_out), None)
+    notes = joined.left_out + ((resized,) if resized else ())
     outcome = Outcome(task, describe_chunked(task.out, joined.frames, results, workers, wall, joined.side_streams),
-                      notes=tuple(f"{task.source}: {note}" for note in joined.left_out))
+                      notes=tuple(f"{task.source}: {note}" for note in notes))
     if joined.frames != planned:
         outcome.error = InputError(f"{task.source}: {joined.frames} of the {planned} frames its packets "
                                    f"announce were written to {task.out}")
+    else:  # the last chunk's reader measures the whole video's end (VideoReader.falls_short)
+        outcome.error = flawed_input(task.source, task.out, joined.frames,
+                                     tuple(why for result in results for why in result.damaged), results[-1].short)
     return outcome

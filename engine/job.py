@@ -136,7 +136,7 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
             stopped = settings.max_frames is not None and times.frames >= settings.max_frames
             short = None if stopped else reader.falls_short()  # while the input is open: it reads its header
             writer.close(cut_side=stopped or (settings.end is not None and not job.span),
-                         last_frame_end=None if stopped or job.span else reader.last_frame_end())
+                         last_frame_end=None if stopped else reader.last_frame_end())
             side, left_out = writer.side_streams, tuple(reader.left_out + writer.left_out)
             writer = None
             if times.frames == 0 and reader.segment and not reader.error:

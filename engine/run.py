@@ -42,15 +42,24 @@ def run_video(task: Task, runner: Runner, settings: VideoSettings, progress: boo
     if result.decode_error:
         outcome.error = InputError(f"{task.source}: decoding stopped after {frames} frames "
                                    f"({result.decode_error}); {result.out} has the frames that decoded")
-    elif result.damaged:
-        count = len(result.damaged)
-        outcome.error = InputError(f"{task.source}: damaged: {count} video packet{'s' * (count > 1)} did not decode "
-                                   f"({result.damaged[0]}); {result.out} has the {frames} frames that did")
-    elif result.short:
-        covered, announced = result.short
-        outcome.error = InputError(f"{task.source}: truncated: its {frames} frames that decoded cover {covered:.2f} s "
-                                   f"of the {announced:.2f} s its header announces; {result.out} has those")
+    else:
+        outcome.error = flawed_input(task.source, result.out, frames, result.damaged, result.short)
     return outcome
+
+
+def flawed_input(source: str, out: Path, frames: int, damaged: tuple[str, ...],
+                 short: tuple[float, float] | None) -> InputError | None:
+    """What is wrong with an input whose output was written all the same: packets that did
+    not decode (JobResult.damaged), else frames that end before its header says (short)."""
+    if damaged:
+        count = len(damaged)
+        return InputError(f"{source}: damaged: {count} video packet{'s' * (count > 1)} did not decode "
+                          f"({damaged[0]}); {out} has the {frames} frames that did")
+    if short:
+        covered, announced = short
+        return InputError(f"{source}: truncated: its {frames} frames that decoded cover {covered:.2f} s "
+                          f"of the {announced:.2f} s its header announces; {out} has those")
+    return None
 
 
 def run_image(task: Task, runner: Runner, settings: VideoSettings) -> Outcome:

@@ -362,12 +362,11 @@ class VideoReader:
 
     def _announced_end(self) -> tuple[Fraction, Fraction] | None:
         """(where the frames read should end, their mean spacing), both in seconds of the
-        input's time: the header's end, or the part's where that comes first. None where
-        nothing says, or nothing was read."""
-        ends = header_end(self.container, self.video)
-        if self.segment and self.segment.end is not None:
-            part_end = self._bounds()[1] * self.time_base
-            ends = part_end if ends is None else min(ends, part_end)
+        input's time: the header's end, or the part's or the chunk's where that comes first.
+        None where nothing says, or nothing was read."""
+        ends, bound = header_end(self.container, self.video), self._bounds()[1]
+        if bound is not None:  # a part's or a chunk's end
+            ends = bound * self.time_base if ends is None else min(ends, bound * self.time_base)
         if ends is None or self.first_pts is None:
             return None
         spacing = (Fraction(self.last_pts - self.first_pts, self.decoded - 1) if self.decoded > 1
@@ -376,7 +375,7 @@ class VideoReader:
 
     def falls_short(self) -> tuple[float, float] | None:
         """(seconds its frames cover, seconds they should) where the frames read end well before
-        the header's end (or the part's): a truncated file. The last frame counts for its own
+        the header's end (or the part's, or the chunk's): a truncated file. The last frame counts for its own
         length where the input says (its own, or the latest end of a packet), else the frames'
         mean spacing, so a video that starts late, pauses or holds its last frame is not taken
         for one."""
@@ -384,7 +383,8 @@ class VideoReader:
         if announced is None:
             return None
         ends, spacing = announced
-        start = self.first_pts * self.time_base
+        # a chunk's figures are the whole video's, from its first frame: the last chunk's are its
+        start = (self._first_pts() if self.span else self.first_pts) * self.time_base
         reached = max(self.last_pts * self.time_base + (self.last_duration * self.time_base if self.last_duration
                                                          else spacing),
                       (self.packets_end or 0) * self.time_base)

@@ -155,6 +155,19 @@ def test_chunks_keep_max_frames_height_and_the_audio_cut_under_the_longest_name(
     assert ends[1] == pytest.approx(ends[0], abs=0.05) and ends[1] < 45 / 25 + 0.05
 
 
+def test_a_truncated_clip_chunked_is_reported_as_one_worker_reports_it(ray_two_cpus, checkpoint, tmp_path):
+    """Each chunk's reader sees only its span: the last one measures the whole video's end,
+    and the driver says what one worker says. Chunked runs used to say nothing."""
+    whole = panning_clip(tmp_path / "whole.mkv", 100, gop=10, audio=False)
+    clip = tmp_path / "cut.mkv"
+    clip.write_bytes(whole.read_bytes()[:int(whole.stat().st_size * 0.6)])
+    one, _ = run([clip], tmp_path / "one.mkv", checkpoint, Scaling(1))
+    two, lines = run([clip], tmp_path / "two.mkv", checkpoint, Scaling(2, chunk_seconds=0.4))
+    assert "chunks on 2 workers" in lines[0]
+    assert "truncated" in str(one[0].error)
+    assert str(two[0].error) == str(one[0].error).replace("one.mkv", "two.mkv")
+
+
 def test_a_failing_video_is_reported_while_the_others_finish(ray_two_cpus, checkpoint, tmp_path):
     (tmp_path / "clips" / "sub").mkdir(parents=True)
     good = panning_clip(tmp_path / "clips" / "good.mp4", 40, gop=10)
