@@ -22,11 +22,19 @@ def is_cover(stream) -> bool:
     return stream.type == "video" and bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 
+def announced_empty(stream) -> bool:
+    """A Matroska track whose tags say it holds no frame (a DURATION of 0, as FFmpeg writes
+    for a track that got none; NUMBER_OF_FRAMES 0, as mkvmerge writes)."""
+    duration = stream.metadata.get("DURATION")
+    return stream.metadata.get("NUMBER_OF_FRAMES") == "0" or (duration is not None and not duration.strip("0:."))
+
+
 def picture_stream(container, name: str):
     """The video stream vst stylizes: the first one that is not a cover picture (an MP4's
-    or Matroska's attached picture, which songs and downloads carry). InputError, naming the
+    or Matroska's attached picture, which songs and downloads carry) nor announced empty. InputError, naming the
     file as `name`, where there is none."""
-    stream = next((stream for stream in container.streams.video if not is_cover(stream)), None)
+    pictures = [stream for stream in container.streams.video if not is_cover(stream)]
+    stream = next((stream for stream in pictures if not announced_empty(stream)), next(iter(pictures), None))
     if stream is None:
         covers = " (only a cover picture)" if container.streams.video else ""
         raise InputError(f"{name}: has no video stream{covers}")

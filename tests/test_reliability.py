@@ -327,6 +327,23 @@ def test_a_video_that_starts_late_pauses_or_holds_its_last_frame_is_not_called_t
             reader.close()
 
 
+def test_an_mkv_whose_first_video_track_is_empty_is_read_from_the_next(checkpoint, tmp_path, capsys):
+    source = tmp_path / "two.mkv"
+    with av.open(str(source), "w") as container:
+        empty, video = (container.add_stream("libx264", rate=10) for _ in range(2))
+        for stream in (empty, video):
+            stream.width, stream.height, stream.pix_fmt = SIZE[1], SIZE[0], "yuv420p"
+        for index, pixels in enumerate(frames(10)):
+            picture = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            picture.pts = index
+            container.mux(video.encode(picture))
+        container.mux(video.encode())
+    code, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "o.mp4")
+    assert code == 0, err
+    with av.open(str(tmp_path / "o.mp4")) as container:
+        assert container.streams.video[0].frames == 10
+
+
 @pytest.mark.parametrize("suffix", [".flv", ".nut"])
 def test_a_container_that_states_no_length_is_read_whole(suffix, checkpoint, tmp_path, capsys):
     """Neither FLV nor NUT (as PyAV writes them) states a stream's length: nothing to measure
