@@ -29,6 +29,7 @@ from .training import Trainings, missing_extra
 
 DEFAULT_STYLE = "candy"
 NO_INPUT = "Upload a video or an image first, or take the sample clip."
+STOPPED = "Stopped; nothing was written."
 POLL_SECONDS = 2  # how often a training's progress and preview are shown again
 
 
@@ -128,7 +129,7 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
             except RenderStopped:
                 if out is not None:  # stopped while the input's part was cut: the render goes too
                     shutil.rmtree(out.parent, ignore_errors=True)
-                return None, None, None, None, "Stopped; nothing was written."
+                return None, None, None, None, STOPPED
         summary = without_paths(line)
         if media.is_image:
             return None, None, str(out), str(out), summary
@@ -188,13 +189,16 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
         control.change(preview, shown, [original, stylized], show_progress="hidden", trigger_mode="always_last",
                        api_name="frame" if control is strength else None,
                        **({} if control is strength else hidden))
-    go.click(stylize, [source, style, strength, preserve, height, crf, start, end],
-             [before, after, after_image, download, summary],
-             concurrency_limit=1, concurrency_id="render", api_name="stylize")
+    rendering = go.click(stylize, [source, style, strength, preserve, height, crf, start, end],
+                         [before, after, after_image, download, summary],
+                         concurrency_limit=1, concurrency_id="render", api_name="stylize")
 
     def stop_render(request: gr.Request):
         renders.stop(request.session_hash)
-    halt.click(stop_render, None, None, queue=False, api_name="stop_render")  # not behind the render it stops
+        return STOPPED
+    # not behind the render it stops; `cancels` drops a render still waiting in the queue (the
+    # page asks Gradio to), and Renders stops a running one at its next frame
+    halt.click(stop_render, None, summary, queue=False, api_name="stop_render", cancels=[rendering])
 
 
 def train_tab(trainings: Trainings, results: Path) -> None:

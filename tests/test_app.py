@@ -303,6 +303,23 @@ def test_the_page_in_a_real_browser(app, tmp_path):
         wait.until(lambda b: any(path.name.startswith(".long.") for path in (work / "results").rglob("*")))
         browser.refresh()
         wait.until(lambda b: not any("long." in path.name for path in (work / "results").rglob("*")))
+        # Stop drops a render that still waits in the queue behind another page's: it never runs
+        def sample_renders() -> int:
+            return sum(path.name.startswith("bigbuckbunny.") for path in (work / "results").rglob("*.mp4"))
+        done_before = sample_renders()
+        client, job, _ = start_long_render(url, work, tmp_path)
+        browser.find_element(By.CSS_SELECTOR, "#sample").click()
+        wait.until(lambda b: "bigbuckbunny" in b.find_element(By.CSS_SELECTOR, "#about").text)
+        browser.find_element(By.CSS_SELECTOR, "#stylize").click()
+        wait.until(lambda b: "queue" in b.find_element(By.TAG_NAME, "body").text)
+        browser.find_element(By.CSS_SELECTOR, "#stop-render").click()
+        wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "#summary").text == "Stopped; nothing was written.")
+        client.predict(api_name="/stop_render")
+        job.result(timeout=60)
+        # renders run one at a time in the order asked: had the page's waited on, it would run before this one
+        client.predict(api_name="/sample")
+        client.predict(1.0, False, 0, 18, api_name="/stylize")
+        assert sample_renders() == done_before + 1
     finally:
         browser.quit()
 
