@@ -3,7 +3,7 @@
 A checkpoint is a torch.save'd dict:
   format        "vst-stylizer" (refuses anything else with one line)
   state_dict    Stylizer weights
-  arch          {"width": 48 | 128, "upsample": "deconv" | "resize" | "bilinear"}
+  arch          {"width": 48 | 128, "upsample": "deconv" | "resize" | "bilinear" | "subpixel"}
   style         style name (the style image's stem)
   io            vst.core.convention.FRAMES: NCHW, RGB, float32, [0, 1]
   config        the TrainConfig as plain values

@@ -41,7 +41,7 @@ class FoldedResizeConv(nn.Module):
 def fold_resize_convs(stylizer: Stylizer) -> Stylizer:
     """A copy whose nearest-resize up blocks are FoldedResizeConv; others copied as they are."""
     stylizer = copy.deepcopy(stylizer)
-    if stylizer.upsample != "resize":
+    if stylizer.upsample not in ("resize", "subpixel"):  # "subpixel" has one resize up block
         return stylizer
     for index, block in enumerate(stylizer.body):
         if isinstance(block, nn.Sequential) and isinstance(block[0], nn.Upsample):

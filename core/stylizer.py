@@ -1,5 +1,11 @@
 """The stylizing network of Table 1: 353-Res48 and its Johnson-sized variant 353-Res128.
 
+The decoder is the paper's (two x2 up blocks, then a 3 x 3 conv to RGB), or, for "subpixel",
+one resize up block to half resolution and a sub-pixel tail (Shi et al. 2016): a conv block
+and a 1 x 1 conv to the 2 x 2 RGB pixels of each half-resolution position. Every layer of
+that tail is a plain convolution at half resolution, which INT8 runs at its full rate; the
+paper's full-resolution up block and last conv do not quantize well (docs/results.md).
+
 Input and output follow vst.core.convention: (N, 3, H, W) RGB in [0, 1]. Any H x W works:
 the frame is padded up to a multiple of 4 (the two stride-2 convs), and to at least 8 so the
 quarter-size feature maps stay 2x2 or larger, then cropped back.
@@ -10,7 +16,11 @@ import torch.nn.functional as F
 
 # residual width -> channels of the three encoder convs (Table 1; Res128 as Johnson et al.)
 CHANNELS = {48: (16, 32, 48), 128: (32, 64, 128)}
-UPSAMPLERS = ("deconv", "resize", "bilinear")
+UPSAMPLERS = ("deconv", "resize", "bilinear", "subpixel")
+# body[:SHARED_LAYERS], the encoder, the residual blocks and the first up block, is built and
+# named alike for every decoder but "deconv", so that a fine-tune into "subpixel" starts from
+# a trained model's weights there (train.trainer)
+SHARED_LAYERS = 3 + 5 + 1
 
 
 def conv_block(cin: int, cout: int, stride: int = 1, relu: bool = True) -> nn.Sequential:
@@ -31,6 +41,11 @@ def up_block(cin: int, cout: int, upsample: str) -> nn.Sequential:
                   nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False))
         up = [resize, nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3)]
     return nn.Sequential(*up, nn.InstanceNorm2d(cout, affine=True), nn.ReLU(inplace=True))
+
+
+def sub_pixel_tail(channels: int) -> list[nn.Module]:
+    """(N, channels, h, w) -> (N, 3, 2h, 2w), before the tanh."""
+    return [conv_block(channels, channels), nn.Conv2d(channels, 3 * 4, 1), nn.PixelShuffle(2)]
 
 
 def padded_size(n: int) -> int:
@@ -56,12 +71,11 @@ class Stylizer(nn.Module):
             raise ValueError(f"upsample must be one of {UPSAMPLERS}, got {upsample!r}")
         self.width, self.upsample = width, upsample
         c1, c2, c3 = CHANNELS[width]
+        decoder = ([up_block(c3, c2, "resize"), *sub_pixel_tail(c2)] if upsample == "subpixel" else
+                   [up_block(c3, c2, upsample), up_block(c2, c1, upsample), nn.ReflectionPad2d(1), nn.Conv2d(c1, 3, 3)])
         self.body = nn.Sequential(
             conv_block(3, c1), conv_block(c1, c2, stride=2), conv_block(c2, c3, stride=2),
-            *[ResidualBlock(c3) for _ in range(5)],
-            up_block(c3, c2, upsample), up_block(c2, c1, upsample),
-            nn.ReflectionPad2d(1), nn.Conv2d(c1, 3, 3),
-        )
+            *[ResidualBlock(c3) for _ in range(5)], *decoder)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         h, w = frames.shape[-2:]

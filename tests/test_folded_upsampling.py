@@ -39,6 +39,16 @@ def test_folding_leaves_the_trained_stylizer_and_other_upsamplers_alone():
         assert not any(isinstance(m, FoldedResizeConv) for m in other.modules())
 
 
+def test_the_sub_pixel_decoder_folds_its_one_resize_block():
+    torch.manual_seed(0)
+    subpixel = Stylizer(48, "subpixel").eval()
+    folded = fold_resize_convs(subpixel)
+    assert sum(isinstance(m, FoldedResizeConv) for m in folded.modules()) == 1
+    x = torch.rand(1, 3, 37, 53)
+    with torch.no_grad():
+        assert (folded(x) - subpixel(x)).abs().max() < 1e-5
+
+
 def test_a_shipped_style_gives_the_same_frames_folded():
     stylizer = Checkpoint.load(shipped_checkpoint("candy")).stylizer
     for size in ((97, 131), (270, 480)):

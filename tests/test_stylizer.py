@@ -5,7 +5,7 @@ from vst.core.stylizer import Stylizer
 
 
 @pytest.mark.parametrize("width", [48, 128])
-@pytest.mark.parametrize("upsample", ["deconv", "resize", "bilinear"])
+@pytest.mark.parametrize("upsample", ["deconv", "resize", "bilinear", "subpixel"])
 @pytest.mark.parametrize("size", [(37, 53), (1, 1), (6, 9), (64, 48)])
 def test_output_size_equals_input_size(width, upsample, size):
     model = Stylizer(width, upsample).eval()

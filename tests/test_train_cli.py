@@ -1,15 +1,19 @@
 """vst-train end to end on generated data: a short run, resume, and every refusal path."""
 import csv
+import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from vst.core.checkpoint import Checkpoint
 from vst.core.images import write_image
+from vst.core.stylizer import SHARED_LAYERS, Stylizer
 from vst.train.cli import main
+from vst.train.tail_fit import TailFit
 
 from media import make_texture as texture, write_video
 
@@ -205,6 +209,33 @@ def test_init_may_switch_between_the_resize_upsamplers_and_resume_may_not(data, 
     refuse(capsys, train_args(data, "--iters", "2", "--upsample", "resize", "--lr", "1e-12",
                               "--init", str(data / "nearest.pt"), "--resume"),
            "--resume goes on with the run as it began: --upsample differs from")
+
+
+def test_init_into_the_sub_pixel_decoder_keeps_the_trunk_and_fits_a_new_tail(data, capsys, monkeypatch):
+    """From a resize model, "subpixel" keeps every layer up to the first up block and fits
+    its new tail to that model's output before the fine-tune's first step."""
+    monkeypatch.setattr("vst.train.trainer.TailFit", lambda: TailFit(frames=8, steps=300))
+    main(train_args(data, "--iters", "8", "--lr", "3e-3", "--upsample", "resize", "--out", str(data / "nearest.pt")))
+    main(train_args(data, "--iters", "1", "--upsample", "subpixel", "--lr", "1e-12",
+                    "--init", str(data / "nearest.pt")))
+    nearest, tuned = (Checkpoint.load(data / name) for name in ("nearest.pt", "model.pt"))
+    assert tuned.stylizer.upsample == "subpixel"
+    kept = {name for name in nearest.stylizer.state_dict() if int(name.split(".")[1]) < SHARED_LAYERS}
+    for name, weight in tuned.stylizer.state_dict().items():
+        if name in kept:
+            assert torch.allclose(nearest.stylizer.state_dict()[name], weight, atol=1e-6), name
+    fitted = tuned.training["init"]["tail_fit"]
+    assert fitted["steps"] == 300 and fitted["psnr_db"] > 20
+    assert json.loads((data / "model.json").read_text())["training"]["fine_tuned_from"]["tail_fit"] == fitted
+    assert "new sub-pixel tail fitted to nearest.pt" in capsys.readouterr().out
+    frame = torch.rand(1, 3, 48, 64)
+    random_tail = Stylizer(48, "subpixel")
+    random_tail.load_state_dict({name: tuned.stylizer.state_dict()[name] for name in kept}, strict=False)
+    with torch.no_grad():
+        target = nearest.stylizer.eval()(frame)
+        assert F.mse_loss(tuned.stylizer.eval()(frame), target) < F.mse_loss(random_tail.eval()(frame), target) / 10
+    refuse(capsys, train_args(data, "--iters", "1", "--upsample", "subpixel", "--init", str(data / "model.pt"),
+                              "--out", str(data / "other.pt"), "--width", "128"), "checkpoint is width 48/subpixel")
 
 
 def test_console_script_gives_one_line_and_exit_2(tmp_path):

@@ -82,14 +82,16 @@ def training_segments(rows: list[dict]) -> list[dict]:
 
 def fine_tuned_from(init: dict) -> dict:
     """The card's record of the run a fine-tuned (--init) model started from, back to the
-    first: its command, iterations and, where its log is still at the path it recorded, the
-    training cost (vst-train --init copies no log)."""
+    first: its command, iterations, the fit of a new tail to it (train.tail_fit) and, where
+    its log is still at the path it recorded, the training cost (vst-train --init copies no log)."""
     config = TrainConfig.from_record(init["config"])
     record = {"command": train_command(config), "iterations": init["iteration"]}
     log = config.log_path
     if log.is_file():
         cost = final_losses(log, until=init["iteration"])
         record.update(training_seconds=cost["training_seconds"], segments=cost["segments"])
+    if "tail_fit" in init:  # a fine-tune into "subpixel" fitted its new tail to that run's output first
+        record["tail_fit"] = init["tail_fit"]
     if "init" in init:
         record["init"] = fine_tuned_from(init["init"])
     return record

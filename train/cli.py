@@ -29,7 +29,9 @@ FROM_RECIPE = "[default: the recipe's]"
 @click.option("--width", type=click.Choice([str(w) for w in CHANNELS]),
               help=f"Residual width: 48 = 353-Res48, 128 = 353-Res128 {FROM_RECIPE}.")
 @click.option("--upsample", type=click.Choice(UPSAMPLERS),
-              help=f"deconv as the paper, or nearest (resize) / bilinear resize + conv against checkerboard artifacts {FROM_RECIPE}.")
+              help=f"deconv as the paper, or nearest (resize) / bilinear resize + conv against checkerboard artifacts; "
+                   f"subpixel: one resize up block, then a sub-pixel tail at half resolution, which INT8 runs faster "
+                   f"{FROM_RECIPE}.")
 @click.option("--size", callback=parse_resolution, help=f"Training frame WIDTHxHEIGHT {FROM_RECIPE}.")
 @click.option("--style-size", type=click.IntRange(16), help=f"Style image's longer side {FROM_RECIPE}.")
 @click.option("--iters", type=click.IntRange(1), help=FROM_RECIPE)
@@ -62,7 +64,8 @@ FROM_RECIPE = "[default: the recipe's]"
 @click.option("--init", type=click.Path(path_type=Path),
               help="Start from this checkpoint's weights (fine-tuning: another lambda, style size, "
                    "data); the iterations, Adam and the log start anew. Same --width; --upsample may switch between "
-                   "resize and bilinear (the same weights) [default: a stage's: OUT's folder/INIT_STAGE.pt].")
+                   "resize and bilinear (the same weights), or from either to subpixel (its new tail is first "
+                   "fitted to this model's output) [default: a stage's: OUT's folder/INIT_STAGE.pt].")
 @click.option("--log", type=click.Path(path_type=Path), help="CSV of the loss terms [default: OUT with .csv].")
 def command(**options):
     """Train a 353-Res48 (or Res128) stylizer with the hybrid loss of Huang et al. 2017."""

@@ -5,6 +5,7 @@ import csv
 import io
 import time
 from contextlib import nullcontext
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from vst.core.cpu import has_native_bf16
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
 from vst.core.images import read_image, write_image
-from vst.core.stylizer import Stylizer
+from vst.core.stylizer import SHARED_LAYERS, Stylizer
 
 from .allocator import keep_freed_memory
 from .card import write_card
@@ -25,6 +26,7 @@ from .config import TrainConfig
 from .distributed import Ranks
 from .losses import HybridLoss, LossTerms
 from .pairs import training_pairs
+from .tail_fit import TailFit, fit_tail, fitting_frames
 from .vgg import load_vgg
 
 LOG_COLUMNS = ("iteration", "seconds") + LossTerms._fields
@@ -41,33 +43,40 @@ def training_precision(requested: str, device: torch.device) -> str:
     return requested
 
 
-def load_weights(path: Path, cfg: TrainConfig, stylizer: Stylizer, same_arch: bool) -> Checkpoint:
+def load_weights(path: Path, cfg: TrainConfig, stylizer: Stylizer, same_arch: bool) -> tuple[Checkpoint, bool]:
     """The checkpoint at path, its weights loaded into stylizer: of the same architecture
     (same_arch, a resumed run), or of any whose weights fit (a fine-tune may switch between
-    the resize upsamplers, which differ in interpolation only)."""
+    the resize upsamplers, which differ in interpolation only); and whether stylizer has a
+    new tail to fit (train.tail_fit): a fine-tune into "subpixel" from a resize decoder
+    keeps the layers up to the first up block."""
     ckpt = Checkpoint.load(path)
     found = (ckpt.stylizer.width, ckpt.stylizer.upsample)
     weights = ckpt.stylizer.state_dict()
     fits = {k: v.shape for k, v in weights.items()} == {k: v.shape for k, v in stylizer.state_dict().items()}
-    if found != (cfg.width, cfg.upsample) and (same_arch or not fits):
+    new_tail = (not same_arch and found[0] == cfg.width and cfg.upsample == "subpixel"
+                and found[1] in ("resize", "bilinear"))
+    if found != (cfg.width, cfg.upsample) and (same_arch or not fits) and not new_tail:
         raise InputError(f"{path}: checkpoint is width {found[0]}/{found[1]}, "
                          f"not the requested {cfg.width}/{cfg.upsample}")
-    stylizer.load_state_dict(weights)
-    return ckpt
+    if new_tail:
+        weights = {name: value for name, value in weights.items() if int(name.split(".")[1]) < SHARED_LAYERS}
+    stylizer.load_state_dict(weights, strict=not new_tail)
+    return ckpt, new_tail
 
 
-def start_state(cfg: TrainConfig, stylizer: Stylizer) -> dict:
+def start_state(cfg: TrainConfig, stylizer: Stylizer) -> tuple[dict, Stylizer | None]:
     """Where training starts: {} from scratch; the 'training' record of the checkpoint at
     cfg.out for --resume; for --init, only {"init": what the weights came from} (the
     iteration, config and own origin of that checkpoint, so a model card can trace a
-    fine-tuned model to its first iteration)."""
+    fine-tuned model to its first iteration). Second, the model a new tail is fitted to."""
     if cfg.resume:
-        return load_weights(cfg.out, cfg, stylizer, same_arch=True).training
+        return load_weights(cfg.out, cfg, stylizer, same_arch=True)[0].training, None
     if cfg.init:
-        ckpt = load_weights(cfg.init, cfg, stylizer, same_arch=False)
+        ckpt, new_tail = load_weights(cfg.init, cfg, stylizer, same_arch=False)
         return {"init": {"iteration": ckpt.training["iteration"], "config": ckpt.config,
-                         **({"init": ckpt.training["init"]} if "init" in ckpt.training else {})}}
-    return {}
+                         **({"init": ckpt.training["init"]} if "init" in ckpt.training else {})}}, \
+            ckpt.stylizer if new_tail else None
+    return {}, None
 
 
 def cut_log(path: Path, iteration: int) -> None:
@@ -115,18 +124,23 @@ def _train(cfg: TrainConfig, ranks: Ranks) -> Checkpoint | None:
     vgg = load_vgg(cfg.vgg).to(device)
     memory_format = torch.channels_last if bf16 else torch.contiguous_format
     stylizer = Stylizer(cfg.width, cfg.upsample)
-    training = start_state(cfg, stylizer)
-    stylizer.to(device, memory_format=memory_format)
-    model = ranks.wrap(stylizer)
-    optimizer = torch.optim.Adam(stylizer.parameters(), lr=cfg.lr)
-    if "optimizer" in training:
-        optimizer.load_state_dict(training["optimizer"])
+    training, teacher = start_state(cfg, stylizer)
     start = training.get("iteration", 0)
     loss_fn = HybridLoss(vgg.to(memory_format=memory_format), style, cfg.weights).to(device)
     # flows are computed (or found in the cache) here, after the cheap checks above
     pairs = ranks.main_first(lambda: training_pairs(
         list(cfg.data), cfg.size, cfg.flow, cfg.long_term, cfg.cache_dir, cfg.max_pairs_per_video,
         cfg.seed, cfg.exclude, cfg.photo_motion))
+    if teacher is not None:
+        fit = TailFit()
+        psnr = fit_tail(stylizer, teacher, fitting_frames(pairs, fit.frames), fit, cfg.seed)
+        training["init"]["tail_fit"] = {**asdict(fit), "psnr_db": round(psnr, 2)}
+        tqdm.write(f"new sub-pixel tail fitted to {cfg.init.name}: {psnr:.1f} dB on the training frames")
+    stylizer.to(device, memory_format=memory_format)
+    model = ranks.wrap(stylizer)
+    optimizer = torch.optim.Adam(stylizer.parameters(), lr=cfg.lr)
+    if "optimizer" in training:
+        optimizer.load_state_dict(training["optimizer"])
     batches = ranks.loader(pairs, cfg.batch_size, cfg.seed + start)
     preview_frame = pairs[0].cur[None].to(device)
 
