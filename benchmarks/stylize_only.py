@@ -12,7 +12,7 @@ import torch
 
 from vst.core.errors import CommandError
 from vst.core.style_mix import StyleMix
-from vst.core.folded_upsampling import fold_resize_convs
+from vst.core.folded_upsampling import fold_upsampling
 from vst.core.stylizer import Stylizer
 from vst.core.quality import psnr
 from vst.engine.torch_runner import TorchRunner
@@ -161,7 +161,7 @@ def bench_stylize(settings: StylizeBench) -> StylizeResults:
     for width in settings.models:
         model = BenchModel(settings.stylizer(width), settings.style or "random", settings.mix)
         # the FLOPs the backends run: resize up blocks folded, as every graph has them
-        out.costs[width] = model_cost(fold_resize_convs(model.stylizer), settings.width, settings.height)
+        out.costs[width] = model_cost(fold_upsampling(model.stylizer), settings.width, settings.height)
         reference = TorchRunner(model.stylizer, "cpu", "fp32", settings.mix)(frames[0])
         out.results += bench_backends(chosen, model, frames, reference, settings)
     return out

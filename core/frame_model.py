@@ -12,7 +12,7 @@ from torch import nn
 
 from .style_mix import BT601_LUMA, StyleMix
 from .stylizer import Stylizer
-from .folded_upsampling import fold_resize_convs
+from .folded_upsampling import fold_upsampling
 
 
 def luma(frames: torch.Tensor) -> torch.Tensor:
@@ -60,7 +60,7 @@ def frame_model(stylizer: Stylizer, precision: str, mix: StyleMix = StyleMix(), 
     """A FrameModel in "fp32" or "fp16" (FP16 weights and activations, FP32 instance norm),
     its resize up blocks folded into transposed convs (core.folded_upsampling) unless `fold`
     is False (vst-bench times both), built on a copy so the caller's stylizer is untouched."""
-    stylizer = (fold_resize_convs(stylizer) if fold else copy.deepcopy(stylizer)).eval()
+    stylizer = (fold_upsampling(stylizer) if fold else copy.deepcopy(stylizer)).eval()
     if precision == "fp32":
         return FrameModel(stylizer, mix=mix)
     for module in list(stylizer.modules()):

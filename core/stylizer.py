@@ -2,14 +2,17 @@
 
 The decoder is the paper's (two x2 up blocks, then a 3 x 3 conv to RGB), or, for "subpixel",
 one resize up block to half resolution and a sub-pixel tail (Shi et al. 2016): a conv block
-and a 1 x 1 conv to the 2 x 2 RGB pixels of each half-resolution position. Every layer of
-that tail is a plain convolution at half resolution, which INT8 runs at its full rate; the
-paper's full-resolution up block and last conv do not quantize well (docs/results.md).
+and a 1 x 1 conv to the 2 x 2 RGB pixels of each half-resolution position, blurred across
+them (PhaseBlur). Every layer of that tail is a plain convolution at half resolution, which
+INT8 runs at its full rate; the paper's full-resolution up block and last conv do not
+quantize well (docs/results.md).
 
 Input and output follow vst.core.convention: (N, 3, H, W) RGB in [0, 1]. Any H x W works:
 the frame is padded up to a multiple of 4 (the two stride-2 convs), and to at least 8 so the
 quarter-size feature maps stay 2x2 or larger, then cropped back.
 """
+import itertools
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -43,9 +46,33 @@ def up_block(cin: int, cout: int, upsample: str) -> nn.Sequential:
     return nn.Sequential(*up, nn.InstanceNorm2d(cout, affine=True), nn.ReLU(inplace=True))
 
 
+class PhaseBlur(nn.Module):
+    """(N, 12, h + 2, w + 2) -> (N, 12, h, w): on the four phases of each colour that
+    PixelShuffle(2) interleaves, the [1, 2, 1] / 4 blur along each axis of the frame it makes
+    of them. A sub-pixel layer draws each phase with its own weights, and what differs
+    between them repeats every two pixels, a grid the style loss does not see; [1, 2, 1]
+    averages any period-2 pattern away exactly and moves nothing. A fixed 3 x 3 convolution
+    (no weights to learn) on the replicate-padded phases, which is also how the frame's
+    border is padded."""
+
+    def __init__(self):
+        super().__init__()
+        taps = torch.tensor([1.0, 2.0, 1.0]) / 4
+        kernel = torch.zeros(12, 12, 3, 3)
+        for colour, a, b, dy, dx in itertools.product(range(3), range(2), range(2), (-1, 0, 1), (-1, 0, 1)):
+            # the frame's row 2i + a + dy is phase (a + dy) % 2 of half-resolution row i + (a + dy) // 2
+            source = colour * 4 + (a + dy) % 2 * 2 + (b + dx) % 2
+            kernel[colour * 4 + a * 2 + b, source, (a + dy) // 2 + 1, (b + dx) // 2 + 1] += taps[dy + 1] * taps[dx + 1]
+        self.register_buffer("kernel", kernel, persistent=False)
+
+    def forward(self, phases: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(phases, self.kernel.to(phases.dtype))
+
+
 def sub_pixel_tail(channels: int) -> list[nn.Module]:
     """(N, channels, h, w) -> (N, 3, 2h, 2w), before the tanh."""
-    return [conv_block(channels, channels), nn.Conv2d(channels, 3 * 4, 1), nn.PixelShuffle(2)]
+    return [conv_block(channels, channels), nn.Conv2d(channels, 3 * 4, 1), nn.ReplicationPad2d(1), PhaseBlur(),
+            nn.PixelShuffle(2)]
 
 
 def padded_size(n: int) -> int:

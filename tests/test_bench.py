@@ -15,7 +15,7 @@ from vst.benchmarks.cost import count_flops, model_cost
 from vst.benchmarks.timing import Stats, Timed, time_interleaved
 from vst.core.paths import portable
 from vst.core.stylizer import Stylizer
-from vst.core.folded_upsampling import fold_resize_convs
+from vst.core.folded_upsampling import fold_upsampling
 
 from bindings_11_4 import tensorrt_installed
 from invoke import invoke
@@ -147,7 +147,7 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert "random" in record["settings"]["weights"] and record["paper"]["Res128_ms"] == 98.0
     assert [m["model"] for m in record["models"]] == ["Res48", "Res128"]
     # the shipped styles' network, as the graphs run it
-    assert record["models"][0]["flops"] == model_cost(fold_resize_convs(Stylizer(48, "resize")), 64, 48).flops
+    assert record["models"][0]["flops"] == model_cost(fold_upsampling(Stylizer(48, "resize")), 64, 48).flops
 
     fp32 = result(record, "torch-cpu-fp32", "Res48")
     timing = fp32["with_copies"]

@@ -64,8 +64,8 @@ def test_onnx_matches_pytorch_and_one_model_takes_any_size(exported):
     assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
 
 
-@pytest.mark.parametrize("upsample", ["resize", "bilinear"])
-def test_the_resize_upsamplers_export_with_any_size(upsample, tmp_path):
+@pytest.mark.parametrize("upsample", ["resize", "bilinear", "subpixel"])
+def test_the_resize_and_sub_pixel_upsamplers_export_with_any_size(upsample, tmp_path):
     torch.manual_seed(0)
     stylizer = Stylizer(48, upsample)
     Checkpoint(stylizer, "texture").save(tmp_path / "texture.pt")
