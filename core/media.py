@@ -31,8 +31,8 @@ def announced_empty(stream) -> bool:
 
 def picture_stream(container, name: str):
     """The video stream vst stylizes: the first one that is not a cover picture (an MP4's
-    or Matroska's attached picture, which songs and downloads carry) nor announced empty. InputError, naming the
-    file as `name`, where there is none."""
+    or Matroska's attached picture, which songs and downloads carry) nor announced empty
+    (else the first of those). InputError, naming the file as `name`, where there is none."""
     pictures = [stream for stream in container.streams.video if not is_cover(stream)]
     stream = next((stream for stream in pictures if not announced_empty(stream)), next(iter(pictures), None))
     if stream is None:

@@ -52,8 +52,8 @@ class PhaseBlur(nn.Module):
     of them. A sub-pixel layer draws each phase with its own weights, and what differs
     between them repeats every two pixels, a grid the style loss does not see; [1, 2, 1]
     averages any period-2 pattern away exactly and moves nothing. A fixed 3 x 3 convolution
-    (no weights to learn) on the replicate-padded phases, which is also how the frame's
-    border is padded."""
+    (no weights to learn) on the replicate-padded phases: at the border, the blur of the
+    frame reflected by one pixel."""
 
     def __init__(self):
         super().__init__()

@@ -375,15 +375,15 @@ class VideoReader:
 
     def falls_short(self) -> tuple[float, float] | None:
         """(seconds its frames cover, seconds they should) where the frames read end well before
-        the header's end (or the part's, or the chunk's): a truncated file. The last frame counts for its own
-        length where the input says (its own, or the latest end of a packet), else the frames'
-        mean spacing, so a video that starts late, pauses or holds its last frame is not taken
-        for one."""
+        the header's end (or the part's, or the chunk's): a truncated file. The last frame
+        counts for its own length where the input says (its own, or the latest end of a
+        packet), else the frames' mean spacing, so a video that starts late, pauses or holds
+        its last frame is not taken for one."""
         announced = self._announced_end()
         if announced is None:
             return None
         ends, spacing = announced
-        # a chunk's figures are the whole video's, from its first frame: the last chunk's are its
+        # a chunk counts from the video's first frame, so that the last chunk's figures are the whole video's
         start = (self._first_pts() if self.span else self.first_pts) * self.time_base
         reached = max(self.last_pts * self.time_base + (self.last_duration * self.time_base if self.last_duration
                                                          else spacing),
