@@ -63,8 +63,7 @@ def fold_upsampling(stylizer: Stylizer) -> Stylizer:
         if isinstance(block, nn.Sequential) and isinstance(block[0], nn.Upsample):
             _resize, _pad, conv, *rest = block  # as core.stylizer.up_block builds them
             stylizer.body[index] = nn.Sequential(FoldedResizeConv(conv), *rest)
-    layers = list(stylizer.body)
     if stylizer.upsample == "subpixel":  # as core.stylizer.sub_pixel_tail builds it
-        conv, pad, blur, shuffle = layers[-4:]
-        stylizer.body = nn.Sequential(*layers[:-4], pad, fold_sub_pixel_blur(conv, blur), shuffle)
+        *kept, conv, pad, blur, shuffle = stylizer.body
+        stylizer.body = nn.Sequential(*kept, pad, fold_sub_pixel_blur(conv, blur), shuffle)
     return stylizer

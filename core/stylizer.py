@@ -106,7 +106,21 @@ class Stylizer(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         h, w = frames.shape[-2:]
-        # replicate, not reflect: reflection needs pad < size, which tiny frames break
-        padded = F.pad(frames, (0, padded_size(w) - w, 0, padded_size(h) - h), mode="replicate")
-        out = torch.tanh(self.body(padded))[..., :h, :w]
-        return (out + 1) / 2  # tanh's [-1, 1] onto the frame range [0, 1]
+        return to_frame_range(self.body(padded(frames)))[..., :h, :w]
+
+
+def padded(frames: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) frames padded at the right and bottom to padded_size: what the body takes.
+    Replicate, not reflect: reflection needs pad < size, which tiny frames break."""
+    h, w = frames.shape[-2:]
+    return F.pad(frames, (0, padded_size(w) - w, 0, padded_size(h) - h), mode="replicate")
+
+
+def to_frame_range(body_out: torch.Tensor) -> torch.Tensor:
+    """The body's output through tanh, its [-1, 1] onto the frame range [0, 1]."""
+    return (torch.tanh(body_out) + 1) / 2
+
+
+def shared_weights(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The entries of a Stylizer's state_dict that belong to body[:SHARED_LAYERS]."""
+    return {name: value for name, value in weights.items() if int(name.split(".")[1]) < SHARED_LAYERS}

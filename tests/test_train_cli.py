@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from vst.core.checkpoint import Checkpoint
 from vst.core.images import write_image
-from vst.core.stylizer import SHARED_LAYERS, Stylizer
+from vst.core.stylizer import Stylizer, shared_weights
 from vst.train.cli import main
 from vst.train.tail_fit import TailFit
 
@@ -221,7 +221,7 @@ def test_init_into_the_sub_pixel_decoder_keeps_the_trunk_and_fits_a_new_tail(dat
                     "--init", str(data / "nearest.pt")))
     nearest, tuned = (Checkpoint.load(data / name) for name in ("nearest.pt", "model.pt"))
     assert tuned.stylizer.upsample == "subpixel"
-    kept = {name for name in nearest.stylizer.state_dict() if int(name.split(".")[1]) < SHARED_LAYERS}
+    kept = set(shared_weights(nearest.stylizer.state_dict()))
     for name, weight in tuned.stylizer.state_dict().items():
         if name in kept:
             assert torch.allclose(nearest.stylizer.state_dict()[name], weight, atol=1e-6), name

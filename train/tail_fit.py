@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from vst.core.stylizer import SHARED_LAYERS, Stylizer, padded_size
+from vst.core.stylizer import SHARED_LAYERS, Stylizer, padded, to_frame_range
 
 
 @dataclass(frozen=True)
@@ -36,25 +36,22 @@ def fit_tail(student: Stylizer, teacher: Stylizer, frames: torch.Tensor, fit: Ta
     """Fit the layers of `student` after SHARED_LAYERS, by mean squared error, to the output of
     `teacher` on `frames` ((N, 3, H, W) RGB in [0, 1]), the student's layers before them
     kept as they are; the fit's PSNR in dB over its last 100 steps."""
-    h, w = frames.shape[-2:]  # padded as Stylizer.forward pads them, which the tail alone does not
-    frames = F.pad(frames, (0, padded_size(w) - w, 0, padded_size(h) - h), mode="replicate")
+    frames = padded(frames)  # as Stylizer.forward pads them, which the tail alone does not
     generator = torch.Generator().manual_seed(seed)
     head, tail = student.body[:SHARED_LAYERS], student.body[SHARED_LAYERS:]
-    was_training = student.training
-    student.train()
+    teacher.eval()
     with torch.no_grad():  # the frozen layers' output, once: the steps then cost the tail alone
-        features, targets = zip(*((head(batch), teacher.eval()(batch)) for batch in frames.split(16)))
+        features, targets = zip(*((head(batch), teacher(batch)) for batch in frames.split(16)))
         features, targets = torch.cat(features), torch.cat(targets)
     optimizer = torch.optim.Adam(tail.parameters(), lr=fit.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, fit.steps)
     last = []
     for _ in tqdm(range(fit.steps), desc="fit the new tail", unit="step", dynamic_ncols=True):
         picked = torch.randint(0, len(frames), (fit.batch,), generator=generator)
-        loss = F.mse_loss((torch.tanh(tail(features[picked])) + 1) / 2, targets[picked])
+        loss = F.mse_loss(to_frame_range(tail(features[picked])), targets[picked])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         schedule.step()
         last = (last + [loss.item()])[-100:]
-    student.train(was_training)
     return float(10 * np.log10(1 / np.mean(last)))

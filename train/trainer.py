@@ -18,7 +18,7 @@ from vst.core.cpu import has_native_bf16
 from vst.core.errors import InputError
 from vst.core.files import write_atomically
 from vst.core.images import read_image, write_image
-from vst.core.stylizer import SHARED_LAYERS, Stylizer
+from vst.core.stylizer import Stylizer, shared_weights
 
 from .allocator import keep_freed_memory
 from .card import write_card
@@ -58,9 +58,7 @@ def load_weights(path: Path, cfg: TrainConfig, stylizer: Stylizer, same_arch: bo
     if found != (cfg.width, cfg.upsample) and (same_arch or not fits) and not new_tail:
         raise InputError(f"{path}: checkpoint is width {found[0]}/{found[1]}, "
                          f"not the requested {cfg.width}/{cfg.upsample}")
-    if new_tail:
-        weights = {name: value for name, value in weights.items() if int(name.split(".")[1]) < SHARED_LAYERS}
-    stylizer.load_state_dict(weights, strict=not new_tail)
+    stylizer.load_state_dict(shared_weights(weights) if new_tail else weights, strict=not new_tail)
     return ckpt, new_tail
 
 
@@ -71,12 +69,12 @@ def start_state(cfg: TrainConfig, stylizer: Stylizer) -> tuple[dict, Stylizer | 
     fine-tuned model to its first iteration). Second, the model a new tail is fitted to."""
     if cfg.resume:
         return load_weights(cfg.out, cfg, stylizer, same_arch=True)[0].training, None
-    if cfg.init:
-        ckpt, new_tail = load_weights(cfg.init, cfg, stylizer, same_arch=False)
-        return {"init": {"iteration": ckpt.training["iteration"], "config": ckpt.config,
-                         **({"init": ckpt.training["init"]} if "init" in ckpt.training else {})}}, \
-            ckpt.stylizer if new_tail else None
-    return {}, None
+    if not cfg.init:
+        return {}, None
+    ckpt, new_tail = load_weights(cfg.init, cfg, stylizer, same_arch=False)
+    origin = {"iteration": ckpt.training["iteration"], "config": ckpt.config,
+              **({"init": ckpt.training["init"]} if "init" in ckpt.training else {})}
+    return {"init": origin}, ckpt.stylizer if new_tail else None
 
 
 def cut_log(path: Path, iteration: int) -> None:
