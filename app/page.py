@@ -96,7 +96,7 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
         with on_the_page():
             return previewer(media, seconds, style, StyleMix(strength, preserve))
 
-    def stylize(media: Media | None, style, strength, preserve, height, crf, start=0, end=0,
+    def stylize(media: Media | None, style, strength, preserve, height, crf, start=0, end=0, ticket=None,
                 request: gr.Request = None, progress=gr.Progress()):
         if media is None:
             raise user_error(NO_INPUT)
@@ -109,7 +109,7 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
         if settings.segment and media.frames and media.duration:  # the part's share of the frames
             total = round(media.frames * settings.segment.length(media.duration) / media.duration)
 
-        with renders.running(request.session_hash if request else "") as check_stop:
+        with renders.running(request.session_hash if request else "", ticket) as check_stop:
             def counter(desc: str) -> Callable[[], None]:
                 done = itertools.count(1)
 
@@ -120,6 +120,7 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
 
             out = None
             try:
+                check_stop()  # stopped while it waited in the queue
                 with on_the_page():
                     out, line = render(media, style, StyleMix(strength, preserve), settings, runners, results,
                                        counter(f"stylizing with {style}"))
@@ -189,15 +190,20 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
         control.change(preview, shown, [original, stylized], show_progress="hidden", trigger_mode="always_last",
                        api_name="frame" if control is strength else None,
                        **({} if control is strength else hidden))
-    rendering = go.click(stylize, [source, style, strength, preserve, height, crf, start, end],
-                         [before, after, after_image, download, summary],
-                         concurrency_limit=1, concurrency_id="render", api_name="stylize")
+    def take_ticket(request: gr.Request) -> int:
+        return renders.ask(request.session_hash)
+    # the ticket is taken at the click, not in the queue: a Stop clicked while it waits stops it
+    ticket = gr.State(None)
+    rendering = go.click(take_ticket, None, ticket, queue=False, **hidden).then(
+        stylize, [source, style, strength, preserve, height, crf, start, end, ticket],
+        [before, after, after_image, download, summary],
+        concurrency_limit=1, concurrency_id="render", api_name="stylize")
 
     def stop_render(request: gr.Request):
         renders.stop(request.session_hash)
         return STOPPED
     # not behind the render it stops; `cancels` drops a render still waiting in the queue (the
-    # page asks Gradio to), and Renders stops a running one at its next frame
+    # page asks Gradio to), and Renders stops one that has started, at its next frame
     halt.click(stop_render, None, summary, queue=False, api_name="stop_render", cancels=[rendering])
 
 

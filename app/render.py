@@ -23,17 +23,31 @@ class RenderStopped(Exception):
 
 
 class Renders:
-    """The renders running, by the browser session that asked for each."""
+    """The renders asked for and running, by the browser session that asked for each. A Stop
+    stops every render its session asked for before it: a running one at its next frame, one
+    still queued as soon as it starts (Gradio's cancel of a queued event can lose the race with
+    the queue handing it out)."""
 
     def __init__(self):
-        self.stops: dict[str, threading.Event] = {}
-        self.idle = threading.Condition()
+        self.stops: dict[str, threading.Event] = {}  # the running render's, by session
+        self.asked: dict[str, int] = {}  # the tickets handed out, by session
+        self.stopped: dict[str, int] = {}  # a render with a ticket up to this is stopped
+        self.idle = threading.Condition(threading.RLock())
+
+    def ask(self, session: str) -> int:
+        """The ticket of a render `session` asks for now, to hand to `running` when it starts."""
+        with self.idle:
+            self.asked[session] = ticket = self.asked.get(session, 0) + 1
+        return ticket
 
     @contextmanager
-    def running(self, session: str) -> Iterator[Callable[[], None]]:
-        """A render for `session`; yields the check to call at each frame (RenderStopped)."""
+    def running(self, session: str, ticket: int | None = None) -> Iterator[Callable[[], None]]:
+        """A render for `session` (its ticket from `ask`; None: asked now); yields the check to
+        call at each frame (RenderStopped)."""
         stop = threading.Event()
         with self.idle:
+            if (ticket or self.ask(session)) <= self.stopped.get(session, 0):
+                stop.set()
             self.stops[session] = stop
 
         def check() -> None:
@@ -48,8 +62,10 @@ class Renders:
                 self.idle.notify_all()
 
     def stop(self, session: str | None = None) -> None:
-        """Stop `session`'s render, or every one (None)."""
+        """Stop `session`'s renders, or every one (None)."""
         with self.idle:
+            for key in self.asked if session is None else [session]:
+                self.stopped[key] = self.asked.get(key, 0)
             for key, stop in self.stops.items():
                 if session is None or key == session:
                     stop.set()

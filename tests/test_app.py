@@ -324,6 +324,24 @@ def test_the_page_in_a_real_browser(app, tmp_path):
         browser.quit()
 
 
+def test_a_stop_stops_the_renders_its_page_asked_for_even_one_not_started_yet():
+    """Gradio may hand a queued render out just as its cancel arrives: it must still stop."""
+    from vst.app.render import Renders, RenderStopped
+
+    renders = Renders()
+    queued, elsewhere = renders.ask("page"), renders.ask("another page")
+    renders.stop("page")
+    with renders.running("page", queued) as check, pytest.raises(RenderStopped):
+        check()
+    for session, ticket in (("page", renders.ask("page")), ("another page", elsewhere), ("api", None)):
+        with renders.running(session, ticket) as check:
+            check()
+    with renders.running("api") as check:
+        renders.stop("api")
+        with pytest.raises(RenderStopped):
+            check()
+
+
 def test_the_preview_of_a_raw_stream_is_its_first_frame(tmp_path):
     """A raw .h264 has neither times nor a length: the preview is its first frame, not its last."""
     from vst.app.preview import Media
