@@ -66,8 +66,8 @@ def parse_list(choices: list[str]):
 @click.option("--scaling", multiple=True, help="Time these videos (repeat it) as a batch, and the first one "
               "cut into chunks, on each of --workers (with --engine or --style; needs vst[cluster]).")
 @click.option("--workers", default="1,2", show_default=True, help="With --scaling: the worker counts.")
-@click.option("--profile", "profile_sizes", help="Per-layer profile of the default path (--style's ONNX on OpenVINO, "
-              "default candy) at these comma-separated sizes, e.g. 1024x436,1280x720,1920x1080 (--frames runs each, default 20).")
+@click.option("--profile", "profile_sizes", help="Per-layer profile of the default path (--style's ONNX, default "
+              "candy, or --engine NAME.onnx, on OpenVINO in --precision) at these comma-separated sizes, e.g. 1024x436,1280x720,1920x1080 (--frames runs each, default 20).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
 def command(res, backends, models, upsample, frames, warmup, clip, seed, video, engine, style, backend, height,
@@ -77,10 +77,11 @@ def command(res, backends, models, upsample, frames, warmup, clip, seed, video, 
     video end to end (--video with --engine or --style)."""
     for path in filter(None, (json_path, plot)):
         require_writable_folder(path)
-    if profile_sizes and (video or scaling or plot):
-        raise InputError("--profile goes alone (with --style, --frames, --json): not with --video, --scaling or --plot")
-    if video is None and not scaling and (engine or backend != "auto" or height or max_frames
-                                          or precision != "auto"):
+    if profile_sizes and (video or scaling or plot or backend != "auto" or height or max_frames):
+        raise InputError("--profile goes with --style or --engine, --precision, --frames and --json alone: "
+                         "not with --video, --scaling, --plot, --backend, --height or --max-frames")
+    if video is None and not scaling and not profile_sizes and (engine or backend != "auto" or height or max_frames
+                                                                or precision != "auto"):
         raise InputError("--engine, --backend, --precision, --height and --max-frames go with --video or --scaling")
     if video is None and (crf is not None or preset is not None):
         raise InputError("--crf and --preset go with --video")
@@ -94,7 +95,7 @@ def command(res, backends, models, upsample, frames, warmup, clip, seed, video, 
     command_line = click.get_current_context().obj
     mix = StyleMix(strength, preserve_color)
     if profile_sizes:
-        bench_profile(profile_sizes, style or "candy", frames or 20, json_path, command_line)
+        bench_profile(profile_sizes, engine, style, precision, frames or 20, json_path, command_line)
     elif scaling:
         bench_workers(list(scaling), engine, style, backend, precision, height, max_frames, mix, workers, json_path,
                       command_line)
@@ -148,10 +149,22 @@ def bench_stylize_only(res, backends, models, upsample, style, frames, warmup, c
         raise CommandError("none of the chosen backends can run here (reasons in the table)")
 
 
-def bench_profile(sizes: str, style: str, runs: int, json_path, command_line):
+def bench_profile(sizes: str, engine: Path | None, style: str | None, precision: str, runs: int, json_path,
+                  command_line):
+    from vst.styles import shipped_model
+
     from . import report
     from .machine import machine_facts, measure_peak
-    from .profile import profile_style, profile_tables
+    from .profile import profile_model, profile_tables
+
+    if engine and style:
+        raise InputError("--profile takes one of --style NAME or --engine NAME.onnx")
+    if engine and engine.suffix != ".onnx":
+        raise InputError(f"--profile --engine {engine}: give an ONNX file (vst-export writes one from a checkpoint)")
+    if engine and not engine.is_file():
+        raise InputError(f"{engine}: no such engine file")
+    model, named = (engine, f"--engine {portable(engine)}") if engine else (shipped_model(style or "candy", ".onnx"),
+                                                                 f"--style {style or 'candy'}")
 
     try:
         shapes = [parse_resolution(None, None, size.strip()) for size in sizes.split(",")]
@@ -160,18 +173,19 @@ def bench_profile(sizes: str, style: str, runs: int, json_path, command_line):
     if min(min(shape) for shape in shapes) < PROFILE_MIN_SIDE:
         raise InputError(f"--profile {sizes!r}: frames of at least {PROFILE_MIN_SIDE}x{PROFILE_MIN_SIDE}")
     machine, peak = machine_facts(), measure_peak("cpu")
-    profiles = profile_style(style, shapes, runs)
-    precision = profiles[0].precision
+    profiles = profile_model(model, shapes, runs, precision)
+    chosen, precision = precision == "auto", profiles[0].precision
     # no INT8 peak is measured: INT8 convolutions are set against BF16's where there is one
     against = precision if precision in peak.flops else "bf16" if "bf16" in peak.flops else "fp32"
     flops = peak.flops[against]
-    click.echo(f"Profile of --style {style} on OpenVINO in {precision.upper()} (what vst-run runs on this CPU), "
+    click.echo(f"Profile of {named} on OpenVINO in {precision.upper()}"
+               f"{' (what vst-run runs on this CPU)' if chosen else ''}, "
                f"OpenVINO's performance counters, median of {runs} runs per node; convolutions against the "
                f"{against.upper()} peak\nmachine: {machine.describe()}\n{report.peaks_line({'cpu': peak})}\n")
     click.echo(profile_tables(profiles, flops))
     if json_path:
         report.write_json(json_path, {"tool": "vst-bench", "mode": "profile", "command": command_line,
-                                      "machine": machine.as_record(), "peak": peak.as_record(), "style": style,
+                                      "machine": machine.as_record(), "peak": peak.as_record(), "model": named,
                                       "convolutions_against": against,
                                       "profiles": [p.as_record(flops) for p in profiles]})
 

@@ -1,11 +1,12 @@
 """`vst-bench --profile`: where the default path's time goes, layer by layer. A shipped style's
-ONNX on OpenVINO, compiled as `vst-run --style` compiles it on this CPU, with OpenVINO's
+ONNX (or any vst ONNX) on OpenVINO, compiled as `vst-run` compiles it on this CPU, with OpenVINO's
 performance counters on, at each frame size asked: every node's median time, summed by kind
 (convolution, instance norm (MVN), pad, upsampling (Interpolate), fused element-wise
 subgraphs, layout and precision conversions (Reorder, Transpose)...), and for each
 convolution the time it would take at the machine's measured peak."""
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import median
 
 import numpy as np
@@ -13,7 +14,6 @@ import numpy as np
 from vst.core.errors import CommandError
 from vst.core.quality import reference_frame
 from vst.engine.runner import openvino_on_onnx
-from vst.styles import shipped_model
 
 CONVOLUTIONS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData")
 KINDS = {  # OpenVINO CPU node types, in words
@@ -87,9 +87,10 @@ def conv_flops(model) -> dict[tuple[str, int], int]:
     return flops
 
 
-def profile_style(style: str, sizes: list[tuple[int, int]], runs: int) -> list[Profile]:
-    """The shipped `style` profiled at each (width, height), on the reference frame resized to it."""
-    runner, _ = openvino_on_onnx(shipped_model(style, ".onnx"))  # as vst-run --style opens it
+def profile_model(onnx: Path, sizes: list[tuple[int, int]], runs: int, precision: str = "auto") -> list[Profile]:
+    """The vst ONNX model at `onnx` profiled at each (width, height), on the reference frame
+    resized to it, in `precision` (openvino_runner.PRECISIONS)."""
+    runner, _ = openvino_on_onnx(onnx, precision=precision)  # as vst-run opens it
     profiles = []
     for width, height in sizes:
         frames = reference_frame((height, width))

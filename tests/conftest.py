@@ -1,6 +1,7 @@
 """Shared fixtures: the optional real-data folder, a random-weight checkpoint and its ONNX
-export, a smooth random texture, and the TensorRT 11.4 / pycuda stand-ins in place of the
-real imports."""
+export, a smooth random texture, the TensorRT 11.4 / pycuda stand-ins in place of the real
+imports, and each ONNX export made once a session."""
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,34 @@ from media import make_texture
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_DATA = SHARED / "data"
 TENSORRT_API = SHARED / "docs" / "tensorrt-11.4-api.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def each_export_once():
+    """torch.export takes about 8 s a model on two cores, and many tests export the same
+    random weights: each (weights, decoder, precision, mix, opset) is exported once a session.
+    An export is a function of those alone, so a test gets what a fresh export gives, as a
+    new ModelProto of its own to change."""
+    from vst.core import onnx_graph
+    from vst.export import onnx_export
+
+    export, made = onnx_graph.stylizer_to_onnx, {}
+
+    def exported_once(stylizer, precision, mix, opset):
+        import onnx
+
+        weights = hashlib.sha256()
+        for name, value in stylizer.state_dict().items():
+            weights.update(name.encode() + value.detach().cpu().numpy().tobytes())
+        key = (weights.hexdigest(), stylizer.width, stylizer.upsample, precision, mix, opset)
+        if key not in made:
+            made[key] = export(stylizer, precision, mix, opset).SerializeToString()
+        return onnx.ModelProto.FromString(made[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(onnx_graph, "stylizer_to_onnx", exported_once)
+        patch.setattr(onnx_export, "stylizer_to_onnx", exported_once)
+        yield
 
 
 @pytest.fixture

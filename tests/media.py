@@ -20,17 +20,17 @@ def make_texture(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: int = 10, codec: str = "libx264",
-                audio: str | None = None, rotation: int = 0) -> Path:
-    """Encode uint8 RGB (H, W, 3) frames (near-lossless for x264), optionally with a tone
-    encoded by the `audio` codec (aac, libopus, mp3...) lasting as long as the video, and a
-    display `rotation` (degrees) in the container."""
+                audio: str | None = None, rotation: int = 0, x264: dict[str, str] | None = None) -> Path:
+    """Encode uint8 RGB (H, W, 3) frames (near-lossless for x264 unless `x264` gives other
+    options), optionally with a tone encoded by the `audio` codec (aac, libopus, mp3...)
+    lasting as long as the video, and a display `rotation` (degrees) in the container."""
     height, width = frames[0].shape[:2]
     even = width % 2 == 0 and height % 2 == 0
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p" if even or codec != "libx264" else "yuv444p"
-        stream.options = {"crf": "10"} if codec == "libx264" else {}
+        stream.options = (x264 or {"crf": "10"}) if codec == "libx264" else {}
         if rotation:
             stream.set_display_rotation(rotation)
         sound = container.add_stream(audio, rate=48000, layout="mono") if audio else None

@@ -67,13 +67,18 @@ def app(tmp_path_factory):
     assert not work.exists(), "the work folder outlived the app"
 
 
-def start_long_render(url: str, work: Path, folder: Path):
-    """A render of 4 s of 720p (about 10 s on two cores) through the API, once its temporary
-    output exists: (client, job, clip)."""
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    """4 s of 720p: about 20 s to stylize on two cores. Its quality does not matter."""
+    textures = [make_texture(720, 1280, seed=seed) for seed in range(4)]
+    return write_video(tmp_path_factory.mktemp("long") / "long.mp4", [textures[index % 4] for index in range(100)],
+                       fps=25, x264={"preset": "ultrafast", "crf": "30"})
+
+
+def start_long_render(url: str, work: Path, clip: Path):
+    """A render of `clip` (long_clip) through the API, once its temporary output exists: (client, job)."""
     from gradio_client import Client, handle_file
 
-    textures = [make_texture(720, 1280, seed=seed) for seed in range(4)]
-    clip = write_video(folder / "long.mp4", [textures[index % 4] for index in range(100)], fps=25)
     client = Client(url, verbose=False)
     client.predict(handle_file(str(clip)), api_name="/load")
     job = client.submit(1.0, False, 0, 18, api_name="/stylize")
@@ -86,7 +91,7 @@ def start_long_render(url: str, work: Path, folder: Path):
     while not any(map(writing, (work / "results").rglob("*"))):
         assert time.monotonic() < deadline and not job.done(), "the render never started"
         time.sleep(0.05)
-    return client, job, clip
+    return client, job
 
 
 @pytest.mark.parametrize("size", ["0", "lots", "-5mb", "1.5gb"])
@@ -167,19 +172,19 @@ def test_the_sample_odd_pictures_and_bad_settings_get_answers_without_server_pat
     assert Path(before).name == "bigbuckbunny.mp4" and "bigbuckbunny.candy.mp4: 132 frames" in summary
 
 
-def test_a_render_stops_at_its_pages_word_and_leaves_nothing(app, tmp_path):
+def test_a_render_stops_at_its_pages_word_and_leaves_nothing(app, long_clip):
     url, _, work = app
-    client, job, _ = start_long_render(url, work, tmp_path)
+    client, job = start_long_render(url, work, long_clip)
     client.predict(api_name="/stop_render")
     before, after, image, download, summary = job.result(timeout=60)
     assert summary == "Stopped; nothing was written." and download is None
     assert not [path for path in (work / "results").rglob("*") if "long." in path.name]
 
 
-def test_stopping_the_app_mid_render_ends_it_cleanly(tmp_path):
+def test_stopping_the_app_mid_render_ends_it_cleanly(tmp_path, long_clip):
     process, url, _, work = start_app(tmp_path)
     try:
-        start_long_render(url, work, tmp_path)
+        start_long_render(url, work, long_clip)
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(60)
@@ -241,7 +246,7 @@ def test_stop_hands_back_the_model_trained_so_far_even_where_sigint_is_ignored(t
 
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="no Chromium here (apt-get install chromium chromium-driver)")
-def test_the_page_in_a_real_browser(app, tmp_path):
+def test_the_page_in_a_real_browser(app, tmp_path, long_clip):
     webdriver = pytest.importorskip("selenium.webdriver", reason="pip install 'vst[dev]'")
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -293,21 +298,19 @@ def test_the_page_in_a_real_browser(app, tmp_path):
         wait.until(lambda b: "Upload a video or an image first" in b.find_element(By.TAG_NAME, "body").text)
         # a render whose page is reloaded stops: no one would see it, and it would hold the queue
         work = app[2]
-        textures = [make_texture(720, 1280, seed=seed) for seed in range(4)]
-        clip = write_video(tmp_path / "long.mp4", [textures[index % 4] for index in range(100)], fps=25)
         browser.refresh()  # a new session, its upload box empty
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"))
-        browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(clip))
+        browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(long_clip))
         wait.until(lambda b: "long.mp4" in b.find_element(By.CSS_SELECTOR, "#about").text)
         browser.find_element(By.CSS_SELECTOR, "#stylize").click()
         wait.until(lambda b: any(path.name.startswith(".long.") for path in (work / "results").rglob("*")))
         browser.refresh()
         wait.until(lambda b: not any("long." in path.name for path in (work / "results").rglob("*")))
         # Stop drops a render that still waits in the queue behind another page's: it never runs
-        def sample_renders() -> int:
-            return sum(path.name.startswith("bigbuckbunny.") for path in (work / "results").rglob("*.mp4"))
-        done_before = sample_renders()
-        client, job, _ = start_long_render(url, work, tmp_path)
+        def page_renders() -> int:  # the page's style is mosaic, the API's candy
+            return sum(1 for _ in (work / "results").rglob("bigbuckbunny.mosaic.mp4"))
+        done_before = page_renders()
+        client, job = start_long_render(url, work, long_clip)
         browser.find_element(By.CSS_SELECTOR, "#sample").click()
         wait.until(lambda b: "bigbuckbunny" in b.find_element(By.CSS_SELECTOR, "#about").text)
         browser.find_element(By.CSS_SELECTOR, "#stylize").click()
@@ -318,8 +321,9 @@ def test_the_page_in_a_real_browser(app, tmp_path):
         job.result(timeout=60)
         # renders run one at a time in the order asked: had the page's waited on, it would run before this one
         client.predict(api_name="/sample")
-        client.predict(1.0, False, 0, 18, api_name="/stylize")
-        assert sample_renders() == done_before + 1
+        *_, download, summary = client.predict(1.0, False, 0, 18, 0, 1, api_name="/stylize")  # its first second
+        assert Path(download).name == "bigbuckbunny.candy.mp4", summary
+        assert page_renders() == done_before
     finally:
         browser.quit()
 

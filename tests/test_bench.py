@@ -221,6 +221,18 @@ def test_profile_times_every_layer_and_counts_the_convolutions(tmp_path, capsys)
     assert sum(k["ms"] for k in small["by_kind"]) == pytest.approx(small["counted_ms"], abs=0.01)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="pip install 'vst[bench]'")
+def test_profile_of_any_exported_model_in_the_precision_asked(onnx_model, tmp_path, capsys):
+    argv = ["--profile", "64x48", "--engine", onnx_model, "--precision", "fp32", "--frames", "1", "--json", tmp_path / "p.json"]
+    code, out, err = invoke(main, capsys, argv)
+    assert code == 0, err
+    named = f"--engine {portable(onnx_model)}"  # as records name paths
+    assert out.startswith(f"Profile of {named} on OpenVINO in FP32, ")  # not what vst-run would pick
+    record = json.loads((tmp_path / "p.json").read_text())
+    assert record["model"] == named and record["profiles"][0]["precision"] == "fp32"
+    assert "| convolution | 14 |" in out  # the fixture's: the paper's decoder, its up blocks transposed convolutions
+
+
 def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_path, capsys):
     pytest.importorskip("openvino")
     pytest.importorskip("nncf", reason="pip install nncf")
@@ -257,7 +269,11 @@ def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_pa
     (["--profile", "64x48,big"], "--profile '64x48,big'"),
     (["--profile", "64x48", "--style", "nope"], "no shipped style 'nope'"),
     (["--profile", "8x8"], "frames of at least 16x16"),
-    (["--profile", "64x48", "--video", "x.mp4"], "--profile goes alone"),
+    (["--profile", "64x48", "--video", "x.mp4"], "--profile goes with --style or --engine"),
+    (["--profile", "64x48", "--backend", "onnxruntime"], "--profile goes with --style or --engine"),
+    (["--profile", "64x48", "--engine", "candy.pt"], "--profile --engine candy.pt: give an ONNX file"),
+    (["--profile", "64x48", "--engine", "gone.onnx"], "gone.onnx: no such engine file"),
+    (["--profile", "64x48", "--engine", "x.onnx", "--style", "candy"], "--profile takes one of --style NAME or --engine"),
 ])
 def test_bad_input_is_one_line_exit_2(argv, message, capsys):
     code, _, err = invoke(main, capsys, argv)
