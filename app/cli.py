@@ -72,7 +72,10 @@ def serve(work: Path, host: str, port: int, max_upload: str, keep_seconds: int, 
         except OSError as exc:  # the port is taken, or the address is not this machine's
             raise InputError(f"cannot serve on {host}:{port} ({exc})") from None
         click.echo(f"vst-app: serving http://{host}:{port} (Ctrl-C stops it; work folder {work})")
-        threading.Event().wait()
+        # in short naps, not one endless wait: a SIGTERM the kernel handed to another thread is
+        # raised here only once this thread wakes
+        while True:
+            time.sleep(0.5)
     finally:
         stopping.set()
         renders.stop()  # each ends at its next frame, its file removed
