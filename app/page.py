@@ -12,6 +12,7 @@ import re
 import shutil
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -58,6 +59,16 @@ def on_the_page():
         raise user_error(without_paths(str(exc))) from None
 
 
+@dataclass
+class Loaded:
+    """A session's file, probed once at its load: None before one loads, and again from the
+    moment a load starts until it succeeds, so that a refused file never leaves the one
+    before it to be stylized. Held in a gr.State and changed in place: Gradio keeps a
+    handler's outputs as they were when it raises, and an API client calls /load alone,
+    without the page's step that forgets the file first."""
+    media: Media | None = None
+
+
 def build_page(runners: Runners, renders: Renders, trainings: Trainings, results: Path,
                keep_seconds: int) -> gr.Blocks:
     with gr.Blocks(title="vst: neural style transfer for video", delete_cache=(60, keep_seconds)) as page:
@@ -77,27 +88,31 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
     styles = shipped_styles()
     previewer = Previewer(runners)
 
-    def load(path: str | None):
-        """The upload checked once: the page keeps the Media it probed."""
+    def load(path: str | None, loaded: Loaded):
+        """The upload checked once: the session keeps the Media it probed."""
+        loaded.media = None
         if not path:
             raise user_error(NO_INPUT)
         with on_the_page():
-            media = Media.probe(Path(path))
+            loaded.media = media = Media.probe(Path(path))
         seconds = gr.update(maximum=max(media.duration, 0.01), value=0, interactive=not media.is_image)
-        return media, seconds, f"**{media.path.name}**: " + (
+        return seconds, f"**{media.path.name}**: " + (
             "an image" if media.is_image else f"a video, {media.duration:.1f} s")
 
-    def forget():
-        return None, None, None, ""
+    def forget(loaded: Loaded):
+        loaded.media = None
+        return None, None, ""
 
-    def preview(media: Media | None, seconds, style, strength, preserve):
+    def preview(loaded: Loaded, seconds, style, strength, preserve):
+        media = loaded.media
         if media is None:
             return None, None
         with on_the_page():
             return previewer(media, seconds, style, StyleMix(strength, preserve))
 
-    def stylize(media: Media | None, style, strength, preserve, height, crf, start=0, end=0, ticket=None,
+    def stylize(loaded: Loaded, style, strength, preserve, height, crf, start=0, end=0, ticket=None,
                 request: gr.Request = None, progress=gr.Progress()):
+        media = loaded.media
         if media is None:
             raise user_error(NO_INPUT)
         with on_the_page():
@@ -136,7 +151,7 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
             return None, None, str(out), str(out), summary
         return before, str(out), None, str(out), summary
 
-    source = gr.State(None)
+    source = gr.State(Loaded())  # each session gets a copy of its own
     style = gr.State(DEFAULT_STYLE)
     gr.Markdown("Stylize a video or an image with a shipped style: pick one, tune it on a preview "
                 "frame, then stylize the whole file (audio and subtitles kept).")
@@ -174,11 +189,12 @@ def stylize_tab(runners: Runners, renders: Renders, results: Path) -> None:
     shown = [source, seconds, style, strength, preserve]
     hidden = {"api_visibility": "private"}  # steps of the page; the API names one of each
     # the file shown before is dropped first: a refused or cleared upload leaves none to stylize
-    forgotten = [source, original, stylized, about]
-    upload.clear(forget, None, forgotten, **hidden)
-    upload.upload(forget, None, forgotten, **hidden).then(load, upload, [source, seconds, about], api_name="load").then(
+    forgotten = [original, stylized, about]
+    upload.clear(forget, source, forgotten, **hidden)
+    upload.upload(forget, source, forgotten, **hidden).then(load, [upload, source], [seconds, about],
+                                                             api_name="load").then(
         preview, shown, [original, stylized], **hidden)
-    sample.click(lambda: load(str(SAMPLE_CLIP)), None, [source, seconds, about], api_name="sample").then(
+    sample.click(lambda loaded: load(str(SAMPLE_CLIP), loaded), source, [seconds, about], api_name="sample").then(
         preview, shown, [original, stylized], **hidden)
 
     def pick(event: gr.SelectData):

@@ -119,6 +119,12 @@ def test_the_api_previews_stylizes_and_survives_a_bad_upload(app, tmp_path):
     with pytest.raises(Exception, match="not a video or image vst can read"):
         client.predict(handle_file(str(fake)), api_name="/load")
     seconds, about = client.predict(handle_file(str(SAMPLE_CLIP)), api_name="/load")
+    # a refused file leaves nothing to stylize, not the one loaded before it
+    with pytest.raises(Exception, match="not a video or image vst can read"):
+        client.predict(handle_file(str(fake)), api_name="/load")
+    with pytest.raises(Exception, match="Upload a video or an image first"):
+        client.predict(1.0, False, 0, 18, api_name="/stylize")
+    seconds, about = client.predict(handle_file(str(SAMPLE_CLIP)), api_name="/load")
     assert "a video, 5.3 s" in about and seconds["maximum"] == pytest.approx(5.28, abs=0.05)
     started = time.monotonic()
     _, half = client.predict(1.0, 0.5, False, api_name="/frame")
