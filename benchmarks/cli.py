@@ -67,7 +67,8 @@ def parse_list(choices: list[str]):
               "cut into chunks, on each of --workers (with --engine or --style; needs vst[cluster]).")
 @click.option("--workers", default="1,2", show_default=True, help="With --scaling: the worker counts.")
 @click.option("--profile", "profile_sizes", help="Per-layer profile of the default path (--style's ONNX, default "
-              "candy, or --engine NAME.onnx, on OpenVINO in --precision) at these comma-separated sizes, e.g. 1024x436,1280x720,1920x1080 (--frames runs each, default 20).")
+              "candy, or --engine NAME.onnx, on OpenVINO in --precision) at these comma-separated sizes, e.g. "
+              "1024x436,1280x720,1920x1080 (--frames runs each, default 20).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every figure and the machine here.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Bar chart PNG of the stylize-only timing (needs matplotlib).")
 def command(res, backends, models, upsample, frames, warmup, clip, seed, video, engine, style, backend, height,
@@ -82,7 +83,8 @@ def command(res, backends, models, upsample, frames, warmup, clip, seed, video, 
                          "not with --video, --scaling, --plot, --backend, --height or --max-frames")
     if video is None and not scaling and not profile_sizes and (engine or backend != "auto" or height or max_frames
                                                                 or precision != "auto"):
-        raise InputError("--engine, --backend, --precision, --height and --max-frames go with --video or --scaling")
+        raise InputError("--engine, --backend, --precision, --height and --max-frames go with --video or --scaling "
+                         "(--engine and --precision also with --profile)")
     if video is None and (crf is not None or preset is not None):
         raise InputError("--crf and --preset go with --video")
     if video is not None and plot:
@@ -163,8 +165,10 @@ def bench_profile(sizes: str, engine: Path | None, style: str | None, precision:
         raise InputError(f"--profile --engine {engine}: give an ONNX file (vst-export writes one from a checkpoint)")
     if engine and not engine.is_file():
         raise InputError(f"{engine}: no such engine file")
-    model, named = (engine, f"--engine {portable(engine)}") if engine else (shipped_model(style or "candy", ".onnx"),
-                                                                 f"--style {style or 'candy'}")
+    if engine:
+        model, named = engine, f"--engine {portable(engine)}"
+    else:
+        model, named = shipped_model(style or "candy", ".onnx"), f"--style {style or 'candy'}"
 
     try:
         shapes = [parse_resolution(None, None, size.strip()) for size in sizes.split(",")]
