@@ -2,6 +2,7 @@
 written into the app's work folder, with a callback per frame for the page's progress bar;
 a render stops at its next frame when its page asks (Stop, the page closed or reloaded) or
 the app stops."""
+import shutil
 import threading
 import uuid
 from contextlib import contextmanager
@@ -76,19 +77,30 @@ class Renders:
             self.idle.wait_for(lambda: not self.stops, timeout)
 
 
-def render(media: Media, style: str, mix: StyleMix, settings: VideoSettings, runners: Runners,
-           results: Path, on_frame: Callable[[], None]) -> tuple[Path, str]:
-    """The stylized file, in a folder of its own under `results` (so two renders of one
-    upload never share a name), and vst-run's line about it (or its warning, for an input
-    that decoded only in part), then a line per input stream left out; raises InputError /
-    CommandError as vst-run would."""
+@contextmanager
+def own_folder(results: Path) -> Iterator[Path]:
+    """A new folder under `results` for one render's files (two renders of one upload never
+    share a name), removed if the render fails or stops: it leaves no empty folder behind."""
     folder = results / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    out = folder / default_output(str(media.path), style).name
-    task = Task(str(media.path), out, "image" if media.is_image else "video")
-    runner = runners.get(style, mix)
-    outcome = (run_image(task, runner, settings) if media.is_image
-               else run_video(task, runner, settings, progress=False, on_frame=on_frame))
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def render(media: Media, style: str, mix: StyleMix, settings: VideoSettings, runners: Runners,
+           results: Path, on_frame: Callable[[], None]) -> tuple[Path, str]:
+    """The stylized file, in a folder of its own under `results` (own_folder), and vst-run's line about it (or its warning, for an input
+    that decoded only in part), then a line per input stream left out; raises InputError /
+    CommandError as vst-run would."""
+    with own_folder(results) as folder:
+        out = folder / default_output(str(media.path), style).name
+        task = Task(str(media.path), out, "image" if media.is_image else "video")
+        runner = runners.get(style, mix)
+        outcome = (run_image(task, runner, settings) if media.is_image
+                   else run_video(task, runner, settings, progress=False, on_frame=on_frame))
     return out, "\n\n".join([str(outcome.error or outcome.line), *outcome.notes])
 
 
@@ -96,8 +108,8 @@ def input_part(media: Media, settings: VideoSettings, results: Path, on_frame: C
     """The input's frames (and audio) of a render's --start/--end part, as the render reads
     and writes them, to play beside it: the whole input would start elsewhere. Decoding and
     x264 "ultrafast" alone, a fraction of what stylizing them takes."""
-    folder = results / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    job = VideoJob(str(media.path), folder / f"{media.path.stem}.part.mp4", replace(settings, side_by_side=False))
-    stylize_video(job, Runner("the input", "input", submit=lambda frames: frames), progress=False, on_frame=on_frame)
+    with own_folder(results) as folder:
+        job = VideoJob(str(media.path), folder / f"{media.path.stem}.part.mp4", replace(settings, side_by_side=False))
+        stylize_video(job, Runner("the input", "input", submit=lambda frames: frames), progress=False,
+                      on_frame=on_frame)
     return job.out
