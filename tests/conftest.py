@@ -1,6 +1,6 @@
 """Shared fixtures: the optional real-data folder, a random-weight checkpoint and its ONNX
 export, a smooth random texture, the TensorRT 11.4 / pycuda stand-ins in place of the real
-imports, and each ONNX export made once a session."""
+imports, and each ONNX export made once per pytest run."""
 import hashlib
 from pathlib import Path
 
@@ -18,7 +18,7 @@ TENSORRT_API = SHARED / "docs" / "tensorrt-11.4-api.txt"
 @pytest.fixture(scope="session", autouse=True)
 def each_export_once():
     """torch.export takes about 8 s a model on two cores, and many tests export the same
-    random weights: each (weights, decoder, precision, mix, opset) is exported once a session.
+    random weights: each (weights, decoder, precision, mix, opset) is exported once per run.
     An export is a function of those alone, so a test gets what a fresh export gives, as a
     new ModelProto of its own to change."""
     from vst.core import onnx_graph
