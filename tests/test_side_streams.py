@@ -2,6 +2,7 @@
 every one kept where the container holds it, one line for each one it cannot, and re-encoded
 audio in sync with the input's, for every audio codec into every output container."""
 import io
+import struct
 from fractions import Fraction
 from pathlib import Path
 
@@ -490,6 +491,62 @@ def test_a_song_with_a_cover_picture_is_no_video(checkpoint, tmp_path, capsys):
     code, _, err = run(capsys, song, "--engine", checkpoint, "--backend", "torch", "-o", tmp_path / "out.mp4")
     assert code == 2 and err.strip().endswith(f"{song}: has no video stream (only a cover picture)"), err
     assert not (tmp_path / "out.mp4").exists()
+
+
+def subpicture(seconds: float, colour: int) -> bytes:
+    """A DVD subtitle packet (a subpicture unit): a 4 x 2 box of one palette colour at (10, 20),
+    shown from the packet's time for `seconds`. Pixels are 2-bit run lengths, the even rows
+    then the odd ones; two control sequences show it, then hide it."""
+    row = bytes([0, colour])  # a run of length 0: this colour to the row's end
+    pixels, first = row * 2, 4 + 2 * len(row)
+    show = (b"\x01" + b"\x03\x32\x10" + b"\x04\xff\xf0" + bytes([0x05, 0, 0xA0, 0x0D, 0x01, 0x40, 0x15])
+            + struct.pack(">BHH", 0x06, 4, 4 + len(row)) + b"\xff")
+    second = first + 4 + len(show)
+    body = (pixels + struct.pack(">HH", 0, second) + show
+            + struct.pack(">HH", round(seconds * 90000 / 1024), second) + b"\x02\xff")
+    return struct.pack(">HH", 4 + len(body), first) + body
+
+
+def with_dvd_subtitles(path: Path) -> Path:
+    """FRAMES with two DVD (picture) subtitles, at 0.1 and 0.5 s, 0.3 s each."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        pictures = container.add_stream("dvdsub")
+        for frame in FRAMES:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(video.encode())
+        for colour, start in enumerate((100, 500), 1):
+            packet = av.Packet(subpicture(0.3, colour))
+            packet.stream, packet.time_base = pictures, Fraction(1, 1000)
+            packet.pts = packet.dts = start
+            packet.duration = 300
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_dvd_subtitles_are_copied_into_mp4_and_mkv(suffix, checkpoint, tmp_path, capsys):
+    source = with_dvd_subtitles(tmp_path / "dvd.mkv")
+    out = tmp_path / f"out{suffix}"
+    code, said, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0 and "subtitles copied (dvdsub)" in said, err
+    assert streams(out) == [("video", "h264"), ("subtitle", "dvdsub")]
+    assert subtitle_packets(out) == subtitle_packets(source) and len(subtitle_packets(out)) == 2
+    with av.open(str(out)) as container:
+        shown = [subtitle for packet in container.demux(container.streams.subtitles[0]) if packet.size
+                 for subtitle in packet.decode()]
+    assert [type(subtitle).__name__ for subtitle in shown] == ["BitmapSubtitle"] * 2
+
+
+@pytest.mark.parametrize("suffix", [".mov", ".webm"])
+def test_dvd_subtitles_get_one_line_where_they_cannot_go(suffix, checkpoint, tmp_path, capsys):
+    source = with_dvd_subtitles(tmp_path / "dvd.mkv")
+    out = tmp_path / f"out{suffix}"
+    code, _, err = run(capsys, source, "--engine", checkpoint, "--backend", "torch", "-o", out)
+    assert code == 0 and f"{source}: subtitle stream 1 (dvdsub) left out: {suffix[1:]} cannot hold dvdsub " \
+                         "(write .mkv to keep it)" in err, err
+    assert [kind for kind, _ in streams(out)] == ["video"]
 
 
 def lag(reference: np.ndarray, shifted: np.ndarray, most: int = 4800) -> int:
