@@ -236,7 +236,7 @@ def _int8_missing() -> str | None:
     from vst.engine.int8 import nncf_missing
 
     if not has_native_int8():
-        return "this CPU has no INT8 dot products (VNNI or AMX)"
+        return "this CPU has no INT8 dot products (AVX2, VNNI or AMX)"
     return _openvino_missing() or nncf_missing() or _exporter_missing()
 
 
@@ -271,7 +271,7 @@ BENCH_BACKENDS = [
     BenchBackend("onnxruntime-cpu-fp32", "ONNX Runtime CPU FP32", "cpu", "fp32",
                  lambda: _onnxruntime_missing("CPUExecutionProvider"),
                  lambda model, width, height: HostRunner(OnnxRunner(model.onnx_fp32))),
-    BenchBackend("openvino-int8", "OpenVINO CPU INT8 (NNCF; float layers BF16)", "cpu", "int8", _int8_missing,
+    BenchBackend("openvino-int8", "OpenVINO CPU INT8 (NNCF; float layers BF16 where the CPU has it)", "cpu", "int8", _int8_missing,
                  _cpu(lambda model: OpenVinoRunner(model.openvino_graphs, "int8", model.openvino_int8_graphs))),
     BenchBackend("openvino-bf16", "OpenVINO CPU BF16 (inference precision hint)", "cpu", "bf16",
                  lambda: _openvino_missing() or _bf16_missing(),

@@ -23,7 +23,7 @@ from .openvino_runner import PRECISIONS
                    "ONNX Runtime, else PyTorch.")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="OpenVINO's number format. auto: the fastest this CPU has that stays close to FP32 "
-                   "on a real frame: INT8 (ONNX models and styles, CPUs with VNNI or AMX), then BF16, then FP32.")
+                   "on a real frame: INT8 (ONNX models and styles, x86 CPUs with AVX2), then BF16, then FP32.")
 @click.option("--strength", type=FiniteRange(0, 1), default=1.0, show_default=True,
               help="How much style: 0 gives the input back, 1 the full style.")
 @click.option("--preserve-color", is_flag=True, help="Keep the input's colours; take the style's texture (luminance only).")

@@ -245,7 +245,7 @@ def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_pa
     record = json.loads((tmp_path / "b.json").read_text(), parse_constant=reject_non_json)
     assert record["settings"]["weights"] == "the shipped style candy" and record["settings"]["models"] == [48]
     int8 = result(record, "openvino-int8", "Res48")
-    if int8["not_run"] is None:  # a CPU with VNNI or AMX
+    if int8["not_run"] is None:  # a CPU with INT8 dot products (AVX2, VNNI or AMX)
         assert int8["precision"] == "int8" and int8["psnr_vs_fp32_db"] >= 38  # the gate
     for key in ("openvino-bf16", "openvino-bf16-unfolded"):
         row = result(record, key, "Res48")

@@ -6,7 +6,7 @@
 #   2. score runs/RUN.pt ("after") on the same data: MPI Sintel with ground-truth flow and
 #      the held-out clips (DIS flow, 270 lines, 16 frames), flicker and distances both (unless
 #      its scores are newer than the checkpoint);
-#   3. draw the before | after gallery at 270 and 436 lines (480x270, 1024x436);
+#   3. draw the before | after gallery at 270 and 436 lines (480x270, 776x436);
 #   4. ship runs/RUN.pt as NAME with both scores on its card (vst.release.ship).
 # Every model is scored against its own style image (the one its checkpoint records).
 set -euo pipefail
