@@ -46,5 +46,5 @@ def has_native_bf16() -> bool:
 
 def has_native_int8() -> bool:
     # even where AVX2 takes three instructions for what VNNI does in one, OpenVINO's INT8
-    # convolutions ran the shipped styles at twice their FP32 speed (docs/results.md)
+    # graphs ran the shipped styles 1.3-1.6x faster than FP32 (docs/results.md)
     return any(flag in cpu_flags() for flag in INT8_FLAGS)
