@@ -34,10 +34,13 @@ from vst.export.onnx_export import export_onnx
 
 class BenchModel:
     """A stylizer with the style mix vst-run would give it, its ONNX exports and its OpenVINO
-    graphs, made once and shared by the backends that need them."""
+    graphs, made once and shared by the backends that need them. `shipped`: a shipped style's
+    ONNX file, of these weights with no mix, which the FP32 ONNX and the INT8 graph are then
+    read from (its INT8 IR beside it), as vst-run reads them, instead of made here."""
 
-    def __init__(self, stylizer: Stylizer, style: str = "random", mix: StyleMix = StyleMix()):
-        self.stylizer, self.style, self.mix = stylizer, style, mix
+    def __init__(self, stylizer: Stylizer, style: str = "random", mix: StyleMix = StyleMix(),
+                 shipped: Path | None = None):
+        self.stylizer, self.style, self.mix, self.shipped = stylizer, style, mix, shipped
 
     def metadata(self, precision: str) -> ArtifactMetadata:
         return ArtifactMetadata(self.style, self.stylizer.width, self.stylizer.upsample, precision, OPSET,
@@ -45,7 +48,7 @@ class BenchModel:
 
     @cached_property
     def onnx_fp32(self) -> bytes:
-        return export_onnx(self.stylizer, self.metadata("fp32"))
+        return self.shipped.read_bytes() if self.shipped else export_onnx(self.stylizer, self.metadata("fp32"))
 
     @cached_property
     def onnx_fp16(self) -> bytes:
@@ -61,14 +64,17 @@ class BenchModel:
 
     @cached_property
     def openvino_int8_graphs(self) -> Graphs:
-        """The FP32 ONNX quantized as vst-run quantizes an ONNX model (engine.int8)."""
-        from vst.engine.int8 import int8_graph, onnx_key
+        """The INT8 graph vst-run runs for the FP32 ONNX (engine.int8): a shipped style's own,
+        else the ONNX quantized as vst-run quantizes one."""
+        from vst.engine.int8 import beside, int8_graph, onnx_key
 
         with tempfile.TemporaryDirectory(prefix="vst-bench-") as folder:
-            path = Path(folder) / "bench.onnx"
-            path.write_bytes(self.onnx_fp32)
+            path = self.shipped or Path(folder) / "bench.onnx"
+            if not self.shipped:
+                path.write_bytes(self.onnx_fp32)
             graph, _ = read_vst_onnx(path)
-        return fixed_shape_graphs(int8_graph(graph, onnx_key(self.onnx_fp32), openvino_cache() / "int8"))
+        return fixed_shape_graphs(int8_graph(graph, onnx_key(self.onnx_fp32), openvino_cache() / "int8",
+                                             beside(self.shipped) if self.shipped else None))
 
 
 class TimedRunner:

@@ -16,6 +16,7 @@ from vst.core.folded_upsampling import fold_upsampling
 from vst.core.stylizer import Stylizer
 from vst.core.quality import psnr
 from vst.engine.torch_runner import TorchRunner
+from vst.styles import shipped_model
 
 from .cost import ModelCost, model_cost
 from .inputs import first_frames
@@ -159,7 +160,9 @@ def bench_stylize(settings: StylizeBench) -> StylizeResults:
     chosen = [b for b in BENCH_BACKENDS if b.key in settings.backends]
     out = StylizeResults(settings)
     for width in settings.models:
-        model = BenchModel(settings.stylizer(width), settings.style or "random", settings.mix)
+        # a shipped style with no mix: the files vst-run runs; a mix is exported into the graph
+        shipped = shipped_model(settings.style, ".onnx") if settings.style and settings.mix == StyleMix() else None
+        model = BenchModel(settings.stylizer(width), settings.style or "random", settings.mix, shipped)
         # the FLOPs the backends run: resize up blocks folded, as every graph has them
         out.costs[width] = model_cost(fold_upsampling(model.stylizer), settings.width, settings.height)
         reference = TorchRunner(model.stylizer, "cpu", "fp32", settings.mix)(frames[0])
