@@ -14,7 +14,7 @@ from vst.core.errors import CommandError, InputError, check_flag, check_number, 
 from vst.core.files import temporary_sibling
 
 from .runner import Runner
-from .pipeline import StageTimes, run_pipeline
+from .pipeline import StageTimes, queue_frames, run_pipeline
 from .video_io import (DEFAULT_CRF, X26X_CODECS, Segment, VideoInfo, VideoReader, VideoWriter,
                        check_quality_settings, encoder_name, video_duration)
 
@@ -129,7 +129,7 @@ def stylize_video(job: VideoJob, runner: Runner, progress: bool = True,
                 times = run_pipeline(reader, runner.submit, writer.write_frame, writer.write_side,
                                      runner.collect, runner.depth,
                                      partial(input_beside_output, turns=turns) if settings.side_by_side else None,
-                                     settings.max_frames, on_frame or bar.update)
+                                     settings.max_frames, on_frame or bar.update, queue_frames(width, info.height))
                 if bar.total != bar.n:  # the header's count was off: the bar ends at what came
                     bar.total = bar.n
                     bar.refresh()

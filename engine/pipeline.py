@@ -16,8 +16,16 @@ import numpy as np
 
 from .video_io import Frame
 
-QUEUE_FRAMES = 8
+QUEUE_FRAMES = 8          # frames each queue holds at most: slack for a slow frame or packet
+QUEUE_BYTES = 64 * 2**20  # ... and their RGB pixels at most (at least 2 frames: 4K's are 25 MB)
 _END = object()
+
+
+def queue_frames(width: int, height: int) -> int:
+    """How many frames of this size each queue holds. A stylized entry carries its input
+    frame too, so eight 4K frames a queue took 0.6 GB; two are enough slack where a frame
+    takes seconds to stylize and a tenth of that to decode or encode."""
+    return max(2, min(QUEUE_FRAMES, QUEUE_BYTES // (3 * width * height)))
 
 
 @dataclass
@@ -55,14 +63,16 @@ def run_pipeline(items: Iterable, submit: Callable[[np.ndarray], object],
                  write_frame: Callable[[np.ndarray, Frame], None], write_side: Callable,
                  collect: Callable[[object], np.ndarray] = lambda result: result, depth: int = 1,
                  compose: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-                 max_frames: int | None = None, on_frame: Callable[[], None] = lambda: None) -> StageTimes:
+                 max_frames: int | None = None, on_frame: Callable[[], None] = lambda: None,
+                 queued: int = QUEUE_FRAMES) -> StageTimes:
     """Stylize every Frame of `items` (uint8 (H, W, 3) RGB) and write it; pass anything else
     (the packets of the audio and subtitle streams) to write_side, in the same order. submit(frames (1, H, W, 3)) starts a
     frame and collect(its result) finishes it; up to `depth` frames are in flight (a
     synchronous runner: submit returns the output, collect is the identity, depth 1).
-    compose(input, output) builds the written frame."""
+    compose(input, output) builds the written frame. Each queue holds up to `queued` frames
+    (queue_frames)."""
     times = StageTimes()
-    decoded, stylized = queue.Queue(QUEUE_FRAMES), queue.Queue(QUEUE_FRAMES)
+    decoded, stylized = queue.Queue(queued), queue.Queue(queued)
     stop = threading.Event()
 
     def put(q, item):

@@ -332,6 +332,36 @@ def test_pipeline_keeps_container_order_with_two_frames_in_flight():
     assert times.frames == 4
 
 
+def test_the_queues_hold_fewer_frames_the_larger_they_are():
+    import time
+    from fractions import Fraction
+
+    from vst.engine.pipeline import QUEUE_FRAMES, queue_frames, run_pipeline
+    from vst.engine.video_io import Frame
+
+    assert [queue_frames(*size) for size in ((480, 270), (1920, 1080), (2560, 1440), (3840, 2160))] == \
+        [QUEUE_FRAMES, QUEUE_FRAMES, 6, 2]
+
+    def decoder_ahead(queued: int) -> int:
+        """How many frames the decoder ran ahead of a slow stylizer, at most."""
+        decoded, ahead = [], []
+
+        def frames():
+            for i in range(12):
+                decoded.append(i)
+                yield Frame(np.full((2, 2, 3), i, np.uint8), i, Fraction(1, 10))
+
+        def submit(x):
+            ahead.append(len(decoded) - int(x[0, 0, 0, 0]) - 1)
+            time.sleep(0.02)
+            return x
+        run_pipeline(frames(), submit, lambda pixels, f: None, lambda item: None, queued=queued)
+        return max(ahead)
+
+    assert decoder_ahead(2) <= 3  # two in the queue, one waiting to go in
+    assert decoder_ahead(QUEUE_FRAMES) > 3
+
+
 def test_cpu_bf16_precision_gate(checkpoint, monkeypatch, tmp_path, capsys):
     from vst.core.quality import reference_frame
     from vst.engine.torch_runner import TorchRunner, native_precision
