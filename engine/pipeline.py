@@ -23,8 +23,8 @@ _END = object()
 
 def queue_frames(width: int, height: int) -> int:
     """How many frames of this size each queue holds. A stylized entry carries its input
-    frame too, so eight 4K frames a queue took 0.6 GB; two are enough slack where a frame
-    takes seconds to stylize and a tenth of that to decode or encode."""
+    frame too, so eight 4K frames a queue could hold 0.6 GB; two are enough slack where a
+    frame takes seconds to stylize and a tenth of that to decode or encode."""
     return max(2, min(QUEUE_FRAMES, QUEUE_BYTES // (3 * width * height)))
 
 
