@@ -92,9 +92,9 @@ def own_folder(results: Path) -> Iterator[Path]:
 
 def render(media: Media, style: str, mix: StyleMix, settings: VideoSettings, runners: Runners,
            results: Path, on_frame: Callable[[], None]) -> tuple[Path, str]:
-    """The stylized file, in a folder of its own under `results` (own_folder), and vst-run's line about it (or its warning, for an input
-    that decoded only in part), then a line per input stream left out; raises InputError /
-    CommandError as vst-run would."""
+    """The stylized file, in a folder of its own under `results` (own_folder), and vst-run's
+    line about it (or its warning, for an input that decoded only in part), then a line per
+    input stream left out; raises InputError / CommandError as vst-run would."""
     with own_folder(results) as folder:
         out = folder / default_output(str(media.path), style).name
         task = Task(str(media.path), out, "image" if media.is_image else "video")

@@ -68,11 +68,13 @@ class BenchModel:
         else the ONNX quantized as vst-run quantizes one."""
         from vst.engine.int8 import beside, int8_graph, onnx_key
 
-        with tempfile.TemporaryDirectory(prefix="vst-bench-") as folder:
-            path = self.shipped or Path(folder) / "bench.onnx"
-            if not self.shipped:
+        if self.shipped:
+            graph, _ = read_vst_onnx(self.shipped)
+        else:
+            with tempfile.TemporaryDirectory(prefix="vst-bench-") as folder:
+                path = Path(folder) / "bench.onnx"
                 path.write_bytes(self.onnx_fp32)
-            graph, _ = read_vst_onnx(path)
+                graph, _ = read_vst_onnx(path)
         return fixed_shape_graphs(int8_graph(graph, onnx_key(self.onnx_fp32), openvino_cache() / "int8",
                                              beside(self.shipped) if self.shipped else None))
 
