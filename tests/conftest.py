@@ -1,11 +1,13 @@
 """Shared fixtures: the optional real-data folder, a random-weight checkpoint and its ONNX
 export, a smooth random texture, the TensorRT 11.4 / pycuda stand-ins in place of the real
-imports, and each ONNX export made once per pytest run."""
+imports, and each ONNX export and OpenVINO conversion made once per pytest run."""
 import hashlib
 from pathlib import Path
 
 import pytest
 import torch
+
+from vst.core.style_mix import StyleMix
 
 from bindings_11_4 import FakeCudaDriver, tensorrt_11_4
 from media import make_texture
@@ -15,9 +17,17 @@ SHARED_DATA = SHARED / "data"
 TENSORRT_API = SHARED / "docs" / "tensorrt-11.4-api.txt"
 
 
+def stylizer_key(stylizer) -> tuple:
+    """What a stylizer's graphs are a function of: its weights (hashed), width and decoder."""
+    weights = hashlib.sha256()
+    for name, value in stylizer.state_dict().items():
+        weights.update(name.encode() + value.detach().cpu().numpy().tobytes())
+    return weights.hexdigest(), stylizer.width, stylizer.upsample
+
+
 @pytest.fixture(scope="session", autouse=True)
 def each_export_once():
-    """torch.export takes about 8 s a model on two cores, and many tests export the same
+    """torch.export takes 10-15 s a model on two cores, and many tests export the same
     random weights: each (weights, decoder, precision, mix, opset) is exported once per run.
     An export is a function of those alone, so a test gets what a fresh export gives, as a
     new ModelProto of its own to change."""
@@ -29,10 +39,7 @@ def each_export_once():
     def exported_once(stylizer, precision, mix, opset):
         import onnx
 
-        weights = hashlib.sha256()
-        for name, value in stylizer.state_dict().items():
-            weights.update(name.encode() + value.detach().cpu().numpy().tobytes())
-        key = (weights.hexdigest(), stylizer.width, stylizer.upsample, precision, mix, opset)
+        key = (stylizer_key(stylizer), precision, mix, opset)
         if key not in made:
             made[key] = export(stylizer, precision, mix, opset).SerializeToString()
         return onnx.ModelProto.FromString(made[key])
@@ -40,6 +47,32 @@ def each_export_once():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(onnx_graph, "stylizer_to_onnx", exported_once)
         patch.setattr(onnx_export, "stylizer_to_onnx", exported_once)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def each_conversion_once():
+    """OpenVINO converts a checkpoint's traced graph in about 2 s a frame size, and many tests
+    run the same random weights at the same sizes: each (weights, decoder, mix, fold, shape)
+    is converted once per run (engine.openvino_runner.torch_graphs), and a test gets a clone
+    of its own."""
+    from vst.engine import openvino_runner
+
+    convert, made = openvino_runner.torch_graphs, {}
+
+    def converted_once(stylizer, mix=StyleMix(), fold=True):
+        graphs, model = convert(stylizer, mix, fold), stylizer_key(stylizer)
+
+        def at(shape):
+            key = (model, mix, fold, tuple(shape))
+            if key not in made:
+                made[key] = graphs(shape)
+            return made[key].clone()
+        return at
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(openvino_runner, "torch_graphs", converted_once)
+        patch.setattr("vst.benchmarks.runners.torch_graphs", converted_once)
         yield
 
 

@@ -33,9 +33,10 @@ def data(tmp_path):
 
 
 def train_args(root, *extra):
+    # the style image at 64 pixels, not the recipe's 512: its VGG pass costs a second a run
     return ["--style-image", str(root / "style.png"), "--data", str(root / "data"),
-            "--out", str(root / "model.pt"), "--size", "64x48", "--cache-dir", str(root / "cache"),
-            "--batch-size", "2", "--checkpoint-every", "5", *extra]
+            "--out", str(root / "model.pt"), "--size", "64x48", "--style-size", "64",
+            "--cache-dir", str(root / "cache"), "--batch-size", "2", "--checkpoint-every", "5", *extra]
 
 
 def read_log(path):
@@ -82,9 +83,9 @@ def test_bf16_loss_curve_tracks_fp32(data, monkeypatch):
     monkeypatch.setattr("vst.train.trainer.has_native_bf16", lambda: True)  # emulated where absent
     curves = {}
     for precision in ("fp32", "bf16"):
-        main(train_args(data, "--iters", "4", "--precision", precision, "--out", str(data / f"{precision}.pt")))
+        main(train_args(data, "--iters", "2", "--precision", precision, "--out", str(data / f"{precision}.pt")))
         curves[precision] = np.array([float(r["total"]) for r in read_log(data / f"{precision}.csv")])
-    # rounding compounds over the steps: up to 5.4 % apart by the fourth where the CPU emulates BF16
+    # rounding compounds over the steps: 0.7 % apart by the second where the CPU emulates BF16, 5.4 % by the fourth
     assert np.allclose(curves["bf16"], curves["fp32"], rtol=0.1), curves
     assert not np.array_equal(curves["bf16"], curves["fp32"]), "the bf16 run must really run in BF16"
 
@@ -191,7 +192,7 @@ def test_a_run_resumes_from_another_folder(data, monkeypatch):
     """Paths are recorded as given: from another folder, the same files are the same options."""
     def args(root: str, out: str):
         return ["--style-image", f"{root}style.png", "--data", f"{root}data", "--out", out, "--size", "64x48",
-                "--cache-dir", "cache" if not root else f"{root}cache", "--batch-size", "2"]
+                "--style-size", "64", "--cache-dir", "cache" if not root else f"{root}cache", "--batch-size", "2"]
     monkeypatch.chdir(data)
     main([*args("", "model.pt"), "--iters", "1"])
     monkeypatch.chdir(data / "data")
@@ -264,16 +265,16 @@ def torchrun(root, *extra) -> subprocess.CompletedProcess:
 
 
 def test_torchrun_two_ranks_train_one_model_and_resume(data):
-    first = torchrun(data, "--iters", "4", "--checkpoint-every", "2")
+    first = torchrun(data, "--iters", "2", "--checkpoint-every", "1")
     assert first.returncode == 0, first.stderr[-3000:]
     # rank 0 alone writes: one log row per iteration, one "wrote" line; every rank ended with
     # rank 0's weights, or train.distributed.Ranks.check_agree would have failed the run
-    assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == [1, 2, 3, 4]
+    assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == [1, 2]
     assert first.stdout.count("wrote ") == 1
-    assert Checkpoint.load(data / "model.pt").training["iteration"] == 4
-    again = torchrun(data, "--iters", "6", "--resume")
+    assert Checkpoint.load(data / "model.pt").training["iteration"] == 2
+    again = torchrun(data, "--iters", "3", "--resume")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == list(range(1, 7))
+    assert [int(r["iteration"]) for r in read_log(data / "model.csv")] == [1, 2, 3]
 
 
 def test_resume_on_a_fresh_machine_recomputes_the_flows(data):
@@ -297,14 +298,13 @@ def photos_only(root):
 
 def quick_args(root, *extra):
     return ["--recipe", "quick", "--style-image", str(root / "style.png"), "--data", str(photos_only(root)),
-            "--out", str(root / "mine.pt"), "--size", "64x48", *extra]
+            "--out", str(root / "mine.pt"), "--size", "64x48", "--style-size", "64", *extra]
 
 
 def test_quick_from_photos_alone_gives_a_model_a_card_and_a_video(data, capsys):
     import json
 
     from vst.engine import cli as run_cli
-    from vst.export.cli import main as export_main
 
     main(quick_args(data, "--iters", "3", "--checkpoint-every", "2"))
     card = json.loads((data / "mine.json").read_text())
@@ -317,8 +317,6 @@ def test_quick_from_photos_alone_gives_a_model_a_card_and_a_video(data, capsys):
     clip = write_video(data / "clip.mp4", [texture(48, 64, seed=s) for s in range(3)])
     run_cli.main([str(clip), "--engine", str(data / "mine.pt"), "-o", str(data / "out.mp4")])
     assert "3 frames 64x48" in capsys.readouterr().out
-    export_main([str(data / "mine.pt"), "--onnx-only", "-o", str(data / "mine.onnx")])
-    assert (data / "mine.onnx").stat().st_size > 500_000
 
 
 def test_ctrl_c_keeps_a_usable_model_and_its_card(data):
