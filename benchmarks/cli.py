@@ -39,16 +39,19 @@ def parse_list(choices: list[str]):
                    f"format: {','.join(BACKEND_KEYS)} [default: all; those that cannot run here say why].")
 @click.option("--models", default="48,128", show_default=True, callback=parse_list(["48", "128"]),
               help="Residual widths: 353-Res48, 353-Res128.")
-@click.option("--upsample", type=click.Choice(UPSAMPLERS), default="resize", show_default=True,
-              help="The up blocks of the timed networks: resize (nearest, then conv) as every shipped style, "
-                   "deconv as the paper's.")
+@click.option("--upsample", type=click.Choice(UPSAMPLERS), default="subpixel", show_default=True,
+              help="The decoder of the timed networks: subpixel (a resize up block, then the sub-pixel tail) as "
+                   "every shipped style, resize (nearest, then conv) as they were first trained, deconv as the "
+                   "paper's.")
 @click.option("--frames", type=click.IntRange(1), help="Timed frames per figure [default: 5 on CPU, 50 on GPU].")
 @click.option("--warmup", type=click.IntRange(0), help="Untimed frames first [default: 2 on CPU, 10 on GPU].")
 @click.option("--clip", type=click.Path(path_type=Path), default=SAMPLE_CLIP,
               help="Video whose first frames, resized to --res, are the input [default: the sample clip].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
 @click.option("--video", help="End to end: run this video through vst-run's pipeline.")
-@click.option("--engine", type=click.Path(path_type=Path), help="With --video: NAME.plan, NAME.onnx or NAME.pt.")
+@click.option("--engine", type=click.Path(path_type=Path),
+              help="With --video: NAME.plan, NAME.onnx or NAME.pt; stylize only: a checkpoint NAME.pt, alone or "
+                   "beside --style (e.g. the network a style replaced), a column of its own.")
 @click.option("--style", help="A shipped style: its weights for the stylize-only timing (Res48; random weights "
               "by default), or the model of --video, --scaling, --profile.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
@@ -81,10 +84,10 @@ def command(res, backends, models, upsample, frames, warmup, clip, seed, video, 
     if profile_sizes and (video or scaling or plot or backend != "auto" or height or max_frames):
         raise InputError("--profile goes with --style or --engine, --precision, --frames and --json alone: "
                          "not with --video, --scaling, --plot, --backend, --height or --max-frames")
-    if video is None and not scaling and not profile_sizes and (engine or backend != "auto" or height or max_frames
+    if video is None and not scaling and not profile_sizes and (backend != "auto" or height or max_frames
                                                                 or precision != "auto"):
-        raise InputError("--engine, --backend, --precision, --height and --max-frames go with --video or --scaling "
-                         "(--engine and --precision also with --profile)")
+        raise InputError("--backend, --precision, --height and --max-frames go with --video or --scaling "
+                         "(--precision also with --profile)")
     if video is None and (crf is not None or preset is not None):
         raise InputError("--crf and --preset go with --video")
     if video is not None and plot:
@@ -105,12 +108,12 @@ def command(res, backends, models, upsample, frames, warmup, clip, seed, video, 
         bench_end_to_end(video, engine, style, backend, precision, height, max_frames, crf, preset, frames, warmup,
                          mix, json_path, command_line)
     else:
-        bench_stylize_only(res, backends, models, upsample, style, frames, warmup, clip, seed, mix, json_path,
-                           plot, command_line)
+        bench_stylize_only(res, backends, models, upsample, style, engine, frames, warmup, clip, seed, mix,
+                           json_path, plot, command_line)
 
 
-def bench_stylize_only(res, backends, models, upsample, style, frames, warmup, clip, seed, mix, json_path, plot,
-                       command_line):
+def bench_stylize_only(res, backends, models, upsample, style, checkpoint, frames, warmup, clip, seed, mix,
+                       json_path, plot, command_line):
     from . import report
     from .machine import machine_facts, measure_peak
     from .stylize_only import StylizeBench, bench_stylize, floors, log
@@ -119,13 +122,21 @@ def bench_stylize_only(res, backends, models, upsample, style, frames, warmup, c
         from vst.styles import shipped_checkpoint
 
         shipped_checkpoint(style)  # or the line every command gives for a style it does not ship
+    if checkpoint is not None:
+        if checkpoint.suffix != ".pt":
+            raise InputError(f"--engine {checkpoint}: stylize-only timing takes a checkpoint, NAME.pt")
+        if not checkpoint.is_file():
+            raise InputError(f"{checkpoint}: no such checkpoint")
+        if checkpoint.stem == style:
+            raise InputError(f"--engine {checkpoint} is named like --style {style}: its column would be too")
+    if style is not None or checkpoint is not None:
         given = [f"--{name}" for name in ("models", "upsample", "seed") if click.get_current_context()
                  .get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if given:
-            raise InputError(f"--style times that style's own network and weights: drop {', '.join(given)}")
-        models = ("48",)  # every shipped style is Res48
+            raise InputError(f"--style and --engine time their own network and weights: drop {', '.join(given)}")
+        models = ()  # their columns are named by them (StylizeBench.labels)
     settings = StylizeBench(*res, Path(clip), backends or tuple(BACKEND_KEYS),
-                            tuple(int(m) for m in models), frames, warmup, seed, mix, upsample, style)
+                            tuple(int(m) for m in models), frames, warmup, seed, mix, upsample, style, checkpoint)
     machine = machine_facts()
     results = bench_stylize(settings)
     ran = [r for r in results.results if r.with_copies]
@@ -135,7 +146,7 @@ def bench_stylize_only(res, backends, models, upsample, style, frames, warmup, c
     limits = floors(results, peaks)
     mixed = "" if mix.is_plain else (f"; with --strength {mix.strength:g}"
                                      + (" --preserve-color" if mix.preserve_color else "") + " in the graph")
-    weights = (f"the weights of --style {style}" if style else
+    weights = (f"the weights of {report.weights_phrase(settings)}" if style or checkpoint else
                f"up blocks {upsample}, random weights (seed {seed}; time does not depend on them)")
     click.echo(f"Stylize only, {res[0]}x{res[1]}{mixed}: real frames of {Path(clip).name} resized; {weights}; "
                f"median [p10-p90] over the timed frames\n"

@@ -34,7 +34,7 @@ class ModelCost:
         return self.frame_bytes + (self.parameters + self.conv_values) * BYTES_PER_VALUE[precision]
 
     def as_record(self) -> dict:
-        return {"model": f"Res{self.width}", "frame": list(self.frame), "flops": self.flops,
+        return {"width": self.width, "frame": list(self.frame), "flops": self.flops,
                 "parameters": self.parameters, "frame_bytes": self.frame_bytes,
                 **{f"min_bytes_{p}": self.min_bytes(p) for p in ("fp32", "fp16")},
                 **{f"layer_bytes_{p}": self.layer_bytes(p) for p in ("fp32", "fp16")}}

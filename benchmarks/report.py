@@ -10,7 +10,7 @@ from vst.core.paths import portable
 from .end_to_end import VideoResults
 from .machine import MachineFacts, Peak
 from .runners import EAGER
-from .stylize_only import PAPER_K80, StylizeResults
+from .stylize_only import PAPER_K80, StylizeBench, StylizeResults
 from . import timing
 from .timing import Stats
 
@@ -27,12 +27,12 @@ def eager_stats(results: StylizeResults) -> list[Stats] | None:
 
 
 def stylize_table(results: StylizeResults) -> str:
-    models = results.settings.models
-    ratio = models == (48, 128)  # the paper's comparison
+    models = results.settings.labels
+    ratio = models == ("Res48", "Res128")  # the paper's comparison
     eager = eager_stats(results)
-    speedup = [f"speed-up vs PyTorch CPU FP32 ({' / '.join(f'Res{m}' for m in models)})"] if eager else []
-    columns = ["backend", "timing", *(f"Res{m} ms/frame" for m in models),
-               *(["Res128/Res48"] if ratio else []), *(f"Res{m} fps" for m in models), *speedup,
+    speedup = [f"speed-up vs PyTorch CPU FP32 ({' / '.join(models)})"] if eager else []
+    columns = ["backend", "timing", *(f"{m} ms/frame" for m in models),
+               *(["Res128/Res48"] if ratio else []), *(f"{m} fps" for m in models), *speedup,
                "PSNR vs FP32, dB"]
     lines = [markdown_row(columns), markdown_row(["---"] * len(columns))]
     if ratio:
@@ -94,18 +94,26 @@ def peaks_line(peaks: dict[str, Peak]) -> str:
     return f"measured peaks ({next(iter(peaks.values())).how}): " + "; ".join(parts)
 
 
+def weights_phrase(settings: StylizeBench) -> str:
+    named = [f"the shipped style {settings.style}"] if settings.style else []
+    if settings.checkpoint:
+        named.append(f"the checkpoint {portable(settings.checkpoint)}")
+    return " and ".join(named) or f"random (torch seed {settings.seed}); time does not depend on them"
+
+
 def stylize_record(results: StylizeResults, machine: MachineFacts, peaks: dict[str, Peak],
                    floors: list[dict], command: list[str]) -> dict:
     settings = asdict(results.settings)
     settings["clip"] = portable(settings["clip"])
-    settings["weights"] = (f"the shipped style {results.settings.style}" if results.settings.style else
-                           f"random (torch seed {results.settings.seed}); time does not depend on them")
+    settings["checkpoint"] = settings["checkpoint"] and portable(settings["checkpoint"])
+    settings["weights"] = weights_phrase(results.settings)
+    settings["columns"] = list(results.settings.labels)
     settings["timing"] = {"backends": "opened at once, timed in turns (benchmarks.timing.time_interleaved)",
                           "turns": timing.TURNS, "pause_s": timing.PAUSE_S}
     return {"tool": "vst-bench", "mode": "stylize-only", "command": command,
             "machine": machine.as_record(), "peaks": {d: p.as_record() for d, p in peaks.items()},
             "settings": settings, "paper": PAPER_K80,
-            "models": [cost.as_record() for cost in results.costs.values()],
+            "models": [{"model": label, **cost.as_record()} for label, cost in results.costs.items()],
             "results": [r.as_record() for r in results.results],
             "floor": floors}
 
@@ -129,11 +137,11 @@ def write_plot(path: Path, results: StylizeResults, machine: MachineFacts) -> No
     matplotlib.use("Agg")  # no display needed
     import matplotlib.pyplot as plt
 
-    models = results.settings.models
+    models = results.settings.labels
     settings = results.settings
     rows = []
-    if [settings.width, settings.height] == PAPER_K80["frame"]:
-        rows.append((PAPER_K80["device"], [PAPER_K80.get(f"Res{m}_ms") for m in models]))
+    if [settings.width, settings.height] == PAPER_K80["frame"] and all(f"{m}_ms" in PAPER_K80 for m in models):
+        rows.append((PAPER_K80["device"], [PAPER_K80[f"{m}_ms"] for m in models]))
     for backend in dict.fromkeys(r.backend for r in results.results):
         stats = [results.result(backend.key, m).with_copies for m in models]
         if any(stats):
@@ -143,7 +151,7 @@ def write_plot(path: Path, results: StylizeResults, machine: MachineFacts) -> No
     for i, model in enumerate(models):
         xs = [j + (i - (len(models) - 1) / 2) * width for j in range(len(rows))]
         heights = [values[i] or 0 for _, values in rows]
-        bars = axes.bar(xs, heights, width, label=f"Res{model}")
+        bars = axes.bar(xs, heights, width, label=model)
         axes.bar_label(bars, labels=[f"{h:.0f}" if h else "" for h in heights], fontsize=7)
     axes.set_xticks(range(len(rows)), [label for label, _ in rows], rotation=20, ha="right", fontsize=8)
     axes.set_ylabel("ms per frame, median (host frame in -> out)")

@@ -39,8 +39,10 @@ class BenchModel:
     read from (its INT8 IR beside it), as vst-run reads them, instead of made here."""
 
     def __init__(self, stylizer: Stylizer, style: str = "random", mix: StyleMix = StyleMix(),
-                 shipped: Path | None = None):
+                 shipped: Path | None = None, label: str | None = None):
+        """`label`: its column in vst-bench's tables [default: `style`]."""
         self.stylizer, self.style, self.mix, self.shipped = stylizer, style, mix, shipped
+        self.label = label or style
 
     def metadata(self, precision: str) -> ArtifactMetadata:
         return ArtifactMetadata(self.style, self.stylizer.width, self.stylizer.upsample, precision, OPSET,

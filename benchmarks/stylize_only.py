@@ -1,7 +1,9 @@
 """Stylize-only timing: Res48 and Res128 on each backend, on real frames at one resolution,
 with the precision of each backend's output and how far the best one is from the floor.
 Random weights by default (time does not depend on them), a shipped style's with `style`
-(the precision figures of INT8 and BF16 mean most on a trained model)."""
+and a checkpoint's with `checkpoint` (the precision figures of INT8 and BF16 mean most on a
+trained model; a style and a checkpoint are timed side by side, e.g. a style and the network
+it replaced)."""
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -16,7 +18,6 @@ from vst.core.folded_upsampling import fold_upsampling
 from vst.core.stylizer import Stylizer
 from vst.core.quality import psnr
 from vst.engine.torch_runner import TorchRunner
-from vst.styles import shipped_model
 
 from .cost import ModelCost, model_cost
 from .inputs import first_frames
@@ -41,17 +42,33 @@ class StylizeBench:
     warmup: int | None = None
     seed: int = 0                  # random weights: time does not depend on their values
     mix: StyleMix = StyleMix()     # --strength / --preserve-color, in every backend's graph
-    upsample: str = "resize"       # core.stylizer.UPSAMPLERS: the shipped styles' by default
+    upsample: str = "subpixel"     # core.stylizer.UPSAMPLERS: the shipped styles' by default
     style: str | None = None       # a shipped style's weights (and width, upsampling) instead
+    checkpoint: Path | None = None  # a vst-train checkpoint's, instead or beside the style
 
-    def stylizer(self, width: int) -> Stylizer:
+    def timed_models(self) -> list[BenchModel]:
+        """The models timed, each a column of the tables: the style's and the checkpoint's
+        (named by its file stem), else one of random weights per width, named Res48, Res128."""
+        from vst.core.checkpoint import Checkpoint
+        from vst.styles import shipped_checkpoint, shipped_model
+
+        models = []
         if self.style is not None:
-            from vst.core.checkpoint import Checkpoint
-            from vst.styles import shipped_checkpoint
+            # with no mix, the files vst-run runs; a mix is exported into the graph
+            shipped = shipped_model(self.style, ".onnx") if self.mix == StyleMix() else None
+            models.append(BenchModel(Checkpoint.load(shipped_checkpoint(self.style)).stylizer.eval(), self.style,
+                                     self.mix, shipped))
+        if self.checkpoint is not None:
+            models.append(BenchModel(Checkpoint.load(self.checkpoint).stylizer.eval(), self.checkpoint.stem, self.mix))
+        for width in () if models else self.models:
+            torch.manual_seed(self.seed)
+            models.append(BenchModel(Stylizer(width, self.upsample).eval(), "random", self.mix, label=f"Res{width}"))
+        return models
 
-            return Checkpoint.load(shipped_checkpoint(self.style)).stylizer.eval()
-        torch.manual_seed(self.seed)
-        return Stylizer(width, self.upsample).eval()
+    @property
+    def labels(self) -> tuple[str, ...]:
+        named = tuple(filter(None, (self.style, self.checkpoint and self.checkpoint.stem)))
+        return named or tuple(f"Res{width}" for width in self.models)
 
     def timed_frames(self, device: str) -> int:
         return self.frames if self.frames is not None else DEFAULT_FRAMES[device]
@@ -63,7 +80,7 @@ class StylizeBench:
 @dataclass
 class BackendResult:
     backend: BenchBackend
-    model: int                              # 48 | 128
+    model: str                              # its column: StylizeBench.labels
     with_copies: Stats | None = None        # host clock, host frame in -> host frame out
     compute_only: Stats | None = None       # device events, GPU backends only
     psnr_db: float | None = None            # output vs PyTorch CPU FP32, 0-255 scale
@@ -82,7 +99,7 @@ class BackendResult:
 
     def as_record(self) -> dict:
         return {"backend": self.backend.key, "label": self.backend.label, "device": self.backend.device,
-                "precision": self.backend.precision, "model": f"Res{self.model}",
+                "precision": self.backend.precision, "model": self.model,
                 "with_copies": self.with_copies and self.with_copies.as_record(),
                 "compute_only": self.compute_only and self.compute_only.as_record(),
                 # JSON has no infinity: identical outputs are a flag
@@ -93,13 +110,13 @@ class BackendResult:
 @dataclass
 class StylizeResults:
     settings: StylizeBench
-    costs: dict[int, ModelCost] = field(default_factory=dict)
+    costs: dict[str, ModelCost] = field(default_factory=dict)  # by label
     results: list[BackendResult] = field(default_factory=list)
 
-    def result(self, key: str, model: int) -> BackendResult:
+    def result(self, key: str, model: str) -> BackendResult:
         return next(r for r in self.results if r.backend.key == key and r.model == model)
 
-    def fastest(self, model: int, peaks: dict[str, Peak]) -> BackendResult | None:
+    def fastest(self, model: str, peaks: dict[str, Peak]) -> BackendResult | None:
         """The fastest backend of `model` in a precision whose peak was measured (not INT8)."""
         timed = [r for r in self.results if r.model == model and r.best
                  and r.backend.precision in peaks[r.backend.device].flops]
@@ -113,11 +130,11 @@ def log(message: str) -> None:
 def open_backend(backend: BenchBackend, model: BenchModel,
                  settings: StylizeBench) -> tuple[BackendResult, TimedRunner | None]:
     """The backend's BackendResult, and its TimedRunner, or None with the result's not_run set."""
-    result = BackendResult(backend, model.stylizer.width)
+    result = BackendResult(backend, model.label)
     result.not_run = backend.missing()
     if result.not_run:
         return result, None
-    log(f"Res{result.model} on {backend.label}")
+    log(f"{result.model} on {backend.label}")
     try:
         return result, backend.open(model, settings.width, settings.height)
     except (CommandError, RuntimeError) as exc:  # e.g. a plan that will not build
@@ -159,12 +176,9 @@ def bench_stylize(settings: StylizeBench) -> StylizeResults:
     frames = first_frames(str(settings.clip), settings.height, settings.width)
     chosen = [b for b in BENCH_BACKENDS if b.key in settings.backends]
     out = StylizeResults(settings)
-    for width in settings.models:
-        # a shipped style with no mix: the files vst-run runs; a mix is exported into the graph
-        shipped = shipped_model(settings.style, ".onnx") if settings.style and settings.mix == StyleMix() else None
-        model = BenchModel(settings.stylizer(width), settings.style or "random", settings.mix, shipped)
+    for model in settings.timed_models():
         # the FLOPs the backends run: resize up blocks folded, as every graph has them
-        out.costs[width] = model_cost(fold_upsampling(model.stylizer), settings.width, settings.height)
+        out.costs[model.label] = model_cost(fold_upsampling(model.stylizer), settings.width, settings.height)
         reference = TorchRunner(model.stylizer, "cpu", "fp32", settings.mix)(frames[0])
         out.results += bench_backends(chosen, model, frames, reference, settings)
     return out
@@ -175,7 +189,7 @@ def floors(results: StylizeResults, peaks: dict[str, Peak]) -> list[dict]:
     INT8) is from the machine's limit: its FLOP/s as a fraction of the measured peak in its
     precision, and the time the peaks allow."""
     records = []
-    for model in results.settings.models:
+    for model in results.settings.labels:
         best = results.fastest(model, peaks)
         if best is None:
             continue
@@ -184,7 +198,7 @@ def floors(results: StylizeResults, peaks: dict[str, Peak]) -> list[dict]:
         seconds = best.best.median_ms / 1000
         compute_s = cost.flops / peak_flops
         records.append({
-            "model": f"Res{model}", "backend": best.backend.key, "precision": precision,
+            "model": model, "backend": best.backend.key, "precision": precision,
             "flops": cost.flops, "min_bytes": cost.min_bytes(precision),
             "layer_bytes": cost.layer_bytes(precision), "median_ms": best.best.median_ms, "flops_per_s": cost.flops / seconds,
             "peak_flops_per_s": peak_flops, "fraction_of_peak": cost.flops / seconds / peak_flops,

@@ -88,9 +88,11 @@ def quantize(graph: ov.Model) -> ov.Model:
     """`graph` (uint8 NHWC frames in and out, any size) with its convolutions in INT8."""
     import nncf
 
-    # The transposed convolution that writes the full-resolution frame stays in float: OpenVINO's
-    # INT8 kernel for it writes FP32 (4 bytes a value, 530 MB at 4K) and then a BF16 copy; in
-    # BF16 it writes BF16 once. Peak memory at 4K 965 -> 586 MB, the same speed within 4 %.
+    # The last transposed convolution (a folded resize up block) stays in float: OpenVINO's INT8
+    # kernel for it writes FP32 (4 bytes a value) and then a BF16 copy; in BF16 it writes BF16
+    # once. Where it writes the full-resolution frame (the resize decoder), peak memory at 4K
+    # 965 -> 586 MB at the same speed within 4 %; before the sub-pixel tail (every shipped
+    # style), INT8 there gained nothing measurable and lost 0.5 dB (docs/results.md).
     upsampling = [op.get_friendly_name() for op in graph.get_ordered_ops()
                   if op.get_type_name() == "ConvolutionBackpropData"]
     logging.getLogger("nncf").setLevel(logging.ERROR)  # it logs every node it leaves in float

@@ -96,9 +96,11 @@ def command(checkpoint, name, source, licence, eval_jsons, held_out, gallery, fr
                      "held_out": list(held_out)},
         "evaluation": evaluation(eval_jsons, (checkpoint.stem, name)) if eval_jsons else None,
     }
+    # no "init" in the shipped .pt: the origin's config holds this machine's paths. Its card's
+    # training record instead, for the card of a model fine-tuned from it (train.card.fine_tuned_from)
     shipped = Checkpoint(ckpt.stylizer, name, {**config.as_record(), "cache_dir": None},
-                         {"iteration": ckpt.training["iteration"], "vgg": portable_words(ckpt.training["vgg"])})
-    # no "init" in the shipped .pt: the origin's config holds this machine's paths; the card traces it
+                         {"iteration": ckpt.training["iteration"], "vgg": portable_words(ckpt.training["vgg"]),
+                          "card": card["training"]})
     pt, onnx = STYLES / f"{name}.pt", STYLES / f"{name}.onnx"
     # the .onnx first: its parity check can fail, and a style is listed by its .pt
     write_onnx(ckpt.stylizer, onnx, ArtifactMetadata(name, ckpt.stylizer.width, ckpt.stylizer.upsample,

@@ -17,6 +17,7 @@ from vst.core.checkpoint import Checkpoint
 from vst.core.paths import portable
 from vst.core.stylizer import Stylizer
 from vst.core.folded_upsampling import fold_upsampling
+from vst.styles import shipped_checkpoint
 
 from bindings_11_4 import tensorrt_installed
 from invoke import invoke
@@ -109,7 +110,7 @@ def test_every_backend_opened_is_closed_and_rows_keep_their_order():
 
     from vst.benchmarks.stylize_only import StylizeBench, bench_backends
 
-    model, settings = SimpleNamespace(stylizer=SimpleNamespace(width=48)), StylizeBench(8, 8, Path("x"), frames=2, warmup=1)
+    model, settings = SimpleNamespace(label="Res48"), StylizeBench(8, 8, Path("x"), frames=2, warmup=1)
     frames, closed = [np.zeros((1, 8, 8, 3), np.uint8)], []
     backends = [FakeBackend("a", closed), FakeBackend("gone", closed, missing="not here"), FakeBackend("b", closed)]
     done = bench_backends(backends, model, frames, frames[0], settings)
@@ -149,7 +150,7 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert "random" in record["settings"]["weights"] and record["paper"]["Res128_ms"] == 98.0
     assert [m["model"] for m in record["models"]] == ["Res48", "Res128"]
     # the shipped styles' network, as the graphs run it
-    assert record["models"][0]["flops"] == model_cost(fold_upsampling(Stylizer(48, "resize")), 64, 48).flops
+    assert record["models"][0]["flops"] == model_cost(fold_upsampling(Stylizer(48, "subpixel")), 64, 48).flops
 
     fp32 = result(record, "torch-cpu-fp32", "Res48")
     timing = fp32["with_copies"]
@@ -246,14 +247,35 @@ def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_pa
     code, out, err = invoke(main, capsys, argv)
     assert code == 0, err
     record = json.loads((tmp_path / "b.json").read_text(), parse_constant=reject_non_json)
-    assert record["settings"]["weights"] == "the shipped style candy" and record["settings"]["models"] == [48]
-    int8 = result(record, "openvino-int8", "Res48")
+    assert record["settings"]["weights"] == "the shipped style candy" and record["settings"]["columns"] == ["candy"]
+    int8 = result(record, "openvino-int8", "candy")
     if int8["not_run"] is None:  # a CPU with INT8 dot products (AVX2, VNNI or AMX)
         assert int8["precision"] == "int8" and int8["psnr_vs_fp32_db"] >= 38  # the gate
     for key in ("openvino-bf16", "openvino-bf16-unfolded"):
-        row = result(record, key, "Res48")
+        row = result(record, key, "candy")
         assert row["not_run"] or row["psnr_vs_fp32_db"] > 35
     assert all(floor["precision"] != "int8" for floor in record["floor"])  # no INT8 peak is measured
+
+
+def test_a_checkpoint_is_timed_beside_a_shipped_style_each_in_its_column(tmp_path, capsys, checkpoint):
+    """The way a style is set beside the network it replaced: `--style NAME --engine OLD.pt`."""
+    pytest.importorskip("openvino")
+    argv = ["--res", "96x64", "--frames", "2", "--warmup", "1", "--style", "candy", "--engine", checkpoint,
+            "--backends", "openvino-fp32,torch-cpu-fp32", "--json", tmp_path / "b.json"]
+    code, out, err = invoke(main, capsys, argv)
+    assert code == 0, err
+    record = json.loads((tmp_path / "b.json").read_text(), parse_constant=reject_non_json)
+    assert record["settings"]["columns"] == ["candy", "texture"]
+    assert record["settings"]["weights"] == f"the shipped style candy and the checkpoint {portable(checkpoint)}"
+    assert "| backend | timing | candy ms/frame | texture ms/frame | candy fps | texture fps |" in out
+    # each column is its own network: the shipped style's and the checkpoint's FLOPs
+    costs = {m["model"]: m["flops"] for m in record["models"]}
+    assert costs == {name: model_cost(fold_upsampling(Checkpoint.load(path).stylizer), 96, 64).flops
+                     for name, path in (("candy", shipped_checkpoint("candy")), ("texture", checkpoint))}
+    for model in ("candy", "texture"):
+        row = result(record, "openvino-fp32", model)
+        assert row["with_copies"]["frames"] == 2 and (row["identical_to_fp32"] or row["psnr_vs_fp32_db"] > 35)
+    assert {floor["model"] for floor in record["floor"]} == {"candy", "texture"}
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -262,12 +284,13 @@ def test_a_shipped_style_in_int8_beside_bf16_and_the_up_blocks_as_trained(tmp_pa
     (["--res", "100000x100000"], "'100000x100000': at most 8192 pixels a side"),
     (["--res", "64x48", "--strength", "nan"], "'nan' is not a finite number"),
     (["--clip", "missing.mp4", "--res", "64x48"], "missing.mp4: no such file"),
-    (["--engine", "x.plan"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
-    (["--backend", "openvino"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
-    (["--precision", "int8"], "--engine, --backend, --precision, --height and --max-frames go with --video"),
+    (["--engine", "x.plan"], "--engine x.plan: stylize-only timing takes a checkpoint, NAME.pt"),
+    (["--engine", "gone.pt"], "gone.pt: no such checkpoint"),
+    (["--backend", "openvino"], "--backend, --precision, --height and --max-frames go with --video"),
+    (["--precision", "int8"], "--backend, --precision, --height and --max-frames go with --video"),
     (["--preset", "ultrafast"], "--crf and --preset go with --video"),
     (["--style", "nope"], "no shipped style 'nope'; shipped: candy"),
-    (["--style", "candy", "--models", "128"], "--style times that style's own network and weights: drop --models"),
+    (["--style", "candy", "--models", "128"], "--style and --engine time their own network and weights: drop --models"),
     (["--video", "x.mp4"], "--video needs one of --engine FILE or --style NAME"),
     (["--video", "x.mp4", "--style", "candy", "--plot", "x.png"], "--plot charts the stylize-only timing"),
     (["--json", "no/such/folder/x.json"], "output folder does not exist"),

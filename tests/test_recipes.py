@@ -20,7 +20,9 @@ def parsed(args: list[str]):
 
 def comparable(config) -> dict:
     record = config.as_record()
-    record.pop("recipe")  # the name it was given by; the settings are what must agree
+    # the names it was given by (a stage's file may be named as the style it shipped as);
+    # the settings are what must agree
+    record.pop("recipe"), record.pop("out")
     return record
 
 

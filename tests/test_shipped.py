@@ -55,8 +55,9 @@ def test_each_int8_graph_was_made_from_its_onnx(name):
     assert len(quantizers) >= 16
     fed = {target.get_node().get_type_name() for op in quantizers for target in op.output(0).get_target_inputs()}
     assert not fed & {"MVN", "Add"}, "instance norm and residual sums take float inputs (engine.int8.FLOAT_INPUTS)"
+    convolutions = [op for op in graph.get_ordered_ops() if op.get_type_name() == "Convolution"]
+    assert all("FakeQuantize" in upstream_types(conv, 3) for conv in convolutions)  # the sub-pixel tail's too
     up_blocks = [op for op in graph.get_ordered_ops() if op.get_type_name() == "ConvolutionBackpropData"]
-    assert "FakeQuantize" in upstream_types(up_blocks[0], 3)
     assert "FakeQuantize" not in upstream_types(up_blocks[-1], 3), "the last up block stays in float"
 
 
@@ -103,7 +104,7 @@ def test_list_styles_describes_every_style_from_its_card(capsys):
     mean = np.mean([c["e_temporal"] for c in card["evaluation"]["clips"].values()])
     assert f"iterations at 256x144, lambda {card['training']['loss_weights']['temporal']:g};" in candy
     # every stage of its chain, as docs/training.md sums them: the run, its fine_tuned_from, their inits
-    assert " 10000+3000+1500+1500+750 iterations" in candy
+    assert " 10000+3000+1500+1500+750+750 iterations" in candy
     assert f"E_temporal {mean:.4f}" in candy
 
 
@@ -153,8 +154,11 @@ def test_less_flicker_does_not_come_from_less_style(set_name):
 # style distance, mean over each set of clips, at most this times the baseline's
 BEFORE = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "release" / "before"
 STYLE_GAIN = 0.75
-# (style, set) pairs known to miss it, with why (none)
-STYLE_GAIN_MISSED: dict[tuple[str, str], str] = {}
+# (style, set) pairs known to miss it, with why
+STYLE_GAIN_MISSED: dict[tuple[str, str], str] = {
+    ("candy", "held-out"): "0.78x: at 500 sub-pixel iterations (0.69x) candy missed the flicker bar against its "
+                           "twin, and the flicker bar is the one kept; docs/training.md, 'What the shipped styles "
+                           "were trained with'"}
 
 
 def old_style_distances(name: str, set_name: str) -> dict[str, float]:
@@ -206,9 +210,9 @@ def test_gothic_reads_as_gothic():
 
 
 # A grid amplitude (vst-eval's grid_amplitude, 8-bit levels) at or under this is invisible at
-# 100 % zoom: the unstylized frames score 0.01-0.02, the shipped resize-upsampling models
-# 0.22-0.46 (worst clip), the deconv ones whose dot grid shows 0.74-0.85 (faint, seen at 4x
-# zoom) to 3.55 (the 300-iteration starry_night).
+# 100 % zoom: the unstylized frames score 0.01-0.02, the shipped models 0.16-0.37 (worst
+# clip; their resize stages 0.22-0.46), the deconv ones whose dot grid shows 0.74-0.85 (faint,
+# seen at 4x zoom) to 3.55 (the 300-iteration starry_night).
 GRID_LIMIT = 0.5
 GRID_MISSED: dict[str, str] = {}  # styles known to miss the grid bar, with why (none)
 

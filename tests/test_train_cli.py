@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from vst.core.checkpoint import Checkpoint
 from vst.core.images import write_image
 from vst.core.stylizer import Stylizer, shared_weights
+from vst.styles import shipped_checkpoint
 from vst.train.cli import main
+from vst.train.recipes import RECIPES
 from vst.train.tail_fit import TailFit
 
 from media import make_texture as texture, write_video
@@ -211,6 +213,10 @@ def test_init_may_switch_between_the_resize_upsamplers_and_resume_may_not(data, 
     refuse(capsys, train_args(data, "--iters", "2", "--upsample", "resize", "--lr", "1e-12",
                               "--init", str(data / "nearest.pt"), "--resume"),
            "--resume goes on with the run as it began: --upsample differs from")
+    # a fine-tune recipe keeps the network of the model it starts from
+    main(train_args(data, "--recipe", "finetune", "--iters", "1", "--init", str(data / "model.pt"),
+                    "--out", str(data / "tuned.pt")))
+    assert Checkpoint.load(data / "tuned.pt").stylizer.upsample == "bilinear"
 
 
 def test_init_into_the_sub_pixel_decoder_keeps_the_trunk_and_fits_a_new_tail(data, capsys, monkeypatch):
@@ -311,6 +317,8 @@ def test_quick_from_photos_alone_gives_a_model_a_card_and_a_video(data, capsys):
     assert card["training"]["recipe"] == "quick" and card["training"]["iterations"] == 3
     assert card["training"]["command"].startswith("vst-train --recipe quick --style")
     assert card["training"]["fine_tuned_from"]["iterations"] > 0  # the shipped model it started from
+    started_from = Checkpoint.load(shipped_checkpoint(RECIPES["quick"].start_from)).stylizer.upsample
+    assert Checkpoint.load(data / "mine.pt").stylizer.upsample == started_from  # its network, no new tail
     assert card["use"]["run"] == f"vst-run VIDEO --engine {data / 'mine.pt'}"
     assert (data / "mine.preview.jpg").is_file()
     capsys.readouterr()

@@ -14,7 +14,7 @@ from vst.core.errors import InputError
 from vst.core.files import write_atomically
 from vst.core.paths import portable
 
-from .config import TrainConfig
+from .config import TrainConfig, init_upsample
 from .recipes import RECIPES, recipe_named, settings_of
 
 FINAL_ITERATIONS = 50  # the losses at the end: their mean over this many last iterations
@@ -24,7 +24,9 @@ def train_command(config: TrainConfig) -> str:
     """The vst-train command line that gives this config: its recipe named (unless the
     default), the options that differ from the recipe's values after it."""
     base = recipe_named(config.recipe)
-    defaults = TrainConfig(**settings_of(base), style=Path(), data=(), out=Path())
+    # a recipe that keeps its init's network (upsample None) says so without --upsample
+    network = base.upsample or init_upsample(config.init) or config.upsample
+    defaults = TrainConfig(**{**settings_of(base), "upsample": network}, style=Path(), data=(), out=Path())
     parts = ["vst-train"] + (["--recipe", config.recipe] if base is not RECIPES["video"] else [])
     parts += ["--style-image", portable(config.style)]
     parts += [item for data in config.data for item in ("--data", portable(data))]
@@ -82,18 +84,27 @@ def training_segments(rows: list[dict]) -> list[dict]:
 
 def fine_tuned_from(init: dict) -> dict:
     """The card's record of the run a fine-tuned (--init) model started from, back to the
-    first: its command, iterations, the fit of a new tail to it (train.tail_fit) and, where
-    its log is still at the path it recorded, the training cost (vst-train --init copies no log)."""
-    config = TrainConfig.from_record(init["config"])
-    record = {"command": train_command(config), "iterations": init["iteration"]}
-    log = config.log_path
-    if log.is_file():
-        cost = final_losses(log, until=init["iteration"])
-        record.update(training_seconds=cost["training_seconds"], segments=cost["segments"])
+    first: its command, iterations, the fit of a new tail to it (train.tail_fit) and the
+    training cost. A shipped style carries its card's training record ("card"), which says
+    all of it; for another run the cost comes from its log where that is still at the path it
+    recorded (vst-train --init copies no log)."""
+    if "card" in init:
+        card = init["card"]
+        record = {"command": card["command"], "iterations": card["iterations"],
+                  **{key: card["losses_at_end"][key] for key in ("training_seconds", "segments")}}
+        chain = card.get("fine_tuned_from")
+    else:
+        config = TrainConfig.from_record(init["config"])
+        record = {"command": train_command(config), "iterations": init["iteration"]}
+        log = config.log_path
+        if log.is_file():
+            cost = final_losses(log, until=init["iteration"])
+            record.update(training_seconds=cost["training_seconds"], segments=cost["segments"])
+        chain = "init" in init and fine_tuned_from(init["init"])
     if "tail_fit" in init:  # a fine-tune into "subpixel" fitted its new tail to that run's output first
         record["tail_fit"] = init["tail_fit"]
-    if "init" in init:
-        record["init"] = fine_tuned_from(init["init"])
+    if chain:
+        record["init"] = chain
     return record
 
 

@@ -10,7 +10,7 @@ from vst.core.errors import InputError
 from vst.core.stylizer import CHANNELS, UPSAMPLERS
 from vst.styles import shipped_checkpoint
 
-from .recipes import FINE_TUNING, RECIPES, STAGES, Recipe, Stage, settings_of
+from .recipes import FINE_TUNING, RECIPES, STAGES, VIDEO, Recipe, Stage, settings_of
 
 MIN_SIDE = 16
 FROM_RECIPE = "[default: the recipe's]"
@@ -29,9 +29,9 @@ FROM_RECIPE = "[default: the recipe's]"
 @click.option("--width", type=click.Choice([str(w) for w in CHANNELS]),
               help=f"Residual width: 48 = 353-Res48, 128 = 353-Res128 {FROM_RECIPE}.")
 @click.option("--upsample", type=click.Choice(UPSAMPLERS),
-              help=f"deconv as the paper, or nearest (resize) / bilinear resize + conv against checkerboard artifacts; "
-                   f"subpixel: one resize up block, then a sub-pixel tail at half resolution, which INT8 runs faster "
-                   f"{FROM_RECIPE}.")
+              help="deconv as the paper, or nearest (resize) / bilinear resize + conv against checkerboard artifacts; "
+                   "subpixel: one resize up block, then a sub-pixel tail at half resolution, which INT8 runs faster "
+                   "(every shipped style's) [default: the recipe's; finetune and quick: the --init model's].")
 @click.option("--size", callback=parse_resolution, help=f"Training frame WIDTHxHEIGHT {FROM_RECIPE}.")
 @click.option("--style-size", type=click.IntRange(16), help=f"Style image's longer side {FROM_RECIPE}.")
 @click.option("--iters", type=click.IntRange(1), help=FROM_RECIPE)
@@ -201,6 +201,10 @@ def config_from_options(recipe: str, style, data, out, exclude, init, no_tempora
                                                 ("init", init)) if value})
     if recipe in FINE_TUNING and "init" not in files:
         raise InputError(f"--recipe {recipe} fine-tunes a model: give it with --init CKPT")
+    if base.upsample is None and "upsample" not in given:  # a fine-tune keeps the network it starts from
+        from .config import init_upsample
+
+        given["upsample"] = init_upsample(files.get("init")) or VIDEO.upsample  # a missing file: the trainer says so
     if "style" not in files or not files.get("data"):
         raise InputError("give --style-image and --data (or --recipe with a shipped stage, which has both)")
     extra = {"cache_dir": cache_dir} if cache_dir else {}

@@ -11,6 +11,14 @@ from .recipes import Recipe, recipe_named, settings_of
 PATHS = ("style", "out", "init", "vgg", "cache_dir", "log")
 
 
+def init_upsample(init: Path | None) -> str | None:
+    """The decoder (Recipe.upsample) of the checkpoint a run starts from: what a recipe whose
+    upsample is None (a fine-tune) trains; None where that file is not here to read."""
+    from vst.core.checkpoint import Checkpoint
+
+    return Checkpoint.load(init).stylizer.upsample if init and Path(init).is_file() else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig(Recipe):
     style: Path

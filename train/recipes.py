@@ -23,7 +23,7 @@ from .losses import LossWeights
 class Recipe:
     """Every setting of one training stage but its files (style image, data, output)."""
     width: int = 48                          # 48 = 353-Res48, 128 = 353-Res128
-    upsample: str = "resize"                 # nearest resize + conv: no deconv checkerboard
+    upsample: str | None = "resize"          # nearest resize + conv: no deconv checkerboard; None: the init's
     size: tuple[int, int] = (256, 144)       # training frame (width, height)
     style_size: int | None = 512             # style image's longer side; None: the frame's
     iters: int = 6000
@@ -57,11 +57,11 @@ RECIPES = {
     "video": VIDEO,
     # a second stage like the shipped styles' (each varies it, STAGES below): from --init, 4x
     # the style weight, the grid term against a pattern fixed to the output's 4-pixel phase
-    "finetune": style_up(VIDEO, 1500, style=2.0, grid=2.0),
+    "finetune": replace(style_up(VIDEO, 1500, style=2.0, grid=2.0), upsample=None),
     # a new style in minutes on a CPU: a shipped model's weights (the one that adapted fastest
     # to styles no model was trained on: docs/training.md, "Your own style") fine-tuned with
     # the weights of gothic's second stage, from photos alone (synthetic motion) or clips
-    "quick": Recipe(iters=800, start_from="composition_vii",
+    "quick": Recipe(upsample=None, iters=800, start_from="composition_vii",
                     weights=LossWeights(style=2.0, grid=2.0, temporal=2000.0)),
     # the paper's settings (section 4.1) with vst's loss scaling: days on a CPU
     "paper": Recipe(upsample="deconv", size=(640, 360), style_size=None, iters=80_000,
@@ -129,9 +129,18 @@ STAGES = {stage.name: stage for stage in [
 STAGES.update({name: replace(STAGES["gothic_g2l2000"], name=name, recipe=_lam(STAGES["gothic_g2l2000"].recipe, temporal))
                for name, temporal in (("gothic_no_temporal_g2", 0.0), ("gothic_g2", 1000.0))})
 
-SHIPPED = {"candy": "candy_b4l5000", "candy_no_temporal": "candy_no_temporal_b4", "mosaic": "mosaic_ft1",
-           "starry_night": "starry_night_grid", "composition_vii": "composition_vii_ft",
-           "gothic": "gothic_g2l2000"}  # style -> the stage it ships
+RESIZE_SHIPPED = {"candy": "candy_b4l5000", "candy_no_temporal": "candy_no_temporal_b4", "mosaic": "mosaic_ft1",
+                  "starry_night": "starry_night_grid", "composition_vii": "composition_vii_ft",
+                  "gothic": "gothic_g2l2000"}
+# each style's last stage once more with the sub-pixel tail, which INT8 runs faster: its new
+# tail fitted to that stage's output, then 500 iterations at that stage's weights; 750 for
+# candy and its twin, which at 500 missed Table 2's bars (docs/training.md)
+SUBPIXEL_ITERS = {"candy": 750, "candy_no_temporal": 750}
+STAGES.update({f"{style}_subpixel": Stage(f"{style}_subpixel", STAGES[stage].style,
+                                          replace(STAGES[stage].recipe, upsample="subpixel",
+                                                  iters=SUBPIXEL_ITERS.get(style, 500)), stage)
+               for style, stage in RESIZE_SHIPPED.items()})
+SHIPPED = {style: f"{style}_subpixel" for style in RESIZE_SHIPPED}  # style -> the stage it ships
 
 
 def chain_of(stage: str) -> list[str]:

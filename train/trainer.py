@@ -73,7 +73,7 @@ def start_state(cfg: TrainConfig, stylizer: Stylizer) -> tuple[dict, Stylizer | 
         return {}, None
     ckpt, new_tail = load_weights(cfg.init, cfg, stylizer, same_arch=False)
     origin = {"iteration": ckpt.training["iteration"], "config": ckpt.config,
-              **({"init": ckpt.training["init"]} if "init" in ckpt.training else {})}
+              **{key: ckpt.training[key] for key in ("init", "card") if key in ckpt.training}}
     return {"init": origin}, ckpt.stylizer if new_tail else None
 
 
