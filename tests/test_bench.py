@@ -181,7 +181,7 @@ def test_stylize_only_tiny_writes_json_table_and_plot(tmp_path, capsys):
     assert set(floor) == {"Res48", "Res128"}
     assert 0 < floor["Res48"]["fraction_of_peak"] and floor["Res48"]["floor_ms"] > 0
     assert "| Tesla K80 (paper, §4.5.2) | 1024x436 | 41.0 | 98.0 | 2.39 |" in out
-    assert "| Res48 | 0.12 |" in out  # GFLOP per 64x48 frame, up blocks folded
+    assert "| Res48 | 0.13 |" in out  # GFLOP per 64x48 frame, the up block folded
     if "--plot" in argv:
         assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -208,7 +208,7 @@ def test_profile_times_every_layer_and_counts_the_convolutions(tmp_path, capsys)
     code, out, err = invoke(main, capsys, ["--profile", "64x48,96x64", "--frames", "2", "--json", tmp_path / "p.json"])
     assert code == 0, err
     assert "64x48, " in out and "96x64, " in out
-    assert "| convolution | 14 |" in out and "| transposed convolution (folded up block) | 2 |" in out
+    assert "| convolution | 15 |" in out and "| transposed convolution (folded up block) | 1 |" in out
     record = json.loads((tmp_path / "p.json").read_text())
     small, large = record["profiles"]
     convs, large_convs = ([layer for layer in p["layers"] if layer["flops"]] for p in (small, large))
