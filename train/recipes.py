@@ -129,6 +129,7 @@ STAGES = {stage.name: stage for stage in [
 STAGES.update({name: replace(STAGES["gothic_g2l2000"], name=name, recipe=_lam(STAGES["gothic_g2l2000"].recipe, temporal))
                for name, temporal in (("gothic_no_temporal_g2", 0.0), ("gothic_g2", 1000.0))})
 
+# each style's last stage with resize up blocks: where its shipped stage starts
 RESIZE_SHIPPED = {"candy": "candy_b4l5000", "candy_no_temporal": "candy_no_temporal_b4", "mosaic": "mosaic_ft1",
                   "starry_night": "starry_night_grid", "composition_vii": "composition_vii_ft",
                   "gothic": "gothic_g2l2000"}
