@@ -211,7 +211,7 @@ def test_gothic_reads_as_gothic():
 
 # A grid amplitude (vst-eval's grid_amplitude, 8-bit levels) at or under this is invisible at
 # 100 % zoom: the unstylized frames score 0.01-0.02, the shipped models 0.16-0.37 (worst
-# clip; their resize stages 0.22-0.46), the deconv ones whose dot grid shows 0.74-0.85 (faint,
+# clip; their resize stages 0.12-0.46), the deconv ones whose dot grid shows 0.74-0.85 (faint,
 # seen at 4x zoom) to 3.55 (the 300-iteration starry_night).
 GRID_LIMIT = 0.5
 GRID_MISSED: dict[str, str] = {}  # styles known to miss the grid bar, with why (none)
