@@ -134,7 +134,7 @@ def bench_stylize_only(res, backends, models, upsample, style, checkpoint, frame
                  .get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if given:
             raise InputError(f"--style and --engine time their own network and weights: drop {', '.join(given)}")
-        models = ()  # their columns are named by them (StylizeBench.labels)
+        models = ()  # their columns are named by them (BenchModel.label)
     settings = StylizeBench(*res, Path(clip), backends or tuple(BACKEND_KEYS),
                             tuple(int(m) for m in models), frames, warmup, seed, mix, upsample, style, checkpoint)
     machine = machine_facts()

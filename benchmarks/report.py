@@ -27,7 +27,7 @@ def eager_stats(results: StylizeResults) -> list[Stats] | None:
 
 
 def stylize_table(results: StylizeResults) -> str:
-    models = results.settings.labels
+    models = results.labels
     ratio = models == ("Res48", "Res128")  # the paper's comparison
     eager = eager_stats(results)
     speedup = [f"speed-up vs PyTorch CPU FP32 ({' / '.join(models)})"] if eager else []
@@ -107,7 +107,7 @@ def stylize_record(results: StylizeResults, machine: MachineFacts, peaks: dict[s
     settings["clip"] = portable(settings["clip"])
     settings["checkpoint"] = settings["checkpoint"] and portable(settings["checkpoint"])
     settings["weights"] = weights_phrase(results.settings)
-    settings["columns"] = list(results.settings.labels)
+    settings["columns"] = list(results.labels)
     settings["timing"] = {"backends": "opened at once, timed in turns (benchmarks.timing.time_interleaved)",
                           "turns": timing.TURNS, "pause_s": timing.PAUSE_S}
     return {"tool": "vst-bench", "mode": "stylize-only", "command": command,
@@ -137,7 +137,7 @@ def write_plot(path: Path, results: StylizeResults, machine: MachineFacts) -> No
     matplotlib.use("Agg")  # no display needed
     import matplotlib.pyplot as plt
 
-    models = results.settings.labels
+    models = results.labels
     settings = results.settings
     rows = []
     if [settings.width, settings.height] == PAPER_K80["frame"] and all(f"{m}_ms" in PAPER_K80 for m in models):

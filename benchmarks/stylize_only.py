@@ -65,11 +65,6 @@ class StylizeBench:
             models.append(BenchModel(Stylizer(width, self.upsample).eval(), "random", self.mix, label=f"Res{width}"))
         return models
 
-    @property
-    def labels(self) -> tuple[str, ...]:
-        named = tuple(filter(None, (self.style, self.checkpoint and self.checkpoint.stem)))
-        return named or tuple(f"Res{width}" for width in self.models)
-
     def timed_frames(self, device: str) -> int:
         return self.frames if self.frames is not None else DEFAULT_FRAMES[device]
 
@@ -80,7 +75,7 @@ class StylizeBench:
 @dataclass
 class BackendResult:
     backend: BenchBackend
-    model: str                              # its column: StylizeBench.labels
+    model: str                              # its column: BenchModel.label
     with_copies: Stats | None = None        # host clock, host frame in -> host frame out
     compute_only: Stats | None = None       # device events, GPU backends only
     psnr_db: float | None = None            # output vs PyTorch CPU FP32, 0-255 scale
@@ -112,6 +107,11 @@ class StylizeResults:
     settings: StylizeBench
     costs: dict[str, ModelCost] = field(default_factory=dict)  # by label
     results: list[BackendResult] = field(default_factory=list)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The timed models' labels, in the order they were timed: the tables' columns."""
+        return tuple(self.costs)
 
     def result(self, key: str, model: str) -> BackendResult:
         return next(r for r in self.results if r.backend.key == key and r.model == model)
@@ -189,7 +189,7 @@ def floors(results: StylizeResults, peaks: dict[str, Peak]) -> list[dict]:
     INT8) is from the machine's limit: its FLOP/s as a fraction of the measured peak in its
     precision, and the time the peaks allow."""
     records = []
-    for model in results.settings.labels:
+    for model in results.labels:
         best = results.fastest(model, peaks)
         if best is None:
             continue
