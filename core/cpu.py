@@ -8,6 +8,14 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 flags for native BF16 dot produc
 # ... and for INT8 ones: AVX2 multiplies bytes and adds the pairs (VPMADDUBSW), VNNI and AMX
 # do the whole dot product in one instruction
 INT8_FLAGS = ("avx2", "avx512_vnni", "avx_vnni", "amx_int8")
+# ONEDNN_MAX_CPU_ISA, oneDNN's ceiling on the instructions its kernels use, binds OpenVINO's
+# CPU plugin and torch's CPU kernels alike: with it, a newer CPU runs as an older one does
+# (=AVX2: INT8 in three instructions, float layers in FP32). The ceilings in rising order,
+# each with the flags of this file it is the first to allow; an unknown value caps nothing.
+ISA_CEILINGS = (("SSE41", ()), ("AVX", ()), ("AVX2", ("avx2",)), ("AVX2_VNNI", ("avx_vnni",)),
+                ("AVX2_VNNI_2", ()), ("AVX512_CORE", ()), ("AVX512_CORE_VNNI", ("avx512_vnni",)),
+                ("AVX512_CORE_BF16", ("avx512_bf16",)), ("AVX512_CORE_FP16", ()),
+                ("AVX512_CORE_AMX", ("amx_int8", "amx_bf16")))
 
 
 @cache
@@ -29,8 +37,18 @@ def cpu_model() -> str:
     return _cpuinfo().get("model name") or platform.processor() or platform.machine()
 
 
+def above_ceiling() -> set[str]:
+    """The flags of this file that ONEDNN_MAX_CPU_ISA, where set, keeps from oneDNN."""
+    ceiling = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()
+    names = [name for name, _ in ISA_CEILINGS]
+    if ceiling not in names:
+        return set()
+    return {flag for _, flags in ISA_CEILINGS[names.index(ceiling) + 1:] for flag in flags}
+
+
 def cpu_flags() -> set[str]:
-    return set(_cpuinfo().get("flags", "").split())
+    """The CPU's flags, less those above ONEDNN_MAX_CPU_ISA."""
+    return set(_cpuinfo().get("flags", "").split()) - above_ceiling()
 
 
 def usable_cores() -> int:

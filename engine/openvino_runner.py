@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from vst.core.cpu import has_native_int8, usable_cores
+from vst.core.cpu import BF16_FLAGS, above_ceiling, has_native_int8, usable_cores
 from vst.core.errors import InputError
 from vst.core.metadata import METADATA_KEY, ArtifactMetadata, metadata_from_props
 from vst.core.paths import cache_dir
@@ -41,8 +41,10 @@ def openvino_cache() -> Path:
 
 
 def reports_bf16(core: ov.Core) -> bool:
-    """Whether OpenVINO's CPU plugin reports native BF16 on this CPU."""
-    return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    """Whether OpenVINO's CPU plugin reports native BF16 on this CPU, and oneDNN may use it:
+    the plugin reports what the CPU has, above ONEDNN_MAX_CPU_ISA too (core.cpu)."""
+    return ("BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+            and not set(BF16_FLAGS) <= above_ceiling())
 
 
 def read_with_frontend(framework: str, path: Path) -> ov.Model:

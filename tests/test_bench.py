@@ -12,11 +12,13 @@ from torch import nn
 
 from vst.benchmarks.cli import main
 from vst.benchmarks.cost import count_flops, model_cost
+from vst.benchmarks.end_to_end import time_in_flight
 from vst.benchmarks.timing import Stats, Timed, time_interleaved
 from vst.core.checkpoint import Checkpoint
 from vst.core.paths import portable
 from vst.core.stylizer import Stylizer
 from vst.core.folded_upsampling import fold_upsampling
+from vst.engine.runner import Runner
 from vst.styles import shipped_checkpoint
 
 from bindings_11_4 import tensorrt_installed
@@ -71,6 +73,17 @@ def test_stats_warmup_and_turns(monkeypatch):
     (alone,) = time_interleaved([one], frames)  # nothing to take turns with: no pause, no extra frame
     assert seen == [("a", 0), ("a", 1), ("a", 2), ("a", 0), ("a", 1), ("a", 2)] and not pauses
     assert alone.frames == 4
+
+
+def test_frames_in_flight_are_timed_per_frame_over_each_burst(monkeypatch):
+    """Two streams hand their frames out together, 1 ms apart, every 70 ms: 35 ms a frame,
+    which a median of single output-to-output times (1 or 69 ms) would not say."""
+    bursts = iter(t for start in range(0, 10_000, 70) for t in (start / 1000, (start + 1) / 1000))
+    monkeypatch.setattr("vst.benchmarks.end_to_end.time.perf_counter", lambda: next(bursts))
+    runner = Runner("fake", "none", submit=lambda frames: frames, depth=2)
+    stats = time_in_flight(runner, [np.zeros((1, 2, 2, 3), np.uint8)], warmup=2, count=5)
+    assert stats.frames == 5
+    assert (stats.median_ms, stats.p10_ms, stats.p90_ms) == pytest.approx((35, 35, 35))
 
 
 class FakeRunner:

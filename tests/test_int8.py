@@ -2,12 +2,16 @@
 model is quantized by NNCF once per machine and then read from the cache; a graph that fails
 the gate steps down with a line; where INT8 cannot be had, `auto` goes on without it and
 `--precision int8` is refused in one line."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 ov = pytest.importorskip("openvino")
 
-from vst.core.cpu import has_native_int8  # noqa: E402
+from vst.core.cpu import cpu_flags, has_native_int8  # noqa: E402
 from vst.core.errors import InputError  # noqa: E402
 from vst.core.quality import psnr, reference_frame  # noqa: E402
 from vst.engine import int8  # noqa: E402
@@ -66,6 +70,39 @@ def test_auto_takes_int8_on_every_cpu_with_avx2(flags, takes_int8, monkeypatch):
 
     monkeypatch.setattr(cpu, "cpu_flags", lambda: flags)
     assert cpu.has_native_int8() == takes_int8
+
+
+def test_isa_ceiling_takes_flags_away(monkeypatch):
+    from vst.core import cpu
+
+    monkeypatch.setattr(cpu, "_cpuinfo", lambda: {"flags": "avx2 avx512f avx512_vnni avx512_bf16 amx_int8"})
+    for ceiling, bf16, kept in [("avx2", False, {"avx2", "avx512f"}), ("AVX512_CORE_VNNI", False, {"avx512_vnni"}),
+                                ("AVX512_CORE_BF16", True, {"avx512_bf16"}), ("ALL", True, {"amx_int8"})]:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", ceiling)
+        assert cpu.has_native_bf16() == bf16 and kept <= cpu.cpu_flags() and cpu.has_native_int8()
+
+
+@pytest.mark.skipif("avx2" not in cpu_flags(), reason="an x86 CPU with AVX2")
+def test_under_an_avx2_ceiling_int8_runs_avx2_kernels_and_fp32_float_layers():
+    """ONEDNN_MAX_CPU_ISA=AVX2 makes a newer CPU run the convolutions of an AVX2 one, and vst
+    its float layers in FP32 (asking BF16 there fails to compile the transposed convolution);
+    OpenVINO's own kernels (instance norm, element-wise) keep the wider instructions."""
+    code = """
+import numpy as np
+from vst.engine.runner import openvino_on_onnx
+from vst.styles import shipped_model
+runner, _ = openvino_on_onnx(shipped_model("candy", ".onnx"))
+((_, counters),) = runner.profile(np.zeros((1, 64, 64, 3), np.uint8), 1)
+convolutions = {c.exec_type for c in counters if c.node_type.startswith("Convolution")}
+print(runner.precision, any("bf16" in c.exec_type for c in counters), *sorted(convolutions))
+"""
+    ran = subprocess.run([sys.executable, "-c", code], env={**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"},
+                         capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    precision, any_bf16, *convolutions = ran.stdout.split()
+    assert precision == "int8" and any_bf16 == "False"
+    assert any("I8" in kernel for kernel in convolutions)
+    assert all("avx2" in kernel for kernel in convolutions), convolutions
 
 
 def test_nncf_quantizes_once_and_the_cache_serves_it(candy, quantized, monkeypatch):
