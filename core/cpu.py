@@ -8,10 +8,11 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 flags for native BF16 dot produc
 # ... and for INT8 ones: AVX2 multiplies bytes and adds the pairs (VPMADDUBSW), VNNI and AMX
 # do the whole dot product in one instruction
 INT8_FLAGS = ("avx2", "avx512_vnni", "avx_vnni", "amx_int8")
-# ONEDNN_MAX_CPU_ISA, oneDNN's ceiling on the instructions its kernels use, binds OpenVINO's
-# CPU plugin and torch's CPU kernels alike: with it, a newer CPU runs as an older one does
-# (=AVX2: INT8 in three instructions, float layers in FP32). The ceilings in rising order,
-# each with the flags of this file it is the first to allow; an unknown value caps nothing.
+# ONEDNN_MAX_CPU_ISA, oneDNN's ceiling on the instructions its kernels use, binds the oneDNN
+# kernels of OpenVINO's CPU plugin (its convolutions) and of torch: with it, and vst choosing
+# by these flags, a newer CPU runs as an older one does (=AVX2: INT8 in three instructions,
+# float layers in FP32). The ceilings in rising order, each with the flags of this file it
+# is the first to allow; an unknown value caps nothing.
 ISA_CEILINGS = (("SSE41", ()), ("AVX", ()), ("AVX2", ("avx2",)), ("AVX2_VNNI", ("avx_vnni",)),
                 ("AVX2_VNNI_2", ()), ("AVX512_CORE", ()), ("AVX512_CORE_VNNI", ("avx512_vnni",)),
                 ("AVX512_CORE_BF16", ("avx512_bf16",)), ("AVX512_CORE_FP16", ()),
