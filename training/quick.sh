@@ -3,9 +3,12 @@
 # own style"): for each STYLE, `vst-train --recipe quick` from ../shared/data/photos alone, its
 # wall time, and its per-frame twin (the same run at lambda 0, what its flicker is measured
 # against), into runs/quick/; then both scored by vst-eval on MPI Sintel (ground-truth flow) and
-# the held-out clips, into benchmarks/results/quick/. With --scratch, each STYLE also gets its
-# from-scratch run: the same loss weights and photos, no start model, the length of the recipe
-# every shipped style began with ("video", 6,000 iterations: ~1.5 h here). Resumable: a finished
+# the held-out clips, into benchmarks/results/quick/subpixel/ (runs from the shipped
+# composition_vii, whose network is the sub-pixel one; benchmarks/results/quick/ keeps the
+# scores of runs from the resize stage composition_vii_ft, from-scratch ones among them).
+# With --scratch, each STYLE also gets its from-scratch run: the same loss weights and photos,
+# no start model, the length of the recipe every shipped style began with ("video", 6,000
+# iterations: ~1.5 h here). Resumable: a finished
 # run leaves runs/quick/NAME.done; the scores are made again when a run finished after them. A
 # run not finished may be kept in git as training/in_progress/NAME.{pt,csv}: it continues from
 # there, and those files go when it is done.
@@ -18,7 +21,7 @@ cd "$(dirname "$0")/.."
 scratch=; [ "${1:-}" = --scratch ] && { scratch=1; shift; }
 [ $# -ge 1 ] || { echo "usage: bash training/quick.sh [--scratch] STYLE..." >&2; exit 2; }
 J=../shared/data/styles/jcjohnson_fast-neural-style
-R=benchmarks/results/quick
+R=benchmarks/results/quick/subpixel
 mkdir -p runs/quick $R
 for style in "$@"; do
   [ -f $J/$style.jpg ] || { echo "quick.sh: $J/$style.jpg does not exist" >&2; exit 2; }
