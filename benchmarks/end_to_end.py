@@ -65,17 +65,16 @@ def time_in_flight(runner: Runner, frames: list[np.ndarray], warmup: int, count:
     in the steady state (before the last frames drain). Over one output alone it would not
     be a frame's time: frames in flight in as many streams come out in bursts (0.6 ms, then
     70 ms, at 720p on two cores), and the median of such times lands anywhere between the two."""
-    pending, outputs = deque(), []
-    for i in range(warmup + count + 2 * runner.depth):  # count figures, each over depth outputs
-        if len(pending) == runner.depth:
+    depth, pending, outputs = runner.depth, deque(), []
+    for i in range(warmup + count + 2 * depth):  # count figures, each over depth outputs
+        if len(pending) == depth:
             runner.collect(pending.popleft())
             outputs.append(time.perf_counter())
         pending.append(runner.submit(frames[i % len(frames)]))
     while pending:
         runner.collect(pending.popleft())
-    depth = runner.depth
-    outputs = np.array(outputs[warmup:])
-    return Stats.of(list((outputs[depth:] - outputs[:-depth]) / depth))
+    steady = np.array(outputs[warmup:])
+    return Stats.of(list((steady[depth:] - steady[:-depth]) / depth))
 
 
 def bench_video(settings: VideoBench, runner: Runner) -> VideoResults:
