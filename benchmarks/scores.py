@@ -56,8 +56,8 @@ class GridScore:
     """The grid or checkerboard a model leaves (vst.core.grid), in 8-bit levels: the RMS of
     the phase means, each phase's mean taken over every frame added. A pattern fixed to the
     output grid adds up frame after frame; the picture itself, at no fixed phase, averages
-    out (docs/results.md, vst-eval: unstylized frames score 0.01-0.02, the shipped 300-iteration
-    deconv models 1.3-3.6, the shipped models 0.16-0.37 on their worst clip)."""
+    out (docs/results.md, vst-eval: unstylized frames score 0.01-0.02, the 300-iteration deconv
+    baselines 1.3-3.6, the shipped models 0.16-0.37 on their worst clip)."""
     phase_sum: torch.Tensor = field(default_factory=lambda: torch.zeros(3, GRID_PERIOD, GRID_PERIOD))
     frames: int = 0
 
