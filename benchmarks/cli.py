@@ -55,9 +55,9 @@ def parse_list(choices: list[str]):
 @click.option("--style", help="A shipped style: its weights for the stylize-only timing (Res48; random weights "
               "by default), or the model of --video, --scaling, --profile.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
-              help="With --video: what runs the model, as vst-run --backend.")
-@click.option("--height", type=click.IntRange(8), help="With --video: scale frames to this height.")
-@click.option("--max-frames", type=click.IntRange(1), help="With --video: stop after N frames.")
+              help="With --video or --scaling: what runs the model, as vst-run --backend.")
+@click.option("--height", type=click.IntRange(8), help="With --video or --scaling: scale frames to this height.")
+@click.option("--max-frames", type=click.IntRange(1), help="With --video or --scaling: stop after N frames.")
 @click.option("--crf", type=click.IntRange(0, 51),
               help="With --video: x264's CRF, as vst-run --crf [default: vst-run's].")
 @click.option("--preset", help="With --video: x264's preset, as vst-run --preset [default: vst-run's].")
