@@ -11,11 +11,11 @@ import shutil
 import subprocess
 import time
 from dataclasses import asdict, dataclass
-from importlib import metadata
 
 import torch
 
 from vst.core.cpu import cpu_model, has_native_bf16, usable_cores
+from vst.core.version import installed_version
 
 LIBRARIES = ("vst", "torch", "onnxruntime", "openvino", "onnx", "tensorrt", "pycuda", "av", "numpy",
              "matplotlib")
@@ -47,13 +47,6 @@ class MachineFacts:
         return asdict(self)
 
 
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def _gpu_driver() -> str | None:
     if shutil.which("nvidia-smi") is None:
         return None
@@ -70,7 +63,7 @@ def machine_facts() -> MachineFacts:
     return MachineFacts(cpu_model(), usable_cores(), has_native_bf16(), gpu,
                         _gpu_driver() if gpu else None, torch.version.cuda,
                         platform.platform(), platform.python_version(),
-                        {name: _version(name) for name in LIBRARIES})
+                        {name: installed_version(name) for name in LIBRARIES})
 
 
 @dataclass(frozen=True)

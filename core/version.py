@@ -1,9 +1,15 @@
-"""The installed vst version, recorded in every checkpoint, artifact and result file."""
+"""Installed versions: vst's, recorded in every checkpoint, artifact and result file, and
+those of the libraries a result names."""
 from importlib.metadata import PackageNotFoundError, version
 
 
-def vst_version() -> str:
+def installed_version(distribution: str) -> str | None:
+    """The version of an installed distribution; None where it is not installed."""
     try:
-        return version("vst")
+        return version(distribution)
     except PackageNotFoundError:
-        return "unknown"
+        return None
+
+
+def vst_version() -> str:
+    return installed_version("vst") or "unknown"
